@@ -1,0 +1,94 @@
+/**
+ * Image grids as PNG (made with sharp), for notebooks and scripts.
+ */
+import sharp from "sharp";
+import { displayBundle, inNotebook } from "./display";
+
+export interface GridOptions {
+  /** images per row (default: ceil(sqrt(n))) */
+  cols?: number;
+  /** integer upscaling with nearest neighbour, so 28x28 images are visible (default 3) */
+  scale?: number;
+  /** pixels between images (default 1) */
+  gap?: number;
+  /**
+   * How pixel values map to 0..255: "signed" for [-1, 1] (the library's convention), "unit" for
+   * [0, 1], "byte" for 0..255. Default: guessed from the value range.
+   */
+  range?: "signed" | "unit" | "byte";
+}
+
+/** A batch of images in NHWC layout as flat numbers. */
+export interface ImageBatch {
+  data: ArrayLike<number>;
+  /** [n, height, width, channels] with channels 1 or 3 */
+  shape: [number, number, number, number];
+}
+
+function guessRange(data: ArrayLike<number>): "signed" | "unit" | "byte" {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] < lo) lo = data[i];
+    if (data[i] > hi) hi = data[i];
+  }
+  if (hi > 1.5) return "byte";
+  return lo < -0.01 ? "signed" : "unit";
+}
+
+/** Convert one value to a byte under a range convention, clamping to 0..255. */
+function toByte(v: number, range: "signed" | "unit" | "byte"): number {
+  const b = range === "signed" ? (v + 1) * 127.5 : range === "unit" ? v * 255 : v;
+  return b <= 0 ? 0 : b >= 255 ? 255 : Math.round(b);
+}
+
+/** Tile a batch of images into one PNG. */
+export async function imageGridPng(batch: ImageBatch, opts: GridOptions = {}): Promise<Buffer> {
+  const [n, h, w, c] = batch.shape;
+  if (c !== 1 && c !== 3) throw new Error(`imageGridPng: channels must be 1 or 3, got shape [${batch.shape}]`);
+  if (batch.data.length < n * h * w * c) {
+    throw new Error(`imageGridPng: data has ${batch.data.length} values, shape [${batch.shape}] needs ${n * h * w * c}`);
+  }
+  const cols = Math.max(1, Math.min(n, opts.cols ?? Math.ceil(Math.sqrt(n))));
+  const rows = Math.ceil(n / cols);
+  const gap = opts.gap ?? 1;
+  const W = cols * w + (cols - 1) * gap, H = rows * h + (rows - 1) * gap;
+  const range = opts.range ?? guessRange(batch.data);
+  const grid = Buffer.alloc(W * H * c, 255);
+  for (let k = 0; k < n; k++) {
+    const gx = (k % cols) * (w + gap), gy = Math.floor(k / cols) * (h + gap);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        for (let ch = 0; ch < c; ch++) {
+          grid[((gy + y) * W + gx + x) * c + ch] = toByte(batch.data[((k * h + y) * w + x) * c + ch], range);
+        }
+      }
+    }
+  }
+  const scale = Math.max(1, Math.round(opts.scale ?? 3));
+  return sharp(grid, { raw: { width: W, height: H, channels: c } })
+    .resize(W * scale, H * scale, { kernel: "nearest" })
+    .png()
+    .toBuffer();
+}
+
+/**
+ * Show an image grid in the notebook (PNG, with an optional caption). Outside a notebook it returns
+ * the PNG without displaying it.
+ */
+export async function showImages(batch: ImageBatch, opts: GridOptions & { caption?: string } = {}): Promise<Buffer> {
+  const png = await imageGridPng(batch, opts);
+  if (inNotebook()) {
+    const b64 = png.toString("base64");
+    const caption = opts.caption ? `<div style="font-size:90%;color:#555">${escapeHtml(opts.caption)}</div>` : "";
+    displayBundle({
+      "image/png": b64,
+      "text/html": `<figure style="margin:0"><img class="adm-grid" src="data:image/png;base64,${b64}"/>${caption}</figure>`,
+      "text/plain": `<image grid: ${batch.shape[0]} images ${batch.shape[1]}x${batch.shape[2]}>`,
+    });
+  }
+  return png;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}

@@ -1,0 +1,76 @@
+"""Execute notebooks headlessly with the project's tslab kernel (nbclient), write each executed
+notebook and its HTML page, and report the failing cell with its error text.
+
+Usage: python3 scripts/run-notebooks.py --out DIR [--html] [--timeout S] NOTEBOOK...
+Prints one line per notebook (status, seconds, path) and ends with 'notebooks: N passed, N failed'.
+Exit status 1 when any notebook fails.
+"""
+import argparse
+import os
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.environ["JUPYTER_PATH"] = os.path.join(ROOT, "jupyter") + os.pathsep + os.environ.get("JUPYTER_PATH", "")
+
+
+def report_failure(path, index, cell, error):
+    print(f"--- {path}: cell {index} failed ({type(error).__name__})", file=sys.stderr)
+    if cell is None:
+        print(str(error), file=sys.stderr)
+        return
+    print(cell.source, file=sys.stderr)
+    print("--- output:", file=sys.stderr)
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            text = out["text"]
+            print(f"[{out['name']}] {text}", end="" if text.endswith("\n") else "\n", file=sys.stderr)
+    if isinstance(error, (CellTimeoutError, DeadKernelError)):
+        print(str(error), file=sys.stderr)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--html", action="store_true", help="also write NAME.html")
+    ap.add_argument("--timeout", type=int, default=900, help="per-cell timeout, seconds")
+    ap.add_argument("notebooks", nargs="+")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    failed = 0
+    for path in args.notebooks:
+        nb = nbformat.read(path, as_version=4)
+        current = {}
+        client = NotebookClient(
+            nb, kernel_name="tslab", timeout=args.timeout, startup_timeout=120,
+            resources={"metadata": {"path": ROOT}},
+            on_cell_start=lambda cell, cell_index: current.update(cell=cell, index=cell_index))
+        t0 = time.time()
+        try:
+            client.execute()
+            status = "ok"
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
+            failed += 1
+            status = "FAILED"
+            report_failure(path, current.get("index"), current.get("cell"), e)
+        base = os.path.join(args.out, os.path.splitext(os.path.basename(path))[0])
+        tmp = base + ".ipynb.part"
+        nbformat.write(nb, tmp)
+        os.replace(tmp, base + ".ipynb")
+        if args.html:
+            from nbconvert import HTMLExporter
+            body, _ = HTMLExporter().from_notebook_node(nb)
+            with open(base + ".html.part", "w", encoding="utf-8") as f:
+                f.write(body)
+            os.replace(base + ".html.part", base + ".html")
+        print(f"{status:6} {time.time() - t0:6.1f}s  {path}", flush=True)
+    print(f"notebooks: {len(args.notebooks) - failed} passed, {failed} failed", flush=True)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
