@@ -1,0 +1,24 @@
+/** Features of n samples as a row-major float64 n x d matrix: the common currency of the metrics. */
+export interface FeatureMatrix {
+  /** row-major, sample i is data[i*d .. (i+1)*d) */
+  data: Float64Array;
+  /** [n samples, d features] */
+  shape: [number, number];
+}
+
+/** Throw a clear error unless `m` is a consistent n x d matrix; `what` names it in the message. */
+export function checkFeatureMatrix(m: FeatureMatrix, what: string): void {
+  const [n, d] = m.shape;
+  if (!Number.isInteger(n) || !Number.isInteger(d) || n < 0 || d < 1) {
+    throw new Error(`${what}: shape [${m.shape}] is not [n samples, d features] with d >= 1`);
+  }
+  if (m.data.length !== n * d) {
+    throw new Error(`${what}: data has ${m.data.length} numbers but shape [${n}, ${d}] needs ${n * d}`);
+  }
+}
+
+/** Rows [start, end) of `m` as a new matrix that shares its buffer. */
+export function sliceRows(m: FeatureMatrix, start: number, end: number): FeatureMatrix {
+  const d = m.shape[1];
+  return { data: m.data.subarray(start * d, end * d), shape: [end - start, d] };
+}
