@@ -9,8 +9,8 @@ import { makeRng, type Rng } from "./rng";
 export interface ScheduleSampler {
   /** unnormalised positive weight of each timestep */
   weights(): Float64Array;
-  /** `batchSize` int32 timesteps and their float32 importance weights */
-  sample(batchSize: number): { timesteps: tf.Tensor1D; weights: tf.Tensor1D };
+  /** `batchSize` int32 timesteps and their float32 importance weights, drawn from `rng` when given */
+  sample(batchSize: number, rng?: Rng): { timesteps: tf.Tensor1D; weights: tf.Tensor1D };
 }
 
 /** Options of the samplers: a seed makes the draws reproducible (Math.random otherwise). */
@@ -54,8 +54,8 @@ export class UniformSampler implements ScheduleSampler {
     return this.w;
   }
 
-  sample(batchSize: number): { timesteps: tf.Tensor1D; weights: tf.Tensor1D } {
-    return importanceSample(this.w, batchSize, this.rng);
+  sample(batchSize: number, rng?: Rng): { timesteps: tf.Tensor1D; weights: tf.Tensor1D } {
+    return importanceSample(this.w, batchSize, rng ?? this.rng);
   }
 }
 
@@ -100,8 +100,22 @@ export class LossSecondMomentResampler implements ScheduleSampler {
     return Float64Array.from(w, (v) => (v / sum) * (1 - this.uniformProb) + this.uniformProb / w.length);
   }
 
-  sample(batchSize: number): { timesteps: tf.Tensor1D; weights: tf.Tensor1D } {
-    return importanceSample(this.weights(), batchSize, this.rng);
+  sample(batchSize: number, rng?: Rng): { timesteps: tf.Tensor1D; weights: tf.Tensor1D } {
+    return importanceSample(this.weights(), batchSize, rng ?? this.rng);
+  }
+
+  /** The loss history, JSON-able, so a resumed training run samples exactly as an uninterrupted one. */
+  saveState(): { history: number[][]; counts: number[] } {
+    return { history: this.history.map((h) => Array.from(h)), counts: Array.from(this.counts) };
+  }
+
+  /** Restore a history saved by {@link saveState}. */
+  loadState(state: { history: number[][]; counts: number[] }): void {
+    if (state.history.length !== this.numTimesteps || state.counts.length !== this.numTimesteps) {
+      throw new Error(`LossSecondMomentResampler.loadState: the saved history has ${state.history.length} timesteps, this diffusion has ${this.numTimesteps}`);
+    }
+    state.history.forEach((h, t) => this.history[t].set(h));
+    this.counts.set(state.counts);
   }
 
   /** Record one loss per timestep, shifting out the oldest once a history is full. */

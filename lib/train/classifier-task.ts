@@ -1,0 +1,72 @@
+/**
+ * The noisy-classifier task (guided-diffusion's classifier_train.py): draw a batch, draw t uniformly,
+ * noise the images to x_t with q_sample, and minimise the cross-entropy of p_phi(y | x_t, t).
+ * With `noised: false` it trains an ordinary classifier on clean images (t = 0, no noise).
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { GaussianDiffusion } from "../diffusion/gaussian-diffusion";
+import { randn, type Rng } from "../diffusion/rng";
+import { batchIndices } from "./seed";
+import { gatherBatch, type ImageDataset } from "./dataset";
+import type { StepLoss, TrainingTask } from "./loop";
+
+/** Anything mapping (x, t) to logits [N, K]. */
+export interface ClassifierNet {
+  forward(x: tf.Tensor4D, t: tf.Tensor1D): tf.Tensor2D;
+}
+
+export interface ClassifierTaskOptions {
+  classifier: ClassifierNet;
+  data: ImageDataset;
+  batchSize: number;
+  seed: number;
+  /** the diffusion whose q_sample noises the inputs; omit for clean images */
+  diffusion?: GaussianDiffusion;
+}
+
+/** The task for {@link train}; extras report the batch accuracy. */
+export function classifierTask(o: ClassifierTaskOptions): TrainingTask {
+  return {
+    lossAt(step: number, rng: Rng): StepLoss {
+      const { x, y } = gatherBatch(o.data, batchIndices(o.data.n, o.batchSize, o.seed, step));
+      let xt = x, t: tf.Tensor1D;
+      if (o.diffusion) {
+        const T = o.diffusion.numTimesteps;
+        t = tf.tensor1d(Int32Array.from({ length: o.batchSize }, () => Math.floor(rng.uniform() * T)), "int32");
+        xt = o.diffusion.qSample(x, t, randn(x.shape, rng) as tf.Tensor4D);
+      } else {
+        t = tf.zeros([o.batchSize], "int32");
+      }
+      const logits = o.classifier.forward(xt, t);
+      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, logits.shape[1]), logits) as tf.Scalar;
+      const acc = logits.argMax(1).equal(y).mean() as tf.Scalar;
+      return { loss, extras: { accuracy: acc } };
+    },
+  };
+}
+
+/**
+ * Accuracy of a classifier on x_t per timestep bucket: for each of `buckets` equal ranges of t, the
+ * fraction of `data` (noised at a t drawn in that range) classified correctly.
+ */
+export function accuracyByTimestep(classifier: ClassifierNet, diffusion: GaussianDiffusion, data: ImageDataset, opts: { buckets?: number; batchSize?: number; seed?: number } = {}): { tCenter: number[]; accuracy: number[] } {
+  const buckets = opts.buckets ?? 10, bs = opts.batchSize ?? 100, T = diffusion.numTimesteps;
+  const tCenter: number[] = [], accuracy: number[] = [];
+  let seed = opts.seed ?? 0;
+  for (let b = 0; b < buckets; b++) {
+    const lo = Math.floor((b * T) / buckets), hi = Math.floor(((b + 1) * T) / buckets);
+    let correct = 0;
+    for (let start = 0; start < data.n; start += bs) {
+      const idx = Int32Array.from({ length: Math.min(bs, data.n - start) }, (_, i) => start + i);
+      correct += tf.tidy(() => {
+        const { x, y } = gatherBatch(data, idx);
+        const t = tf.tensor1d(Int32Array.from(idx, (_, i) => lo + ((i * 7919 + b) % (hi - lo))), "int32");
+        const xt = diffusion.qSample(x, t, tf.randomNormal(x.shape, 0, 1, "float32", seed++) as tf.Tensor4D);
+        return classifier.forward(xt, t).argMax(1).equal(y).sum().dataSync()[0];
+      });
+    }
+    tCenter.push((lo + hi - 1) / 2);
+    accuracy.push(correct / data.n);
+  }
+  return { tCenter, accuracy };
+}

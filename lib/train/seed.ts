@@ -1,0 +1,64 @@
+/**
+ * Deterministic randomness for training. Every random choice of step `s` is drawn from a stream
+ * seeded by (seed, purpose, s), so a resumed run needs only the step number to continue exactly
+ * where it stopped: no generator state has to be saved.
+ */
+import { makeRng, type Rng } from "../diffusion/rng";
+
+/** Mix integers into one 32-bit seed (a murmur3-style finaliser over each word). */
+export function subSeed(...words: number[]): number {
+  let h = 0x9e3779b9;
+  for (const w of words) {
+    let k = Math.imul((w | 0) ^ (Math.floor(w / 2 ** 32) | 0), 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Purposes of random streams, so data order, timesteps and noise never share draws. */
+export const STREAM = { order: 1, step: 2, init: 3 } as const;
+
+/** The random stream for one purpose at one step (or epoch). */
+export function streamAt(seed: number, purpose: number, index: number): Rng {
+  return makeRng(subSeed(seed, purpose, index));
+}
+
+/** A uniformly random permutation of 0..n-1 (Fisher-Yates) from `rng`. */
+export function permutation(n: number, rng: Rng): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.uniform() * (i + 1));
+    const tmp = p[i];
+    p[i] = p[j];
+    p[j] = tmp;
+  }
+  return p;
+}
+
+/**
+ * Example indices of batch `step`: epochs are fresh permutations of the data set, and a batch that
+ * crosses an epoch boundary continues into the next permutation. Pure in (n, batchSize, seed, step).
+ */
+export function batchIndices(n: number, batchSize: number, seed: number, step: number): Int32Array {
+  if (n < 1) throw new Error("batchIndices: the data set is empty");
+  const out = new Int32Array(batchSize);
+  let pos = step * batchSize;
+  let epoch = Math.floor(pos / n);
+  let perm = permutation(n, streamAt(seed, STREAM.order, epoch));
+  for (let i = 0; i < batchSize; i++, pos++) {
+    const e = Math.floor(pos / n);
+    if (e !== epoch) {
+      epoch = e;
+      perm = permutation(n, streamAt(seed, STREAM.order, epoch));
+    }
+    out[i] = perm[pos - epoch * n];
+  }
+  return out;
+}
