@@ -35,26 +35,32 @@ export function free(backend: BackendWasm, ...infos: Info[]): void {
   for (const t of infos) backend.disposeData(t.dataId);
 }
 
+/** Permute the axes of x. */
 export function transpose(backend: BackendWasm, x: Info, perm: number[]): Info {
   return run("Transpose", backend, { x }, { perm });
 }
 
+/** Same data, new shape (no copy: the data gains a reference). */
 export function reshape(backend: BackendWasm, x: Info, shape: number[]): Info {
   return run("Reshape", backend, { x }, { shape });
 }
 
+/** Zero padding; `paddings[i]` = [before, after] for axis i. */
 export function pad(backend: BackendWasm, x: Info, paddings: number[][]): Info {
   return run("PadV2", backend, { x }, { paddings, constantValue: 0 });
 }
 
+/** The block of x starting at `begin` with extent `size`. */
 export function slice(backend: BackendWasm, x: Info, begin: number[], size: number[]): Info {
   return run("Slice", backend, { x }, { begin, size });
 }
 
+/** Reverse x along `dims`. */
 export function reverse(backend: BackendWasm, x: Info, dims: number[]): Info {
   return run("Reverse", backend, { x }, { dims });
 }
 
+/** Join xs along `axis`. */
 export function concat(backend: BackendWasm, xs: Info[], axis: number): Info {
   // Concat is the one kernel whose `inputs` is an array rather than a name->tensor map.
   return run("Concat", backend, xs as unknown as Record<string, Info>, { axis });
