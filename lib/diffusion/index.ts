@@ -13,6 +13,7 @@ export type { TrainingLosses, TrainingLossOptions } from "./training-losses";
 export type { BpdTerms, CalcBpdOptions } from "./bpd";
 export { normalKl, approxStandardNormalCdf, discretizedGaussianLogLikelihood, meanFlat } from "./losses";
 export { modelTimesteps } from "./model-call";
+export { conditionMean, conditionScore } from "./guidance";
 export { stopGradient } from "./stop-gradient";
 export { makeRng, randn, type Rng } from "./rng";
 export { UniformSampler, LossSecondMomentResampler, createNamedScheduleSampler, type ScheduleSampler, type ScheduleSamplerOptions, type LossSecondMomentOptions } from "./resample";
