@@ -1,0 +1,78 @@
+/**
+ * EncoderUNetModel, guided-diffusion's noisy-image classifier: the UNet's encoder half and middle
+ * block, then a pooling head: "attention" (AttentionPool2d, the released classifiers), "adaptive"
+ * (global average pool + 1x1 conv), or "spatial"/"spatial_v2" (MLP on the spatial means of every
+ * input block and the middle block).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { attentionPool, conv2d, createParams, disposeParams, groupNorm32, linear, silu, timestepEmbedding, Params, ParamSpec } from "../nn";
+import { EncoderUNetConfig, ResolvedEncoderConfig, resolveEncoderConfig } from "./config";
+import { applyBlock } from "./layers";
+import { ForwardOptions, Module, checkTimesteps, toNHWC } from "./model";
+import { EncoderPlan, planEncoder } from "./unet-plan";
+import { encoderParamSpecs } from "./unet-params";
+
+function spatialMean(h: tf.Tensor4D): tf.Tensor2D {
+  return tf.mean(h, [1, 2]) as tf.Tensor2D;
+}
+
+export class EncoderUNetModel implements Module {
+  readonly config: ResolvedEncoderConfig;
+  readonly plan: EncoderPlan;
+  readonly specs: readonly ParamSpec[];
+  readonly params: Params;
+  training = false;
+
+  constructor(config: EncoderUNetConfig) {
+    this.config = resolveEncoderConfig(config);
+    this.plan = planEncoder(this.config);
+    this.specs = encoderParamSpecs(this.config, this.plan);
+    this.params = createParams(this.specs);
+  }
+
+  /**
+   * @param x `[N, H, W, C]` float32 (or NCHW with `{dataFormat: "NCHW"}`)
+   * @param t `[N]` timesteps
+   * @returns logits `[N, outChannels]`
+   */
+  forward(x: tf.Tensor4D, t: tf.Tensor1D, opts?: ForwardOptions): tf.Tensor2D {
+    const c = this.config;
+    const p = this.params;
+    return tf.tidy((): tf.Tensor2D => {
+      let h = toNHWC(x, c.inChannels, opts, "EncoderUNetModel.forward");
+      checkTimesteps(t, h.shape[0], "EncoderUNetModel.forward");
+      const emb = linear(p, "time_embed.2", silu(linear(p, "time_embed.0", timestepEmbedding(t, c.modelChannels))));
+      const spatial = c.pool === "spatial" || c.pool === "spatial_v2";
+      const means: tf.Tensor2D[] = [];
+      for (const block of this.plan.inputBlocks) {
+        h = applyBlock(p, block, h, emb, this.training);
+        if (spatial) means.push(spatialMean(h));
+      }
+      h = applyBlock(p, this.plan.middleBlock, h, emb, this.training);
+      switch (c.pool) {
+        case "attention":
+          return attentionPool(p, "out.2", {
+            spatialDim: Math.floor(c.imageSize / this.plan.ds), channels: this.plan.channels,
+            numHeadChannels: c.numHeadChannels, outChannels: c.outChannels,
+          }, silu(groupNorm32(p, "out.0", h)));
+        case "adaptive": {
+          const pooled = tf.mean(silu(groupNorm32(p, "out.0", h)), [1, 2], true) as tf.Tensor4D;
+          return conv2d(p, "out.3", pooled).reshape([-1, c.outChannels]) as tf.Tensor2D;
+        }
+        case "spatial": {
+          const feats = tf.concat([...means, spatialMean(h)], 1);
+          return linear(p, "out.2", tf.relu(linear(p, "out.0", feats)));
+        }
+        case "spatial_v2": {
+          const feats = linear(p, "out.0", tf.concat([...means, spatialMean(h)], 1));
+          const normed = groupNorm32(p, "out.1", feats.reshape([-1, 1, 1, 2048]) as tf.Tensor4D).reshape([-1, 2048]);
+          return linear(p, "out.3", silu(normed) as tf.Tensor2D);
+        }
+      }
+    });
+  }
+
+  dispose(): void {
+    disposeParams(this.params);
+  }
+}
