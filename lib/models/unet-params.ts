@@ -25,8 +25,10 @@ export function unetParamSpecs(c: ResolvedUNetConfig, plan: UNetPlan = planUNet(
     specs.push(...embeddingParams("label_emb", c.numClasses, 4 * c.modelChannels));
   }
   specs.push(...blocksParams(plan.inputBlocks), ...blockParams(plan.middleBlock), ...blocksParams(plan.outputBlocks));
-  specs.push(...groupNormParams("out.0", plan.channels));
-  specs.push(...conv2dParams("out.2", plan.channels, c.outChannels, 3, true));
+  // the decoder ends at the first level's width, int(channel_mult[0] * model_channels)
+  const outCh = Math.trunc(c.modelChannels * c.channelMult[0]);
+  specs.push(...groupNormParams("out.0", outCh));
+  specs.push(...conv2dParams("out.2", outCh, c.outChannels, 3, true));
   return specs;
 }
 
