@@ -6,3 +6,6 @@ export * from "./encoder-unet";
 export * from "./unet-plan";
 export * from "./unet-params";
 export * from "./layers";
+export * from "./flags";
+export * from "./from-flags";
+export * from "./configs";

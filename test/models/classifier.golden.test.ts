@@ -1,0 +1,64 @@
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../../lib/backend";
+import { loadStateDict, loadTorchCheckpoint } from "../../lib/io";
+import { EncoderUNetConfig, EncoderUNetModel } from "../../lib/models";
+import { fixture, golden, ints, maxAbsDiff, nhwc } from "./golden-helpers";
+
+// The constructor arguments make_golden.py passes to guided-diffusion's EncoderUNetModel.
+const ATTENTION: EncoderUNetConfig = {
+  imageSize: 8, inChannels: 3, modelChannels: 32, outChannels: 10, numResBlocks: 1, attentionResolutions: [2], channelMult: [1, 1],
+  numHeadChannels: 16, useScaleShiftNorm: true, resblockUpdown: true, pool: "attention",
+};
+const ADAPTIVE: EncoderUNetConfig = {
+  imageSize: 8, inChannels: 3, modelChannels: 32, outChannels: 10, numResBlocks: 0, attentionResolutions: [1], channelMult: [1],
+  numHeadChannels: 16, useScaleShiftNorm: false, pool: "adaptive",
+};
+
+function load(config: EncoderUNetConfig, file: string): EncoderUNetModel {
+  const model = new EncoderUNetModel(config);
+  loadStateDict(model, loadTorchCheckpoint(fixture(file)), { source: file });
+  return model;
+}
+
+/** classifier_sample.py's cond_fn at scale 1: d/dx sum_i log_softmax(logits_i)[y_i]. */
+function guidanceGradient(model: EncoderUNetModel, x: tf.Tensor4D, t: tf.Tensor1D, y: tf.Tensor1D): tf.Tensor4D {
+  return tf.grad((xx: tf.Tensor4D) => {
+    const logp = tf.logSoftmax(model.forward(xx, t));
+    return tf.sum(tf.mul(logp, tf.oneHot(y, logp.shape[1])));
+  })(x) as tf.Tensor4D;
+}
+
+beforeAll(async () => {
+  await initBackend("wasm");
+});
+
+describe("EncoderUNetModel reproduces guided-diffusion's classifier", () => {
+  test("attention pool: logits and the guidance gradient d/dx log p(y|x_t)", async () => {
+    const g = golden("classifier_attention");
+    const model = load(ATTENTION, "classifier_attention.f16.pt");
+    const x = nhwc(g.get("x")!);
+    const t = ints(g.get("t")!);
+    const y = ints(g.get("y")!);
+    const logits = model.forward(x, t);
+    const expected = tf.tensor(g.get("out")!.data as Float32Array, g.get("out")!.shape);
+    expect(logits.shape).toEqual([2, 10]);
+    expect(await maxAbsDiff(logits, expected)).toBeLessThan(1e-4);
+    const grad = guidanceGradient(model, x, t, y);
+    const expectedGrad = nhwc(g.get("grad")!);
+    expect(await maxAbsDiff(grad, expectedGrad)).toBeLessThan(1e-4);
+    tf.dispose([x, t, y, logits, expected, grad, expectedGrad]);
+    model.dispose();
+  });
+
+  test("adaptive pool", async () => {
+    const g = golden("classifier_adaptive");
+    const model = load(ADAPTIVE, "classifier_adaptive.f16.pt");
+    const x = nhwc(g.get("x")!);
+    const t = ints(g.get("t")!);
+    const logits = model.forward(x, t);
+    const expected = tf.tensor(g.get("out")!.data as Float32Array, g.get("out")!.shape);
+    expect(await maxAbsDiff(logits, expected)).toBeLessThan(1e-4);
+    tf.dispose([x, t, logits, expected]);
+    model.dispose();
+  });
+});
