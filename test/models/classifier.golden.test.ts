@@ -22,8 +22,8 @@ function load(config: EncoderUNetConfig, file: string): EncoderUNetModel {
 
 /** classifier_sample.py's cond_fn at scale 1: d/dx sum_i log_softmax(logits_i)[y_i]. */
 function guidanceGradient(model: EncoderUNetModel, x: tf.Tensor4D, t: tf.Tensor1D, y: tf.Tensor1D): tf.Tensor4D {
-  return tf.grad((xx: tf.Tensor4D) => {
-    const logp = tf.logSoftmax(model.forward(xx, t));
+  return tf.grad((xx: tf.Tensor) => {
+    const logp = tf.logSoftmax(model.forward(xx as tf.Tensor4D, t));
     return tf.sum(tf.mul(logp, tf.oneHot(y, logp.shape[1])));
   })(x) as tf.Tensor4D;
 }
