@@ -51,3 +51,19 @@ describe("UNetModel reproduces guided-diffusion", () => {
     });
   }
 });
+
+test("forward accepts NCHW with {dataFormat: \"NCHW\"} and returns NCHW", async () => {
+  const g = golden("unet_plain_convresample");
+  const model = new UNetModel(CASES[3].config);
+  loadStateDict(model, loadTorchCheckpoint(fixture(CASES[3].file)));
+  const rec = g.get("x")!;
+  const x = tf.tensor4d(rec.data as Float32Array, rec.shape as [number, number, number, number]);
+  const t = ints(g.get("t")!);
+  const out = model.forward(x, t, undefined, { dataFormat: "NCHW" });
+  const expected = tf.tensor(g.get("out")!.data as Float32Array, g.get("out")!.shape);
+  expect(await maxAbsDiff(out, expected)).toBeLessThan(1e-4);
+  expect(() => model.forward(x, t)).toThrow(/x must be \[N, H, W, 3\] \(NHWC; pass \{dataFormat: "NCHW"\}/);
+  expect(() => model.forward(tf.zeros([2, 8, 8, 3]) as tf.Tensor4D, t, t)).toThrow(/unconditional \(class_cond False\): do not pass y/);
+  tf.dispose([x, t, out, expected]);
+  model.dispose();
+});
