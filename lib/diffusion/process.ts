@@ -44,6 +44,9 @@ export function spacedProcess(baseBetas: Float64Array, useTimesteps: number[], t
     numTimesteps: betas.length,
     timestepMap,
     originalNumSteps: baseBetas.length,
-    ...types,
+    modelMeanType: types.modelMeanType,
+    modelVarType: types.modelVarType,
+    lossType: types.lossType,
+    rescaleTimesteps: types.rescaleTimesteps,
   };
 }

@@ -9,11 +9,33 @@ import { drive } from "./drive";
 
 /** Options of {@link sampleDpmSolverPP}. */
 export interface DpmSolverOptions extends SamplerOptions {
-  /**
-   * model evaluations, taken at the diffusion timesteps spaceTimesteps(T, String(steps)) picks;
-   * default: every timestep of the diffusion
-   */
+  /** model evaluations (at most; fewer when the diffusion has fewer distinct timesteps); default: every timestep of the diffusion */
   steps?: number;
+  /**
+   * how `steps` timesteps are picked from the diffusion's: "logSNR" (default) nearest to a uniform grid
+   * in lambda = log(alpha / sigma), as DPM-Solver recommends for few steps; "time_uniform" as
+   * spaceTimesteps(T, String(steps))
+   */
+  skipType?: "logSNR" | "time_uniform";
+}
+
+/** lambda_t = log(alpha_t / sigma_t) = 0.5 log(alphaBar_t / (1 - alphaBar_t)), the half log-SNR. */
+function halfLogSnr(alphaBar: number): number {
+  return 0.5 * Math.log(alphaBar / (1 - alphaBar));
+}
+
+/** Diffusion timesteps (ascending) nearest to `steps` points spaced uniformly in lambda from lambda(T-1) to lambda(0). */
+export function logSnrTimesteps(alphasCumprod: Float64Array, steps: number): number[] {
+  const lambdas = Array.from(alphasCumprod, halfLogSnr);
+  const T = lambdas.length;
+  const kept = new Set<number>();
+  for (let k = 0; k < steps; k++) {
+    const target = lambdas[T - 1] + ((lambdas[0] - lambdas[T - 1]) * k) / (steps - 1);
+    let best = 0;
+    for (let i = 1; i < T; i++) if (Math.abs(lambdas[i] - target) < Math.abs(lambdas[best] - target)) best = i;
+    kept.add(best);
+  }
+  return Array.from(kept).sort((a, b) => a - b);
 }
 
 /**
@@ -28,7 +50,7 @@ function* dpmSolverPPProgressive(diffusion: GaussianDiffusion, model: DiffusionM
   // alpha_t = sqrt(alphaBar), sigma_t = sqrt(1 - alphaBar), lambda_t = log(alpha_t / sigma_t)
   const alpha = (t: number): number => Math.sqrt(ab[t]);
   const sigma = (t: number): number => Math.sqrt(1 - ab[t]);
-  const lambda = (t: number): number => Math.log(alpha(t) / sigma(t));
+  const lambda = (t: number): number => halfLogSnr(ab[t]);
   const rng = opts.seed === undefined ? undefined : makeRng(opts.seed);
   let x = opts.noise ? opts.noise.clone() : (randn(shape, rng) as tf.Tensor4D);
   let prevX0: tf.Tensor4D | undefined;
@@ -74,10 +96,20 @@ function* dpmSolverPPProgressive(diffusion: GaussianDiffusion, model: DiffusionM
   }
 }
 
-/** Sample with DPM-Solver++(2M); `steps` model evaluations (10-25 usually suffice). */
+/**
+ * Sample with DPM-Solver++(2M), for models on any mean type (x_0 is the data prediction), with
+ * classifier guidance (condFn, Algorithm 2) or a cfgModel. 10-25 steps usually suffice.
+ */
 export function sampleDpmSolverPP(diffusion: GaussianDiffusion, model: DiffusionModel, shape: SampleShape, opts: DpmSolverOptions = {}): tf.Tensor4D {
-  const kept = opts.steps === undefined ? Array.from({ length: diffusion.numTimesteps }, (_, i) => i) : spaceTimesteps(diffusion.numTimesteps, String(opts.steps));
-  if (kept.length < 2) throw new Error(`DPM-Solver++ needs steps >= 2; got ${opts.steps}`);
+  const { steps, skipType = "logSNR" } = opts;
+  if (steps !== undefined && !(Number.isInteger(steps) && steps >= 2)) throw new Error(`DPM-Solver++ needs steps >= 2; got ${steps}`);
+  if (skipType !== "logSNR" && skipType !== "time_uniform") throw new Error(`skipType must be "logSNR" or "time_uniform"; got "${skipType as string}"`);
+  const kept =
+    steps === undefined
+      ? Array.from({ length: diffusion.numTimesteps }, (_, i) => i)
+      : skipType === "logSNR"
+        ? logSnrTimesteps(diffusion.alphasCumprod, steps)
+        : spaceTimesteps(diffusion.numTimesteps, String(steps));
   const ts = kept.slice().reverse();
   return drive(dpmSolverPPProgressive(diffusion, model, shape, ts, opts), ts.length, opts);
 }

@@ -2,6 +2,6 @@
 export type { SampleShape, SamplerStep, SamplerOptions, Sampler } from "./types";
 export { sampleDdpm } from "./ddpm";
 export { sampleDdim, encodeDdim, type DdimOptions, type EncodeDdimOptions } from "./ddim";
-export { sampleDpmSolverPP, type DpmSolverOptions } from "./dpm-solver";
+export { sampleDpmSolverPP, logSnrTimesteps, type DpmSolverOptions } from "./dpm-solver";
 export { classifierCondFn, cfgModel } from "./guidance";
 export { collectTrajectory, type TrajectoryStep } from "./trajectory";
