@@ -65,13 +65,14 @@ export function torchShape(spec: Pick<ParamSpec, "shape" | "layout">): number[] 
   }
 }
 
-function initialValue(spec: ParamSpec): tf.Tensor {
+/** A fresh initial value for `spec`; `seed` makes random initialisers reproducible. */
+export function initialValue(spec: ParamSpec, seed?: number): tf.Tensor {
   const init = spec.init;
   switch (init.kind) {
     case "uniform":
-      return tf.randomUniform(spec.shape, -init.bound, init.bound, "float32");
+      return tf.randomUniform(spec.shape, -init.bound, init.bound, "float32", seed);
     case "normal":
-      return tf.randomNormal(spec.shape, 0, init.std, "float32");
+      return tf.randomNormal(spec.shape, 0, init.std, "float32", seed);
     case "zeros":
       return tf.zeros(spec.shape, "float32");
     case "ones":

@@ -48,6 +48,8 @@ export interface TrainOptions {
   seed: number;
   /** called after every step with its statistics */
   onStep?: (s: StepStats) => void;
+  /** asked after every step: true saves a checkpoint and stops early (e.g. a time limit) */
+  shouldStop?: (s: StepStats) => boolean;
   /** save a checkpoint every N steps and at the end */
   checkpointEvery?: number;
   saveCheckpoint?: (state: TrainState) => void;
@@ -134,12 +136,14 @@ export async function train(model: TrainableModel, task: TrainingTask, state: Tr
       state.history.push(stats);
       opts.onStep?.(stats);
       bar?.tick(1, `loss ${loss.toFixed(4)}`);
+      const stop = opts.shouldStop?.(stats) === true;
       const every = opts.checkpointEvery ?? 0;
-      if (opts.saveCheckpoint && ((every > 0 && state.step % every === 0) || state.step === opts.steps)) {
+      if (opts.saveCheckpoint && ((every > 0 && state.step % every === 0) || state.step === opts.steps || stop)) {
         state.taskState = task.saveState?.();
         opts.saveCheckpoint(state);
       }
       await yieldToEventLoop();
+      if (stop) break;
     }
   } finally {
     model.training = wasTraining;

@@ -1,0 +1,114 @@
+/**
+ * Train a course model (diffusion model or classifier) on Fashion-MNIST, with checkpoints and resume.
+ *   adm-ts train --config fashion-cond --out models/fashion-cond --steps 4000
+ *   adm-ts train --out models/fashion-cond --resume --steps 8000      (continue a run)
+ *   adm-ts train-classifier --config fashion-classifier --out models/fashion-classifier
+ */
+import { mkdirSync, writeFileSync } from "fs";
+import { join } from "path";
+import { initBackend } from "../lib/backend";
+import { UNetModel } from "../lib/models/unet";
+import { EncoderUNetModel } from "../lib/models/encoder-unet";
+import { createGaussianDiffusion } from "../lib/diffusion/gaussian-diffusion";
+import { createNamedScheduleSampler } from "../lib/diffusion/resample";
+import { fashionMnistDataset } from "../lib/train/dataset";
+import { diffusionTask } from "../lib/train/diffusion-task";
+import { classifierTask } from "../lib/train/classifier-task";
+import { initTrainState, train } from "../lib/train/loop";
+import { hasCheckpoint, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from "../lib/train/checkpoint";
+import { seedInitialWeights } from "../lib/train/init";
+import { COURSE_CONFIGS, type CourseModelConfig } from "../lib/train/course-configs";
+import { parseFlags, UsageError, type FlagSpec } from "./cli-args";
+
+const FLAGS: Record<string, FlagSpec> = {
+  config: { type: "string", help: `model configuration: ${Object.keys(COURSE_CONFIGS).join(", ")}` },
+  out: { type: "string", help: "checkpoint directory (state.safetensors, model.safetensors, run.json)" },
+  resume: { type: "boolean", default: false, help: "continue the run in --out from its last checkpoint" },
+  steps: { type: "number", default: 4000, help: "train until this many optimizer steps in total" },
+  batch: { type: "number", default: 32, help: "batch size" },
+  lr: { type: "number", default: 2e-4, help: "learning rate (AdamW)" },
+  warmup: { type: "number", default: 100, help: "linear learning-rate warm-up steps" },
+  "weight-decay": { type: "number", default: 0, help: "AdamW decoupled weight decay" },
+  "grad-clip": { type: "number", default: 1, help: "clip the global gradient norm (0: off)" },
+  "ema-rate": { type: "number", default: 0.999, help: "EMA rate of the weights sampled from (ADM: 0.9999 for long runs)" },
+  "schedule-sampler": { type: "string", default: "uniform", help: "timestep sampler: uniform or loss-second-moment" },
+  seed: { type: "number", default: 0, help: "seed for data order, timesteps and noise" },
+  "save-every": { type: "number", default: 100, help: "checkpoint every N steps" },
+  data: { type: "string", default: "auto", help: "training images: auto (full set if installed), subset, or a directory of IDX files" },
+  "max-minutes": { type: "number", default: 0, help: "stop (after a checkpoint) once this many minutes have passed (0: no limit)" },
+};
+
+interface RunConfig {
+  name: string;
+  model: CourseModelConfig;
+  batch: number;
+  lr: number;
+  warmup: number;
+  weightDecay: number;
+  gradClip: number;
+  emaRate: number;
+  scheduleSampler: "uniform" | "loss-second-moment";
+  seed: number;
+  data: string;
+}
+
+function runConfigFrom(f: Record<string, unknown>, name: string): RunConfig {
+  const model = COURSE_CONFIGS[name];
+  if (!model) throw new UsageError(`--config ${name} is not a course configuration; use one of ${Object.keys(COURSE_CONFIGS).join(", ")}`);
+  const sampler = f["schedule-sampler"] as string;
+  if (sampler !== "uniform" && sampler !== "loss-second-moment") throw new UsageError(`--schedule-sampler must be uniform or loss-second-moment, got ${sampler}`);
+  const batch = f.batch as number;
+  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch must be a positive integer, got ${batch}`);
+  return {
+    name, model, batch, lr: f.lr as number, warmup: f.warmup as number, weightDecay: f["weight-decay"] as number,
+    gradClip: f["grad-clip"] as number, emaRate: f["ema-rate"] as number, scheduleSampler: sampler, seed: f.seed as number, data: f.data as string,
+  };
+}
+
+export async function main(argv: string[], defaults: { config?: string } = {}): Promise<void> {
+  const f = parseFlags(argv, FLAGS, "usage: adm-ts train --config NAME --out DIR [flags]   |   adm-ts train --out DIR --resume [--steps N]");
+  if (!f) return;
+  const out = f.out as string | undefined;
+  if (!out) throw new UsageError("--out DIR is required (where checkpoints go)");
+  let run: RunConfig;
+  if (f.resume) {
+    if (!hasCheckpoint(out)) throw new UsageError(`--resume: ${out} has no state.safetensors to resume from; drop --resume to start a new run`);
+    run = readCheckpointConfig(out) as RunConfig;
+  } else {
+    if (hasCheckpoint(out)) throw new UsageError(`${out} already holds a checkpoint; pass --resume to continue it, or choose another --out (nothing was overwritten)`);
+    const name = (f.config as string | undefined) ?? defaults.config;
+    if (!name) throw new UsageError("--config NAME is required for a new run");
+    run = runConfigFrom(f, name);
+  }
+  const backend = await initBackend();
+  const data = fashionMnistDataset("train", 32, run.data === "subset" ? { subset: true } : run.data === "auto" ? {} : { dir: run.data });
+  const m = run.model;
+  const diffusion = createGaussianDiffusion(m.diffusion);
+  const model = m.kind === "diffusion" ? new UNetModel(m.unet) : new EncoderUNetModel(m.encoder);
+  const task = m.kind === "diffusion"
+    ? diffusionTask({ diffusion, model: model as UNetModel, data, batchSize: run.batch, seed: run.seed,
+        sampler: createNamedScheduleSampler(run.scheduleSampler, diffusion), classCond: m.unet.numClasses != null, classDropout: m.classDropout })
+    : classifierTask({ classifier: model as EncoderUNetModel, data, batchSize: run.batch, seed: run.seed, diffusion: m.noised ? diffusion : undefined });
+  seedInitialWeights(model, run.seed);
+  const state = initTrainState(model, [run.emaRate]);
+  if (f.resume) {
+    const restored = loadCheckpoint(out, state);
+    task.loadState?.(restored.taskState);
+    console.log(`resumed ${out} at step ${state.step}`);
+  }
+  const steps = f.steps as number;
+  const params = Array.from(model.params.values()).reduce((s, v) => s + v.size, 0);
+  console.log(`${run.name}: ${params} parameters, ${data.n} images (${data.name}), batch ${run.batch}, backend ${backend.name}, steps ${state.step} -> ${steps}`);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "run.json"), JSON.stringify({ ...run, backend: backend.name, params }, null, 2) + "\n");
+  const started = Date.now();
+  const maxMs = (f["max-minutes"] as number) * 60000;
+  await train(model, task, state, {
+    steps, lr: { lr: run.lr, warmup: run.warmup }, adam: { weightDecay: run.weightDecay }, gradClip: run.gradClip || undefined,
+    emaRates: [run.emaRate], seed: run.seed, shouldStop: () => maxMs > 0 && Date.now() - started > maxMs, checkpointEvery: f["save-every"] as number,
+    saveCheckpoint: (s) => saveCheckpoint(out, model, s, run), progress: run.name,
+  });
+  const recent = state.history.slice(-50);
+  const mean = recent.reduce((a, s) => a + s.loss, 0) / Math.max(1, recent.length);
+  console.log(`done: step ${state.step}, mean loss of the last ${recent.length} steps ${mean.toFixed(4)}, ${((Date.now() - started) / 60000).toFixed(1)} min; checkpoint in ${out}`);
+}

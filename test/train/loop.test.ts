@@ -1,0 +1,97 @@
+import * as tf from "@tensorflow/tfjs";
+import { mkdtempSync, existsSync, statSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { initBackend } from "../../lib/backend";
+import { UNetModel } from "../../lib/models/unet";
+import { createGaussianDiffusion } from "../../lib/diffusion/gaussian-diffusion";
+import { UniformSampler } from "../../lib/diffusion/resample";
+import { diffusionTask } from "../../lib/train/diffusion-task";
+import { initTrainState, train, NonFiniteLossError } from "../../lib/train/loop";
+import { loadCheckpoint, saveCheckpoint } from "../../lib/train/checkpoint";
+import { COURSE_CONFIGS, type DiffusionModelConfig } from "../../lib/train/course-configs";
+import type { ImageDataset } from "../../lib/train/dataset";
+import { seedInitialWeights } from "../../lib/train/init";
+
+const cfg = COURSE_CONFIGS["test-tiny"] as DiffusionModelConfig;
+const small = { ...cfg.unet, imageSize: 8 };
+
+/** 32 images 8x8: two classes, a bright left half or a bright top half, in [-1, 1]. */
+function toyData(): ImageDataset {
+  const n = 32, images = new Float32Array(n * 64).fill(-1), labels = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    labels[k] = k % 2;
+    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) if ((k % 2 ? y : x) < 4) images[k * 64 + y * 8 + x] = 1;
+  }
+  return { images, labels, n, shape: [8, 8, 1], numClasses: 2, name: "toy" };
+}
+
+function setup(seed: number) {
+  tf.setBackend("wasm");
+  const model = new UNetModel({ ...small, numClasses: 3 });
+  seedInitialWeights(model, seed);
+  const diffusion = createGaussianDiffusion(cfg.diffusion);
+  const task = diffusionTask({ diffusion, model, data: toyData(), batchSize: 8, seed, sampler: new UniformSampler(diffusion), classCond: true, classDropout: 0.2 });
+  return { model, task, state: initTrainState(model, [0.99]) };
+}
+
+beforeAll(async () => {
+  await initBackend("wasm");
+});
+
+describe("training loop", () => {
+  it("lowers the hybrid loss of a small ADM UNet on toy images", async () => {
+    const { model, task, state } = setup(1);
+    await train(model, task, state, { steps: 60, lr: { lr: 2e-3, warmup: 5 }, gradClip: 1, emaRates: [0.99], seed: 1, progress: false });
+    const first = state.history.slice(0, 10).reduce((a, s) => a + s.loss, 0) / 10;
+    const last = state.history.slice(-10).reduce((a, s) => a + s.loss, 0) / 10;
+    expect(last).toBeLessThan(0.7 * first);
+    expect(state.history[0].extras.mse).toBeGreaterThan(0);
+    model.dispose();
+  });
+
+  it("resumes from a checkpoint with exactly the losses of an uninterrupted run", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ckpt-"));
+    const a = setup(5);
+    await train(a.model, a.task, a.state, { steps: 6, lr: { lr: 1e-3 }, emaRates: [0.99], seed: 5, progress: false });
+    const straight = a.state.history.map((s) => s.loss);
+
+    const b = setup(5);
+    await train(b.model, b.task, b.state, { steps: 3, lr: { lr: 1e-3 }, emaRates: [0.99], seed: 5, progress: false,
+      checkpointEvery: 3, saveCheckpoint: (s) => saveCheckpoint(dir, b.model, s, { note: "test" }) });
+    const c = setup(5); // a fresh process's view: new weights, then the checkpoint
+    const restored = loadCheckpoint(dir, c.state);
+    expect(restored.config).toEqual({ note: "test" });
+    expect(c.state.step).toBe(3);
+    await train(c.model, c.task, c.state, { steps: 6, lr: { lr: 1e-3 }, emaRates: [0.99], seed: 5, progress: false });
+    expect(c.state.history.map((s) => s.loss)).toEqual(straight);
+    const wa = Array.from(a.model.params.get("out.2.weight")!.dataSync());
+    expect(Array.from(c.model.params.get("out.2.weight")!.dataSync())).toEqual(wa);
+    for (const x of [a, b, c]) x.model.dispose();
+  });
+
+  it("stops on a non-finite loss without touching the weights or the last checkpoint", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nan-"));
+    const { model, task, state } = setup(2);
+    await train(model, task, state, { steps: 2, lr: { lr: 1e-3 }, seed: 2, progress: false, checkpointEvery: 2,
+      saveCheckpoint: (s) => saveCheckpoint(dir, model, s, {}) });
+    const saved = statSync(join(dir, "state.safetensors")).mtimeMs;
+    const before = Array.from(model.params.get("input_blocks.0.0.weight")!.dataSync());
+    model.params.get("out.2.bias")!.assign(tf.fill([2], NaN));
+    await expect(train(model, task, state, { steps: 4, lr: { lr: 1e-3 }, seed: 2, progress: false, checkpointEvery: 1,
+      saveCheckpoint: (s) => saveCheckpoint(dir, model, s, {}) })).rejects.toThrow(NonFiniteLossError);
+    expect(Array.from(model.params.get("input_blocks.0.0.weight")!.dataSync())).toEqual(before);
+    expect(statSync(join(dir, "state.safetensors")).mtimeMs).toBe(saved);
+    expect(existsSync(join(dir, "model.safetensors"))).toBe(true);
+    model.dispose();
+  });
+
+  it("holds a constant number of tensors from step to step", async () => {
+    const { model, task, state } = setup(3);
+    await train(model, task, state, { steps: 2, lr: { lr: 1e-3 }, emaRates: [0.99], seed: 3, progress: false });
+    const after2 = tf.memory().numTensors;
+    await train(model, task, state, { steps: 5, lr: { lr: 1e-3 }, emaRates: [0.99], seed: 3, progress: false });
+    expect(tf.memory().numTensors).toBe(after2);
+    model.dispose();
+  });
+});
