@@ -94,6 +94,13 @@ function tridiagonalize(a: Float64Array, d: number, wantQ: boolean): { diag: Flo
  * of `zRows` (which holds Z^T), so Z^T <- G^T Z^T accumulates the eigenvectors as rows.
  */
 function tridiagonalQL(diag: Float64Array, off: Float64Array, zRows: Float64Array | undefined, d: number): void {
+  // An off-diagonal element is negligible when it is tiny next to its two diagonal neighbours, or
+  // next to the whole matrix: the reduction to T already perturbed every entry by about eps * |T|,
+  // and without the second test a cluster of near-zero eigenvalues (a rank-deficient covariance)
+  // never deflates, because rotations chased from the large entries leave O(eps |T|) residues.
+  let normT = 0;
+  for (let i = 0; i < d; i++) normT = Math.max(normT, Math.abs(diag[i]) + Math.abs(off[i]) + (i > 0 ? Math.abs(off[i - 1]) : 0));
+  const negligible = Number.EPSILON * normT;
   for (let l = 0; l < d; l++) {
     let iterations = 0;
     for (;;) {
@@ -101,7 +108,7 @@ function tridiagonalQL(diag: Float64Array, off: Float64Array, zRows: Float64Arra
       let m = l;
       for (; m < d - 1; m++) {
         const dd = Math.abs(diag[m]) + Math.abs(diag[m + 1]);
-        if (Math.abs(off[m]) + dd === dd) break;
+        if (Math.abs(off[m]) <= negligible || Math.abs(off[m]) + dd === dd) break;
       }
       if (m === l) break;
       if (++iterations > MAX_QL_ITERATIONS) {

@@ -1,3 +1,4 @@
+import { computeStatistics } from "../../lib/metrics/statistics";
 import { symmetricEigen } from "../../lib/metrics/symmetric-eigen";
 
 function randomSymmetric(d: number, seed: number): Float64Array {
@@ -51,6 +52,30 @@ describe("symmetricEigen", () => {
     expect(vals[0]).toBeCloseTo(0, 12);
     expect(vals[1]).toBeCloseTo(0, 12);
     expect(vals[2]).toBeCloseTo(14, 12);
+  });
+
+  test("rank-deficient covariance with constant features and variances over 8 decades converges", () => {
+    // 60 samples in 200 dims: rank 59, so 141 eigenvalues are ~0 next to entries of size ~1e4; the
+    // zero cluster only deflates with a norm-relative test (this failed before that test existed).
+    const [n, d] = [60, 200];
+    let state = 1;
+    const uniform = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 4294967296;
+    const x = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) for (let j = 3; j < d; j++) x[i * d + j] = (uniform() - 0.5) * 10 ** ((j % 9) - 4);
+    const a = computeStatistics({ data: x, shape: [n, d] }).sigma;
+    const { values, vectorRows } = symmetricEigen(a, d, true);
+    const v = vectorRows as Float64Array;
+    const norm = Math.max(...Array.from(values, Math.abs));
+    let worst = 0;
+    for (let k = 0; k < d; k++) {
+      for (let i = 0; i < d; i++) {
+        let av = 0;
+        for (let j = 0; j < d; j++) av += a[i * d + j] * v[k * d + j];
+        worst = Math.max(worst, Math.abs(av - values[k] * v[k * d + i]));
+      }
+    }
+    expect(worst).toBeLessThan(1e-12 * norm);
+    expect(Array.from(values).filter((l) => Math.abs(l) < 1e-12 * norm)).toHaveLength(d - (n - 1));
   });
 
   test("a wrong size is an error naming the shape", () => {

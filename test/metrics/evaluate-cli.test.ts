@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { writeReferenceBatch } from "../../lib/metrics/reference-batch";
+import { main } from "../../scripts/evaluate";
+
+describe("scripts/evaluate.ts", () => {
+  const dir = mkdtempSync(join(tmpdir(), "evaluate-"));
+  const log = jest.spyOn(console, "log").mockImplementation(() => undefined);
+  const err = jest.spyOn(console, "error").mockImplementation(() => undefined);
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    log.mockRestore();
+    err.mockRestore();
+  });
+  let state = 9;
+  const bytes = (n: number, scale: number) => Uint8Array.from({ length: n }, () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 24) % scale);
+  const samples = join(dir, "samples.npz");
+  const reference = join(dir, "ref.npz");
+  writeReferenceBatch(samples, { images: { data: bytes(80 * 8 * 8, 256), shape: [80, 8, 8, 1] } });
+  writeReferenceBatch(reference, { images: { data: bytes(90 * 8 * 8, 64), shape: [90, 8, 8, 1] } });
+
+  test("prints the results table for pixel features", async () => {
+    await main([samples, reference, "--features", "pixels", "--batch", "32", "--name", "noise"]);
+    const table = String(log.mock.calls[log.mock.calls.length - 1][0]).split("\n");
+    expect(table[0]).toBe("| Model | FID | sFID | Prec | Rec |");
+    const cells = table[2].split("|").map((c) => c.trim());
+    expect(cells[1]).toBe("noise");
+    expect(Number(cells[2])).toBeGreaterThan(0);
+    expect(cells[3]).toBe("-");
+  });
+
+  test("--help prints the usage and flags", async () => {
+    await main(["--help"]);
+    expect(String(log.mock.calls[log.mock.calls.length - 1][0])).toMatch(/^usage: evaluate SAMPLES\.npz REF\.npz\|fashion-mnist[\s\S]*--batch NUMBER/);
+  });
+
+  test("bad flags and files are errors that say what to change", async () => {
+    await expect(main([samples])).rejects.toThrow(/expected 2 arguments/);
+    await expect(main([samples, reference, "--batch", "0"])).rejects.toThrow("--batch must be a positive integer, got 0");
+    await expect(main([samples, reference, "--colour", "red"])).rejects.toThrow(/unknown flag --colour/);
+    await expect(main([join(dir, "missing.npz"), reference])).rejects.toThrow(/missing\.npz does not exist/);
+    await expect(main([samples, reference, "--features", join(dir, "none.safetensors")])).rejects.toThrow(/none\.safetensors does not exist/);
+    const saved = process.env.ADM_INCEPTION_WEIGHTS;
+    delete process.env.ADM_INCEPTION_WEIGHTS;
+    await expect(main([samples, reference])).rejects.toThrow(/needs the FID InceptionV3 weights/);
+    if (saved !== undefined) process.env.ADM_INCEPTION_WEIGHTS = saved;
+  });
+});
