@@ -13,7 +13,7 @@ export interface Progress {
 }
 
 export interface ProgressOptions {
-  /** where the bar goes: "auto" (notebook display if in a notebook, else stderr if it is a TTY or CI), "stderr", "notebook", "none" */
+  /** where the bar goes: "auto" (notebook display in a notebook, else stderr), "stderr", "notebook", "none" */
   to?: "auto" | "stderr" | "notebook" | "none";
   /** minimum milliseconds between redraws (default 200) */
   everyMs?: number;
@@ -43,11 +43,11 @@ export function progressLine(label: string, done: number, total: number, elapsed
 /** Start a progress bar over `total` steps. */
 export function progress(label: string, total: number, opts: ProgressOptions = {}): Progress {
   let to = opts.to ?? "auto";
-  if (to === "auto") to = inNotebook() ? "notebook" : process.stderr.isTTY || process.env.CI ? "stderr" : "none";
+  if (to === "auto") to = inNotebook() ? "notebook" : "stderr";
   const everyMs = opts.everyMs ?? 200;
   const start = Date.now();
   const id = "progress-" + randomBytes(6).toString("hex");
-  let count = 0, last = 0, shown = false;
+  let count = 0, last = 0, lastLogged = 0, shown = false;
   const tty = process.stderr.isTTY === true;
   const draw = (note: string, final: boolean): void => {
     const line = progressLine(label, count, total, (Date.now() - start) / 1000, note);
@@ -55,8 +55,12 @@ export function progress(label: string, total: number, opts: ProgressOptions = {
       displayBundle({ "text/plain": line, "text/html": `<pre style="margin:0">${line}</pre>` }, { displayId: id, update: shown });
       shown = true;
     } else if (to === "stderr") {
+      // a terminal redraws one line; a log file gets a line every 30 s
       if (tty) process.stderr.write("\r" + line + (final ? "\n" : ""));
-      else if (final || Date.now() - last > 10000) process.stderr.write(line + "\n");
+      else if (final || Date.now() - lastLogged > 30000) {
+        process.stderr.write(line + "\n");
+        lastLogged = Date.now();
+      }
     }
   };
   return {
