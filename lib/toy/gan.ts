@@ -1,0 +1,80 @@
+/**
+ * A generative adversarial network on 2-D points (Goodfellow et al. 2014), with the non-saturating
+ * generator loss. Discriminator D (a logit), generator G: z -> x, z ~ N(0, I):
+ *
+ *   L_D = -E_x[log sigmoid(D(x))] - E_z[log(1 - sigmoid(D(G(z))))]
+ *   L_G = -E_z[log sigmoid(D(G(z)))]
+ *
+ * There is no likelihood: a GAN only samples.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Points } from "./data";
+import { batchOf, countParams, Mlp, mlp, normalTensor, ToyGenerator, TrainOptions, trainSteps } from "./mlp";
+import { Rng } from "./rng";
+
+export interface Gan extends ToyGenerator {
+  generator: Mlp;
+  discriminator: Mlp;
+  zDim: number;
+  decode(z: Float32Array): Float32Array;
+  /** D's probability that each point is real */
+  realness(x: Float32Array): Float32Array;
+}
+
+export interface GanOptions {
+  hidden?: number;
+  zDim?: number;
+  seed?: number;
+}
+
+export function createGan(opts: GanOptions = {}): Gan {
+  const h = opts.hidden ?? 64, zDim = opts.zDim ?? 2, seed = opts.seed ?? 0;
+  const generator = mlp([zDim, h, h, 2], { seed, activation: "leakyRelu" });
+  const discriminator = mlp([2, h, h, 1], { seed: seed + 1, activation: "leakyRelu" });
+  return {
+    family: "GAN",
+    generator, discriminator, zDim,
+    history: [], seconds: 0,
+    numParams: countParams(generator.params) + countParams(discriminator.params),
+    decode: (z) => tf.tidy(() => generator.apply(tf.tensor2d(z, [z.length / zDim, zDim])).dataSync() as Float32Array).slice(),
+    sample: (n, s = 0) => tf.tidy(() => generator.apply(normalTensor(n, zDim, new Rng(s))).dataSync() as Float32Array).slice(),
+    realness: (x) => tf.tidy(() => tf.sigmoid(discriminator.apply(tf.tensor2d(x, [x.length / 2, 2]))).dataSync() as Float32Array).slice(),
+    dispose() {
+      generator.dispose();
+      discriminator.dispose();
+    },
+  };
+}
+
+/** The two GAN losses for one batch of real points and one batch of latents. */
+export function ganLosses(gan: Gan, real: tf.Tensor2D, z: tf.Tensor2D): { d: tf.Scalar; g: tf.Scalar } {
+  return tf.tidy(() => {
+    const fake = gan.generator.apply(z);
+    const dReal = gan.discriminator.apply(real), dFake = gan.discriminator.apply(fake);
+    // -log sigmoid(a) = softplus(-a);  -log(1 - sigmoid(a)) = softplus(a)
+    const d = tf.add(tf.mean(tf.softplus(tf.neg(dReal))), tf.mean(tf.softplus(dFake))) as tf.Scalar;
+    const g = tf.mean(tf.softplus(tf.neg(dFake))) as tf.Scalar;
+    return { d, g };
+  });
+}
+
+/** Alternate one discriminator step and one generator step (Adam, beta1 = 0.5). Logs `d` and `g`. */
+export function trainGan(data: Points, opts: TrainOptions & GanOptions): Gan {
+  const gan = createGan(opts);
+  const rng = new Rng((opts.seed ?? 0) + 100);
+  const bs = opts.batchSize ?? 256;
+  const lr = opts.lr ?? 2e-3;
+  const optD = tf.train.adam(lr, 0.5), optG = tf.train.adam(lr, 0.5);
+  const report = trainSteps(opts, () => {
+    const real = batchOf(data, bs, rng);
+    const d = optD.minimize(() => ganLosses(gan, real, normalTensor(bs, gan.zDim, rng)).d, true, gan.discriminator.params)!;
+    const z = normalTensor(bs, gan.zDim, rng);
+    const g = optG.minimize(() => ganLosses(gan, real, z).g, true, gan.generator.params)!;
+    return { d, g };
+  });
+  optD.dispose();
+  optG.dispose();
+  gan.history = report.history;
+  gan.seconds = report.seconds;
+  return gan;
+}

@@ -1,0 +1,28 @@
+/**
+ * lib/toy: 2-D data, a tiny MLP, and one small model per generative family, for notebooks 01-02.
+ */
+export { Rng } from "./rng";
+export { twoMoons, swissRoll, gaussianClasses, subset, ofClass, split, standardize, uniformBox, coord } from "./data";
+export type { Points, ClassSpec } from "./data";
+export {
+  fitGaussian, gaussianLogPdf, sampleGaussian, fitGaussianClasses, jointLogProb, posterior, posteriorOf, logDensity, sampleClass,
+} from "./gaussian";
+export type { Gaussian2, GaussianClassModel } from "./gaussian";
+export { mlp, variableOf, activate, countParams, batchOf, trainSteps, mapPoints, normalTensor } from "./mlp";
+export type { Mlp, MlpOptions, Activation, TrainOptions, TrainReport, LogEntry, ToyGenerator } from "./mlp";
+export { trainClassifier } from "./classifier";
+export type { Classifier } from "./classifier";
+export { createVae, vaeTerms, trainVae } from "./vae";
+export type { Vae, VaeOptions } from "./vae";
+export { createGan, ganLosses, trainGan } from "./gan";
+export type { Gan, GanOptions } from "./gan";
+export { createFlow, trainFlow } from "./flow";
+export type { Flow, FlowOptions, Coupling } from "./flow";
+export { createAutoregressive, mixtureLogProb, trainAutoregressive } from "./autoregressive";
+export type { Autoregressive, AutoregressiveOptions } from "./autoregressive";
+export { langevin, createEbm, trainEbm } from "./ebm";
+export type { Ebm, EbmOptions, LangevinOptions } from "./ebm";
+export { linearBetas, alphaBars, timeEmbedding, createDdpm, ddpmLoss, trainDdpm } from "./ddpm";
+export type { ToyDdpm, DdpmOptions } from "./ddpm";
+export { scatter, grid2d, gridRows, heatmap, contourLine, panels } from "./plots";
+export type { Grid2D, Panel } from "./plots";
