@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { loadStateDict, loadTorchCheckpoint } from "../../lib/io";
-import { EncoderUNetConfig, EncoderUNetModel } from "../../lib/models";
+import { EncoderUNetConfig, EncoderUNetModel, countEncoderParameters } from "../../lib/models";
 import { fixture, golden, ints, maxAbsDiff, nhwc } from "./golden-helpers";
 
 // The constructor arguments make_golden.py passes to guided-diffusion's EncoderUNetModel.
@@ -61,4 +61,26 @@ describe("EncoderUNetModel reproduces guided-diffusion's classifier", () => {
     tf.dispose([x, t, logits, expected]);
     model.dispose();
   });
+});
+
+describe("other pools", () => {
+  // counts and head keys printed by guided-diffusion's EncoderUNetModel for this config
+  const base: EncoderUNetConfig = { ...ATTENTION };
+  for (const [pool, count, head] of [
+    ["spatial", 514826, ["out.0.weight", "out.0.bias", "out.2.weight", "out.2.bias"]],
+    ["spatial_v2", 518922, ["out.0.weight", "out.0.bias", "out.1.weight", "out.1.bias", "out.3.weight", "out.3.bias"]],
+    ["adaptive", 165002, ["out.0.weight", "out.0.bias", "out.3.weight", "out.3.bias"]],
+  ] as const) {
+    test(`${pool}: guided-diffusion's parameter count and head keys, and logits of the right shape`, () => {
+      const model = new EncoderUNetModel({ ...base, pool });
+      expect(countEncoderParameters({ ...base, pool })).toBe(count);
+      expect(model.specs.map((s) => s.name).filter((k) => k.startsWith("out."))).toEqual(head);
+      const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
+      const t = tf.tensor1d([1, 2], "int32");
+      const logits = model.forward(x, t);
+      expect(logits.shape).toEqual([2, 10]);
+      tf.dispose([x, t, logits]);
+      model.dispose();
+    });
+  }
 });
