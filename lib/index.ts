@@ -18,3 +18,5 @@ export { livePlot } from "./viz/live";
 export type { LivePlot } from "./viz/live";
 export { progress, progressLine, formatDuration } from "./viz/progress";
 export type { Progress, ProgressOptions } from "./viz/progress";
+export * from "./diffusion";
+export * from "./sampling";
