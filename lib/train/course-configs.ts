@@ -28,7 +28,7 @@ const DIFFUSION: GaussianDiffusionOptions = { steps: 1000, noiseSchedule: "cosin
 
 const SMALL_UNET: UNetConfig = {
   imageSize: 32, inChannels: 1, modelChannels: 32, outChannels: 2, numResBlocks: 1,
-  attentionResolutions: [4], dropout: 0.1, channelMult: [1, 2, 2], numHeadChannels: 32,
+  attentionResolutions: [4], dropout: 0, channelMult: [1, 1, 2], numHeadChannels: 32,
   useScaleShiftNorm: true, resblockUpdown: true, useNewAttentionOrder: true,
 };
 
@@ -47,6 +47,12 @@ export const COURSE_CONFIGS: Record<string, CourseModelConfig> = {
   "fashion-classifier": {
     kind: "classifier", noised: true, diffusion: DIFFUSION,
     encoder: { imageSize: 32, inChannels: 1, modelChannels: 32, outChannels: 10, numResBlocks: 1, attentionResolutions: [4],
-      channelMult: [1, 2, 2], numHeadChannels: 32, useScaleShiftNorm: true, resblockUpdown: true, useNewAttentionOrder: true, pool: "attention" },
+      channelMult: [1, 1, 2], numHeadChannels: 32, useScaleShiftNorm: true, resblockUpdown: true, useNewAttentionOrder: true, pool: "attention" },
+  },
+  /** a classifier of clean images whose pooled features serve as the FID feature space for Fashion-MNIST */
+  "fashion-features": {
+    kind: "classifier", noised: false, diffusion: DIFFUSION,
+    encoder: { imageSize: 32, inChannels: 1, modelChannels: 32, outChannels: 10, numResBlocks: 1, attentionResolutions: [],
+      channelMult: [1, 2, 2], useScaleShiftNorm: false, resblockUpdown: false, convResample: true, dropout: 0.1, pool: "adaptive" },
   },
 };
