@@ -20,3 +20,7 @@ export { progress, progressLine, formatDuration } from "./viz/progress";
 export type { Progress, ProgressOptions } from "./viz/progress";
 export * from "./diffusion";
 export * from "./sampling";
+export * from "./models";
+export * from "./io";
+export * as nn from "./nn";
+export * from "./train";
