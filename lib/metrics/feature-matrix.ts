@@ -17,8 +17,3 @@ export function checkFeatureMatrix(m: FeatureMatrix, what: string): void {
   }
 }
 
-/** Rows [start, end) of `m` as a new matrix that shares its buffer. */
-export function sliceRows(m: FeatureMatrix, start: number, end: number): FeatureMatrix {
-  const d = m.shape[1];
-  return { data: m.data.subarray(start * d, end * d), shape: [end - start, d] };
-}

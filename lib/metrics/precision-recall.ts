@@ -11,7 +11,7 @@
  * batchSize x batchSize, so 10k x 10k sets need only a few block-sized buffers.
  */
 import * as tf from "@tensorflow/tfjs";
-import { checkFeatureMatrix, FeatureMatrix, sliceRows } from "./feature-matrix";
+import { checkFeatureMatrix, FeatureMatrix } from "./feature-matrix";
 
 export interface PrecisionRecallOptions {
   /** neighbourhood size for the radii (default 3, as in ADM) */
@@ -40,42 +40,46 @@ function squaredDistances(x: tf.Tensor2D, y: tf.Tensor2D): Float32Array {
 
 /** Each row's squared distance to its k-th nearest neighbour within `features` (index k of its sorted distances). */
 export function manifoldRadii(features: FeatureMatrix, k: number, batchSize: number): Float64Array {
-  const n = features.shape[0];
-  const radii = new Float64Array(n);
   const all = toTensor(features);
-  const smallest = new Float64Array(k + 1); // the k+1 smallest distances of one row, ascending
   try {
-    for (let r0 = 0; r0 < n; r0 += batchSize) {
-      const rows = Math.min(batchSize, n - r0);
-      const best = new Float64Array(rows * (k + 1)).fill(Infinity);
-      const x = all.slice([r0, 0], [rows, -1]);
-      for (let c0 = 0; c0 < n; c0 += batchSize) {
-        const cols = Math.min(batchSize, n - c0);
-        const y = all.slice([c0, 0], [cols, -1]);
-        const dist = squaredDistances(x, y);
-        y.dispose();
-        for (let i = 0; i < rows; i++) {
-          const o = i * (k + 1);
-          for (let t = 0; t <= k; t++) smallest[t] = best[o + t];
-          for (let j = 0; j < cols; j++) {
-            const v = dist[i * cols + j];
-            if (v >= smallest[k]) continue;
-            // insertion into the sorted k+1 buffer
-            let t = k;
-            while (t > 0 && smallest[t - 1] > v) {
-              smallest[t] = smallest[t - 1];
-              t--;
-            }
-            smallest[t] = v;
-          }
-          for (let t = 0; t <= k; t++) best[o + t] = smallest[t];
-        }
-      }
-      x.dispose();
-      for (let i = 0; i < rows; i++) radii[r0 + i] = best[i * (k + 1) + k];
-    }
+    return radiiOf(all, k, batchSize);
   } finally {
     all.dispose();
+  }
+}
+
+function radiiOf(all: tf.Tensor2D, k: number, batchSize: number): Float64Array {
+  const n = all.shape[0];
+  const radii = new Float64Array(n);
+  const smallest = new Float64Array(k + 1); // the k+1 smallest distances of one row, ascending
+  for (let r0 = 0; r0 < n; r0 += batchSize) {
+    const rows = Math.min(batchSize, n - r0);
+    const best = new Float64Array(rows * (k + 1)).fill(Infinity);
+    const x = all.slice([r0, 0], [rows, -1]);
+    for (let c0 = 0; c0 < n; c0 += batchSize) {
+      const cols = Math.min(batchSize, n - c0);
+      const y = all.slice([c0, 0], [cols, -1]);
+      const dist = squaredDistances(x, y);
+      y.dispose();
+      for (let i = 0; i < rows; i++) {
+        const o = i * (k + 1);
+        for (let t = 0; t <= k; t++) smallest[t] = best[o + t];
+        for (let j = 0; j < cols; j++) {
+          const v = dist[i * cols + j];
+          if (v >= smallest[k]) continue;
+          // insertion into the sorted k+1 buffer
+          let t = k;
+          while (t > 0 && smallest[t - 1] > v) {
+            smallest[t] = smallest[t - 1];
+            t--;
+          }
+          smallest[t] = v;
+        }
+        for (let t = 0; t <= k; t++) best[o + t] = smallest[t];
+      }
+    }
+    x.dispose();
+    for (let i = 0; i < rows; i++) radii[r0 + i] = best[i * (k + 1) + k];
   }
   return radii;
 }
@@ -96,17 +100,27 @@ export function precisionRecall(real: FeatureMatrix, fake: FeatureMatrix, opts: 
   for (const [m, what] of [[real, "real"], [fake, "fake"]] as const) {
     if (m.shape[0] <= k) throw new Error(`precisionRecall: ${what} has ${m.shape[0]} samples; k = ${k} nearest neighbours need more than ${k}`);
   }
-  const realRadii = manifoldRadii(real, k, batchSize);
-  const fakeRadii = manifoldRadii(fake, k, batchSize);
-  const [nReal, nFake] = [real.shape[0], fake.shape[0]];
+  const realAll = toTensor(real), fakeAll = toTensor(fake);
+  try {
+    return compare(realAll, fakeAll, k, batchSize);
+  } finally {
+    realAll.dispose();
+    fakeAll.dispose();
+  }
+}
+
+function compare(realAll: tf.Tensor2D, fakeAll: tf.Tensor2D, k: number, batchSize: number): PrecisionRecall {
+  const realRadii = radiiOf(realAll, k, batchSize);
+  const fakeRadii = radiiOf(fakeAll, k, batchSize);
+  const [nReal, nFake] = [realAll.shape[0], fakeAll.shape[0]];
   const realIn = new Uint8Array(nReal); // real sample inside some fake ball: counts toward recall
   const fakeIn = new Uint8Array(nFake); // fake sample inside some real ball: counts toward precision
   for (let r0 = 0; r0 < nReal; r0 += batchSize) {
     const rows = Math.min(batchSize, nReal - r0);
-    const x = toTensor(sliceRows(real, r0, r0 + rows));
+    const x = realAll.slice([r0, 0], [rows, -1]);
     for (let c0 = 0; c0 < nFake; c0 += batchSize) {
       const cols = Math.min(batchSize, nFake - c0);
-      const y = toTensor(sliceRows(fake, c0, c0 + cols));
+      const y = fakeAll.slice([c0, 0], [cols, -1]);
       const dist = squaredDistances(x, y);
       y.dispose();
       for (let i = 0; i < rows; i++) {
