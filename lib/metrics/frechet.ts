@@ -16,11 +16,11 @@ import { symmetricEigen } from "./symmetric-eigen";
 export interface FrechetOptions {
   /**
    * Added to the diagonals of both covariances inside tr((S1 S2)^(1/2)) only (default 0), exactly as
-   * the references do with eps = 1e-6 as a fallback, when sqrtm of a singular product S1 S2 comes out non-finite (a
-   * Schur-based square root breaks down on zero eigenvalues in non-trivial Jordan blocks). The
-   * symmetric form has no such failure: a singular S1 or S2, e.g. fewer samples than features,
-   * just gives zero eigenvalues whose square roots are 0. Pass 1e-6 to reproduce a reference run that
-   * printed "fid calculation produces singular product".
+   * the references do with eps = 1e-6 as a fallback when sqrtm of a singular product S1 S2 comes out
+   * non-finite (a Schur-based square root can break down on zero eigenvalues). The symmetric form
+   * has no such failure: a singular S1 or S2 (e.g. fewer samples than features) just gives zero
+   * eigenvalues whose square roots are 0, so no offset is needed. Pass 1e-6 to reproduce a reference
+   * run that printed "fid calculation produces singular product".
    */
   eps?: number;
 }
