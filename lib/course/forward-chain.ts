@@ -94,23 +94,38 @@ export function diffusePoints(betas: ArrayLike<number>, points: Float32Array, op
   return { t: ts, x: snaps };
 }
 
+export interface PathTraceOptions {
+  /** which points to draw (default all) */
+  points?: number[];
+  /** line colour of path i */
+  colorOf?: (i: number) => string;
+  width?: number;
+  opacity?: number;
+  /** also draw a marker at every snapshot, coloured by its time t with this plotly colorscale (e.g. "Viridis") */
+  timeColors?: string;
+}
+
 /**
  * Plotly line traces, one per point, following point i through the snapshots (x_0 to x_T), with a
  * marker at each end. `colorOf(i)` picks the colour of path i.
  */
-export function pathTraces(paths: PointPaths, opts: { points?: number[]; colorOf?: (i: number) => string; width?: number; opacity?: number } = {}): object[] {
+export function pathTraces(paths: PointPaths, opts: PathTraceOptions = {}): object[] {
   const n = paths.x[0].length / 2;
   const which = opts.points ?? Array.from({ length: n }, (_, i) => i);
   const r = (v: number): number => Math.round(v * 1e4) / 1e4;
   const traces: object[] = [];
-  for (const i of which) {
+  which.forEach((i, k) => {
     const color = opts.colorOf ? opts.colorOf(i) : "#4c78a8";
+    const byTime = opts.timeColors
+      ? { mode: "lines+markers", marker: { size: 4, color: paths.t, colorscale: opts.timeColors, cmin: Math.min(...paths.t), cmax: Math.max(...paths.t),
+          showscale: k === 0, colorbar: { title: { text: "t" }, thickness: 12 } } }
+      : { mode: "lines" };
     traces.push({
-      type: "scatter", mode: "lines", showlegend: false, hoverinfo: "skip",
+      type: "scatter", showlegend: false, hoverinfo: "skip",
       x: paths.x.map((s) => r(s[2 * i])), y: paths.x.map((s) => r(s[2 * i + 1])),
-      line: { color, width: opts.width ?? 1 }, opacity: opts.opacity ?? 0.6,
+      line: { color, width: opts.width ?? 1 }, opacity: opts.opacity ?? 0.6, ...byTime,
     });
-  }
+  });
   const ends = (k: number, name: string, symbol: string): object => ({
     type: "scatter", mode: "markers", name,
     x: which.map((i) => r(paths.x[k][2 * i])), y: which.map((i) => r(paths.x[k][2 * i + 1])),

@@ -3,7 +3,7 @@
  * shapes that disagree. Heads (num_heads, num_head_channels) and the attention order change no
  * parameter shape, so no checkpoint can reveal them.
  */
-import { ParamSpec, torchShape } from "../nn";
+import { ParamSpec, torchShape } from "../nn/index";
 import { StateDict } from "./tensor-record";
 
 export interface KeyMismatch {

@@ -3,7 +3,7 @@
  * conv OIHW <-> HWIO, linear [out, in] <-> [in, out], conv1d [out, in, 1] <-> [in, out].
  */
 import * as tf from "@tensorflow/tfjs";
-import { ParamLayout } from "../nn";
+import { ParamLayout } from "../nn/index";
 
 /** A tensor in PyTorch's layout -> ours. */
 export function fromTorchLayout(t: tf.Tensor, layout: ParamLayout): tf.Tensor {

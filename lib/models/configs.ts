@@ -2,7 +2,7 @@
  * The paper's Table 11 models and the released classifiers, as guided-diffusion's README flags, and
  * parameter counting from shapes alone (nothing allocated).
  */
-import { countSpecs } from "../nn";
+import { countSpecs } from "../nn/index";
 import { EncoderUNetConfig, UNetConfig, resolveEncoderConfig, resolveUNetConfig } from "./config";
 import { classifierConfigFromFlags, unetConfigFromFlags } from "./from-flags";
 import { encoderParamSpecs, unetParamSpecs } from "./unet-params";

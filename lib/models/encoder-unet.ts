@@ -5,7 +5,7 @@
  * input block and the middle block).
  */
 import * as tf from "@tensorflow/tfjs";
-import { attentionPool, conv2d, createParams, disposeParams, groupNorm32, linear, silu, timestepEmbedding, Params, ParamSpec } from "../nn";
+import { attentionPool, conv2d, createParams, disposeParams, groupNorm32, linear, silu, timestepEmbedding, Params, ParamSpec } from "../nn/index";
 import { EncoderUNetConfig, ResolvedEncoderConfig, resolveEncoderConfig } from "./config";
 import { applyBlock } from "./layers";
 import { ForwardOptions, Module, checkTimesteps, toNHWC } from "./model";

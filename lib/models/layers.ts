@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   AttentionBlockConfig, attentionBlock, attentionBlockParams, conv2d, conv2dParams, downsample, downsampleParams,
   Params, ParamSpec, ResampleConfig, ResBlockConfig, resBlock, resBlockParams, upsample, upsampleParams,
-} from "../nn";
+} from "../nn/index";
 
 export type Layer =
   | { kind: "conv"; name: string; inChannels: number; outChannels: number }

@@ -3,7 +3,7 @@
  * PyTorch's), a training flag for dropout, and disposal.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ParamSpec, Params } from "../nn";
+import { ParamSpec, Params } from "../nn/index";
 
 export interface Module {
   /** variables keyed by guided-diffusion state_dict names, in our layout (conv HWIO, linear [in, out]) */

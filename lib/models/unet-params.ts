@@ -2,7 +2,7 @@
  * Parameter specs of UNetModel and EncoderUNetModel in state_dict order, from the config alone: used to
  * allocate the variables, to count parameters without allocating, and to check checkpoints.
  */
-import { attentionPoolParams, conv2dParams, embeddingParams, groupNormParams, linearParams, ParamSpec } from "../nn";
+import { attentionPoolParams, conv2dParams, embeddingParams, groupNormParams, linearParams, ParamSpec } from "../nn/index";
 import { ResolvedEncoderConfig, ResolvedUNetConfig } from "./config";
 import { blockParams, Block } from "./layers";
 import { EncoderPlan, UNetPlan, planEncoder, planUNet } from "./unet-plan";

@@ -3,7 +3,7 @@
  * with which channel counts. Mirrors guided-diffusion's constructor loops exactly, so names and shapes
  * match its checkpoints. Shared by the models, parameter counting and checkpoint checking.
  */
-import { AttentionBlockConfig, ResBlockConfig } from "../nn";
+import { AttentionBlockConfig, ResBlockConfig } from "../nn/index";
 import { Block } from "./layers";
 import { ResolvedUNetConfig } from "./config";
 

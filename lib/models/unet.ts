@@ -4,7 +4,7 @@
  * middle block, output blocks on `cat([h, skip])` (h first), then GN -> SiLU -> zero-initialised conv.
  */
 import * as tf from "@tensorflow/tfjs";
-import { conv2d, createParams, disposeParams, embedding, groupNorm32, linear, silu, timestepEmbedding, Params, ParamSpec } from "../nn";
+import { conv2d, createParams, disposeParams, embedding, groupNorm32, linear, silu, timestepEmbedding, Params, ParamSpec } from "../nn/index";
 import { ResolvedUNetConfig, UNetConfig, resolveUNetConfig } from "./config";
 import { applyBlock } from "./layers";
 import { ForwardOptions, Module, checkTimesteps, toNHWC } from "./model";

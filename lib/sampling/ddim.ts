@@ -3,7 +3,7 @@
  * inversion x_0 -> x_T.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { DiffusionModel, GaussianDiffusion } from "../diffusion";
+import type { DiffusionModel, GaussianDiffusion } from "../diffusion/index";
 import type { SampleShape, SamplerOptions } from "./types";
 import { drive } from "./drive";
 

@@ -1,6 +1,6 @@
 /** Ancestral sampling (DDPM, Ho et al. 2020, Algorithm 2), with ADM Algorithm 1 guidance via condFn. */
 import type * as tf from "@tensorflow/tfjs";
-import type { DiffusionModel, GaussianDiffusion } from "../diffusion";
+import type { DiffusionModel, GaussianDiffusion } from "../diffusion/index";
 import type { SampleShape, SamplerOptions } from "./types";
 import { drive } from "./drive";
 

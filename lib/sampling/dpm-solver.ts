@@ -3,7 +3,7 @@
  * the diffusion ODE in data-prediction form, on a subset of the diffusion's timesteps.
  */
 import * as tf from "@tensorflow/tfjs";
-import { makeRng, randn, spaceTimesteps, type DiffusionModel, type GaussianDiffusion, type LoopStep } from "../diffusion";
+import { makeRng, randn, spaceTimesteps, type DiffusionModel, type GaussianDiffusion, type LoopStep } from "../diffusion/index";
 import type { SampleShape, SamplerOptions } from "./types";
 import { drive } from "./drive";
 

@@ -1,6 +1,6 @@
 /** Run a step generator to the end, reporting each step and keeping the last sample. */
 import type * as tf from "@tensorflow/tfjs";
-import type { LoopStep } from "../diffusion";
+import type { LoopStep } from "../diffusion/index";
 import type { SamplerOptions } from "./types";
 
 /** Drain `loop` (of `total` steps), calling the callbacks; returns the final sample. */

@@ -3,7 +3,7 @@
  * and classifier-free guidance (Ho & Salimans 2022) as a model wrapper.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { CondFn, DiffusionModel, NoisyClassifier } from "../diffusion";
+import type { CondFn, DiffusionModel, NoisyClassifier } from "../diffusion/index";
 
 /**
  * cond_fn = s * grad_x log softmax(classifier(x_t, t))[y] for the labels `modelKwargs.y`. The

@@ -1,5 +1,5 @@
 /** Record a sampler's steps as plain arrays for plotting. */
-import type { DiffusionModel, GaussianDiffusion } from "../diffusion";
+import type { DiffusionModel, GaussianDiffusion } from "../diffusion/index";
 import type { SampleShape, Sampler, SamplerOptions } from "./types";
 
 /** One kept step: step number i, diffusion timestep t, x and the x_0 prediction flattened (NHWC order). */

@@ -3,7 +3,7 @@
  * sample shape and options, returning x_0; a per-step callback sees each step for plotting.
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { CondFn, DenoisedFn, DiffusionModel, GaussianDiffusion, ModelKwargs } from "../diffusion";
+import type { CondFn, DenoisedFn, DiffusionModel, GaussianDiffusion, ModelKwargs } from "../diffusion/index";
 
 /** NHWC sample shape. */
 export type SampleShape = [number, number, number, number];

@@ -6,14 +6,15 @@ import { Figure } from "../viz/plot";
 import { coord, Points } from "./data";
 
 /** A scatter trace of points. */
-export function scatter(p: Points | Float32Array, opts: { name?: string; color?: string; size?: number; opacity?: number; symbol?: string } = {}): object {
+export function scatter(p: Points | Float32Array, opts: { name?: string; color?: string; size?: number; opacity?: number; symbol?: string; outline?: string } = {}): object {
   return {
     type: "scatter",
     mode: "markers",
     name: opts.name ?? "",
     x: coord(p, 0).map(round4),
     y: coord(p, 1).map(round4),
-    marker: { color: opts.color, size: opts.size ?? 4, opacity: opts.opacity ?? 0.7, symbol: opts.symbol },
+    marker: { color: opts.color, size: opts.size ?? 4, opacity: opts.opacity ?? 0.7, symbol: opts.symbol,
+      ...(opts.outline ? { line: { color: opts.outline, width: 1 } } : {}) },
   };
 }
 
@@ -91,12 +92,17 @@ export function contourLine(g: Grid2D, values: ArrayLike<number>, level: number,
 export interface Panel {
   title: string;
   traces: object[];
+  /** equal x and y scales (default true); false for histograms and curves */
+  equal?: boolean;
+  /** axis titles */
+  xTitle?: string;
+  yTitle?: string;
 }
 
 /**
  * Several panels in a grid with their own axes (equal aspect, shared ranges when given), as one figure.
  */
-export function panels(list: Panel[], opts: { cols?: number; range?: [number, number]; title?: string; height?: number } = {}): Figure {
+export function panels(list: Panel[], opts: { cols?: number; range?: [number, number]; title?: string; layout?: object } = {}): Figure {
   const cols = opts.cols ?? Math.min(3, list.length);
   const rows = Math.ceil(list.length / cols);
   const data: object[] = [];
@@ -111,9 +117,12 @@ export function panels(list: Panel[], opts: { cols?: number; range?: [number, nu
   list.forEach((panel, i) => {
     const k = i === 0 ? "" : String(i + 1);
     for (const t of panel.traces) data.push({ ...t, xaxis: "x" + k, yaxis: "y" + k });
-    layout["xaxis" + k] = { range: opts.range, zeroline: false };
-    layout["yaxis" + k] = { range: opts.range, zeroline: false, scaleanchor: "x" + k };
+    const equal = panel.equal ?? true;
+    const title = (t?: string) => (t ? { title: { text: t } } : {});
+    layout["xaxis" + k] = { range: equal ? opts.range : undefined, zeroline: false, ...title(panel.xTitle), ...(equal ? { constrain: "domain" } : {}) };
+    layout["yaxis" + k] = { range: equal ? opts.range : undefined, zeroline: false, ...title(panel.yTitle),
+      ...(equal ? { scaleanchor: "x" + k, constrain: "domain" } : {}) };
     ann.push({ text: `<b>${panel.title}</b>`, xref: "x" + k + " domain", yref: "y" + k + " domain", x: 0.5, y: 1.12, showarrow: false, xanchor: "center" });
   });
-  return { data, layout };
+  return { data, layout: { ...layout, ...(opts.layout ?? {}) } };
 }
