@@ -19,7 +19,8 @@ describe("lib imports work inside the tslab kernel", () => {
       const src = readFileSync(file, "utf8");
       for (const m of src.matchAll(/(?:from\s+|import\s*\(\s*|require\(\s*)["'](\.{1,2}(?:\/[^"']*)?)["']/g)) {
         const target = resolve(dirname(file), m[1]);
-        if (existsSync(target) && statSync(target).isDirectory()) offenders.push(`${file}: "${m[1]}" (write "${m[1]}/index")`);
+        const isFolderOnly = existsSync(target) && statSync(target).isDirectory() && !existsSync(target + ".ts");
+        if (isFolderOnly) offenders.push(`${file}: "${m[1]}" (write "${m[1]}/index")`);
       }
     }
     expect(offenders).toEqual([]);
