@@ -39,16 +39,7 @@ export class EncoderUNetModel implements Module {
     const c = this.config;
     const p = this.params;
     return tf.tidy((): tf.Tensor2D => {
-      let h = toNHWC(x, c.inChannels, opts, "EncoderUNetModel.forward");
-      checkTimesteps(t, h.shape[0], "EncoderUNetModel.forward");
-      const emb = linear(p, "time_embed.2", silu(linear(p, "time_embed.0", timestepEmbedding(t, c.modelChannels))));
-      const spatial = c.pool === "spatial" || c.pool === "spatial_v2";
-      const means: tf.Tensor2D[] = [];
-      for (const block of this.plan.inputBlocks) {
-        h = applyBlock(p, block, h, emb, this.training);
-        if (spatial) means.push(spatialMean(h));
-      }
-      h = applyBlock(p, this.plan.middleBlock, h, emb, this.training);
+      const { h, means } = this.trunk(x, t, opts, "EncoderUNetModel.forward");
       switch (c.pool) {
         case "attention":
           return attentionPool(p, "out.2", {
@@ -70,6 +61,36 @@ export class EncoderUNetModel implements Module {
         }
       }
     });
+  }
+
+  /**
+   * Penultimate features: the spatial mean of SiLU(GN(h)) after the middle block, i.e. what the
+   * adaptive pool feeds its last 1x1 conv ([N, channels]). Used as the feature space of FID-like
+   * metrics for a classifier trained on the course data. Not defined for the spatial pools.
+   */
+  features(x: tf.Tensor4D, t: tf.Tensor1D, opts?: ForwardOptions): tf.Tensor2D {
+    const c = this.config;
+    if (c.pool !== "adaptive" && c.pool !== "attention") throw new Error(`EncoderUNetModel.features: defined for the adaptive and attention pools, not "${c.pool}"`);
+    return tf.tidy(() => {
+      const { h } = this.trunk(x, t, opts, "EncoderUNetModel.features");
+      return tf.mean(silu(groupNorm32(this.params, "out.0", h)), [1, 2]) as tf.Tensor2D;
+    });
+  }
+
+  /** Input blocks and middle block; the per-block spatial means when a spatial pool needs them. */
+  private trunk(x: tf.Tensor4D, t: tf.Tensor1D, opts: ForwardOptions | undefined, who: string): { h: tf.Tensor4D; means: tf.Tensor2D[] } {
+    const c = this.config;
+    const p = this.params;
+    let h = toNHWC(x, c.inChannels, opts, who);
+    checkTimesteps(t, h.shape[0], who);
+    const emb = linear(p, "time_embed.2", silu(linear(p, "time_embed.0", timestepEmbedding(t, c.modelChannels))));
+    const spatial = c.pool === "spatial" || c.pool === "spatial_v2";
+    const means: tf.Tensor2D[] = [];
+    for (const block of this.plan.inputBlocks) {
+      h = applyBlock(p, block, h, emb, this.training);
+      if (spatial) means.push(spatialMean(h));
+    }
+    return { h: applyBlock(p, this.plan.middleBlock, h, emb, this.training), means };
   }
 
   dispose(): void {
