@@ -24,3 +24,5 @@ export * from "./models/index";
 export * from "./io/index";
 export * as nn from "./nn/index";
 export * from "./train/index";
+export * from "./metrics/index";
+export * from "./viz/curves";

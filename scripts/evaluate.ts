@@ -17,14 +17,18 @@ import { readReferenceBatch, ReferenceBatch } from "../lib/metrics/reference-bat
 import { progress } from "../lib/viz/progress";
 import { resultsMarkdown } from "../lib/viz/curves";
 import { FlagSpec, parseFlags, runCli, UsageError } from "./cli-args";
+import { courseFeatureExtractor } from "../lib/train/course-features";
 
-const USAGE = "usage: evaluate SAMPLES.npz REF.npz|fashion-mnist [--features inception|pixels|WEIGHTS] [--batch N]";
+/** The shipped Fashion-MNIST feature classifier. */
+const FASHION_FEATURES = resolve(__dirname, "../models/fashion-features");
+
+const USAGE = "usage: evaluate SAMPLES.npz REF.npz|fashion-mnist [--features inception|fashion|pixels|WEIGHTS] [--batch N]";
 
 const FLAGS: Record<string, FlagSpec> = {
   features: {
     type: "string",
     default: "inception",
-    help: "inception (FID InceptionV3; weights from $ADM_INCEPTION_WEIGHTS), pixels (raw pixels, a sanity baseline), or a path to InceptionV3 weights (.pth, .safetensors, .npz)",
+    help: "inception (FID InceptionV3; weights from $ADM_INCEPTION_WEIGHTS), fashion (the course's Fashion-MNIST classifier in models/fashion-features), pixels (raw pixels, a sanity baseline), or a path to InceptionV3 weights (.pth, .safetensors, .npz)",
   },
   batch: { type: "number", default: 64, help: "images per forward pass of the feature network" },
   limit: { type: "number", default: 0, help: "use at most this many images of each set (0: all)" },
@@ -63,6 +67,10 @@ function makeExtractor(features: string, samples: Uint8Images, reference: Uint8I
     }
     const same = samples.shape[1] === h && samples.shape[2] === w;
     return pixelFeatureExtractor(same ? {} : { size: [h, w] });
+  }
+  if (features === "fashion") {
+    if (!existsSync(FASHION_FEATURES)) throw new UsageError(`--features fashion needs the feature classifier in ${FASHION_FEATURES}; train it with 'adm-ts train --config fashion-features --out ${FASHION_FEATURES}'`);
+    return courseFeatureExtractor(FASHION_FEATURES);
   }
   const path = features === "inception" ? process.env.ADM_INCEPTION_WEIGHTS : features;
   if (!path) {
