@@ -133,3 +133,25 @@ export function coord(p: Points | Float32Array, d: 0 | 1): number[] {
   for (let i = 0; i < out.length; i++) out[i] = x[2 * i + d];
   return out;
 }
+
+/**
+ * Mean distance from each point of `a` to its nearest point in `b` (brute force). With a = samples and
+ * b = data it measures sample quality (are samples near data?); with a = data and b = samples, coverage
+ * (is every part of the data reached by some sample?).
+ */
+export function meanNearestDistance(a: Points | Float32Array, b: Points | Float32Array): number {
+  const xa = a instanceof Float32Array ? a : a.x, xb = b instanceof Float32Array ? b : b.x;
+  const na = xa.length / 2, nb = xb.length / 2;
+  let total = 0;
+  for (let i = 0; i < na; i++) {
+    let best = Infinity;
+    const px = xa[2 * i], py = xa[2 * i + 1];
+    for (let j = 0; j < nb; j++) {
+      const dx = px - xb[2 * j], dy = py - xb[2 * j + 1];
+      const d = dx * dx + dy * dy;
+      if (d < best) best = d;
+    }
+    total += Math.sqrt(best);
+  }
+  return total / na;
+}

@@ -64,13 +64,13 @@ export interface DdpmOptions {
   /** diffusion steps (default 100) */
   T?: number;
   hidden?: number;
-  /** time-embedding width (default 32) */
+  /** time-embedding width (default 64) */
   embDim?: number;
   seed?: number;
 }
 
 export function createDdpm(opts: DdpmOptions = {}): ToyDdpm {
-  const T = opts.T ?? 100, h = opts.hidden ?? 128, embDim = opts.embDim ?? 32, seed = opts.seed ?? 0;
+  const T = opts.T ?? 100, h = opts.hidden ?? 128, embDim = opts.embDim ?? 64, seed = opts.seed ?? 0;
   const betas = linearBetas(T), abar = alphaBars(betas);
   const net = mlp([2 + embDim, h, h, h, 2], { seed, activation: "silu" });
   const model: ToyDdpm = {
@@ -121,13 +121,16 @@ export function ddpmLoss(model: ToyDdpm, x0: tf.Tensor2D, t: Int32Array, eps: tf
   });
 }
 
-/** Train with L_simple (t uniform over 0..T-1); logs `loss`. */
+/** Train with L_simple (t uniform over 0..T-1), Adam with cosine learning-rate decay; logs `loss`. */
 export function trainDdpm(data: Points, opts: TrainOptions & DdpmOptions): ToyDdpm {
   const model = createDdpm(opts);
   const rng = new Rng((opts.seed ?? 0) + 100);
   const bs = opts.batchSize ?? 256;
-  const opt = tf.train.adam(opts.lr ?? 2e-3);
-  const report = trainSteps(opts, () => {
+  const lr = opts.lr ?? 3e-3;
+  const opt = tf.train.adam(lr);
+  const report = trainSteps(opts, (i) => {
+    // cosine learning-rate decay to 0: the last steps average out the minibatch noise, which sharpens samples
+    (opt as unknown as { learningRate: number }).learningRate = 0.5 * lr * (1 + Math.cos((Math.PI * i) / opts.steps));
     const x0 = batchOf(data, bs, rng), eps = normalTensor(bs, 2, rng);
     const t = Int32Array.from({ length: bs }, () => rng.int(model.T));
     const loss = opt.minimize(() => ddpmLoss(model, x0, t, eps), true, model.net.params)!;

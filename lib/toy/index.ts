@@ -2,7 +2,7 @@
  * lib/toy: 2-D data, a tiny MLP, and one small model per generative family, for notebooks 01-02.
  */
 export { Rng } from "./rng";
-export { twoMoons, swissRoll, gaussianClasses, subset, ofClass, split, standardize, uniformBox, coord } from "./data";
+export { twoMoons, swissRoll, gaussianClasses, subset, ofClass, split, standardize, uniformBox, coord, meanNearestDistance } from "./data";
 export type { Points, ClassSpec } from "./data";
 export {
   fitGaussian, gaussianLogPdf, sampleGaussian, fitGaussianClasses, jointLogProb, posterior, posteriorOf, logDensity, sampleClass,
@@ -24,5 +24,5 @@ export { langevin, createEbm, trainEbm } from "./ebm";
 export type { Ebm, EbmOptions, LangevinOptions } from "./ebm";
 export { linearBetas, alphaBars, timeEmbedding, createDdpm, ddpmLoss, trainDdpm } from "./ddpm";
 export type { ToyDdpm, DdpmOptions } from "./ddpm";
-export { scatter, grid2d, gridRows, heatmap, contourLine, panels } from "./plots";
+export { scatter, grid2d, gridRows, heatmap, contourLine, panels, latentGrid } from "./plots";
 export type { Grid2D, Panel } from "./plots";

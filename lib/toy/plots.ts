@@ -126,3 +126,39 @@ export function panels(list: Panel[], opts: { cols?: number; range?: [number, nu
   });
   return { data, layout: { ...layout, ...(opts.layout ?? {}) } };
 }
+
+/**
+ * The image of a square grid of latent points under a latent-to-data map (VAE decoder, GAN generator,
+ * flow inverse): lines of constant z2 and lines of constant z1, each decoded point by point.
+ * Returns two line traces (with gaps between lines), one per family of lines.
+ */
+export function latentGrid(decode: (z: Float32Array) => Float32Array, opts: { lo?: number; hi?: number; lines?: number; steps?: number } = {}): object[] {
+  const lo = opts.lo ?? -2, hi = opts.hi ?? 2, L = opts.lines ?? 9, S = opts.steps ?? 41;
+  const z = new Float32Array(2 * 2 * L * S);
+  let k = 0;
+  for (const dir of [0, 1]) {
+    for (let l = 0; l < L; l++) {
+      const c = lo + ((hi - lo) * l) / (L - 1);
+      for (let s = 0; s < S; s++) {
+        const v = lo + ((hi - lo) * s) / (S - 1);
+        z[k++] = dir === 0 ? v : c;
+        z[k++] = dir === 0 ? c : v;
+      }
+    }
+  }
+  const x = decode(z);
+  return [0, 1].map((dir) => {
+    const xs: (number | null)[] = [], ys: (number | null)[] = [];
+    for (let l = 0; l < L; l++) {
+      for (let s = 0; s < S; s++) {
+        const i = (dir * L + l) * S + s;
+        xs.push(round4(x[2 * i]));
+        ys.push(round4(x[2 * i + 1]));
+      }
+      xs.push(null);
+      ys.push(null);
+    }
+    return { type: "scatter", mode: "lines", x: xs, y: ys, name: dir === 0 ? "z2 = const" : "z1 = const",
+      line: { color: dir === 0 ? "#1f77b4" : "#ff7f0e", width: 1 }, connectgaps: false };
+  });
+}

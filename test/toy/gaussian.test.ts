@@ -1,4 +1,4 @@
-import { gaussianClasses, ofClass } from "../../lib/toy/data";
+import { gaussianClasses, meanNearestDistance, ofClass } from "../../lib/toy/data";
 import {
   fitGaussian, fitGaussianClasses, gaussianLogPdf, logDensity, posteriorOf, sampleGaussian,
 } from "../../lib/toy/gaussian";
@@ -68,4 +68,9 @@ describe("Gaussian fit and Bayes posterior (notebook 01)", () => {
     const flat = { mean: [0, 0] as [number, number], cov: [[1, 1], [1, 1]] as [[number, number], [number, number]] };
     expect(() => gaussianLogPdf(flat, 0, 0)).toThrow(/not positive definite/);
   });
+});
+
+test("mean nearest distance", () => {
+  const a = new Float32Array([0, 0, 3, 4]), b = new Float32Array([0, 1, 3, 4, 10, 10]);
+  expect(meanNearestDistance(a, b)).toBeCloseTo((1 + 0) / 2, 12);
 });
