@@ -23,6 +23,8 @@ export interface MlpDenoiserOptions {
   depth?: number;
   /** width of the sinusoidal timestep embedding (default 64) */
   timeDim?: number;
+  /** longest period of the sinusoidal timestep embedding (default 10000, as guided-diffusion) */
+  maxPeriod?: number;
   /** output 2C channels: eps and the variance interpolation v (default false) */
   learnSigma?: boolean;
   /** seed of the initial weights (default 0) */
@@ -36,6 +38,8 @@ export interface MlpDenoiser extends DiffusionModel {
   training: boolean;
   channels: number;
   learnSigma: boolean;
+  /** the options it was built with (defaults filled in) */
+  options: Required<MlpDenoiserOptions>;
   /** number of trainable numbers */
   numParams(): number;
   dispose(): void;
@@ -56,6 +60,7 @@ export function createMlpDenoiser(opts: MlpDenoiserOptions = {}): MlpDenoiser {
   const hidden = opts.hidden ?? 128;
   const depth = opts.depth ?? 3;
   const timeDim = opts.timeDim ?? 64;
+  const maxPeriod = opts.maxPeriod ?? 10000;
   const learnSigma = opts.learnSigma ?? false;
   const out = learnSigma ? 2 * c : c;
   for (const [k, v] of Object.entries({ channels: c, hidden, depth, timeDim })) {
@@ -88,6 +93,7 @@ export function createMlpDenoiser(opts: MlpDenoiserOptions = {}): MlpDenoiser {
     training: false,
     channels: c,
     learnSigma,
+    options: { channels: c, hidden, depth, timeDim, maxPeriod, learnSigma, seed: opts.seed ?? 0 },
     forward(x: tf.Tensor4D, t: tf.Tensor1D): tf.Tensor4D {
       const [n, h, w, ch] = x.shape;
       if (h !== 1 || w !== 1 || ch !== c) {
@@ -95,7 +101,7 @@ export function createMlpDenoiser(opts: MlpDenoiserOptions = {}): MlpDenoiser {
       }
       if (t.shape[0] !== n) throw new Error(`MlpDenoiser: ${t.shape[0]} timesteps for ${n} points`);
       return tf.tidy(() => {
-        const emb = silu(dense(timestepEmbedding(t, timeDim), "time"));
+        const emb = silu(dense(timestepEmbedding(t, timeDim, maxPeriod), "time"));
         let hid = dense(x.reshape([n, c]) as tf.Tensor2D, "in").add(emb) as tf.Tensor2D;
         for (let k = 0; k < depth; k++) {
           const a = tf.matMul(silu(hid), p(`block${k}.w1`) as tf.Tensor2D).add(p(`block${k}.b1`)).add(tf.matMul(emb, p(`block${k}.emb`) as tf.Tensor2D)) as tf.Tensor2D;
@@ -110,4 +116,21 @@ export function createMlpDenoiser(opts: MlpDenoiserOptions = {}): MlpDenoiser {
       params.clear();
     },
   };
+}
+
+/**
+ * A copy of a trained denoiser, optionally switched to a learned variance: the eps part keeps every
+ * weight, and the new v outputs start at zero (v = 0: the log-variance halfway between beta~_t and
+ * beta_t). Used to fine-tune a model trained with the simple loss with the hybrid loss or the bound.
+ */
+export function copyMlpDenoiser(model: MlpDenoiser, opts: { learnSigma?: boolean } = {}): MlpDenoiser {
+  const learnSigma = opts.learnSigma ?? model.learnSigma;
+  if (model.learnSigma && !learnSigma) throw new Error("copyMlpDenoiser: cannot drop a learned variance (the copy would lose the v outputs)");
+  const copy = createMlpDenoiser({ ...model.options, learnSigma });
+  for (const [name, v] of copy.params) {
+    const src = model.params.get(name)!;
+    const widen = learnSigma && !model.learnSigma && (name === "out.w" || name === "out.b");
+    tf.tidy(() => v.assign(widen ? tf.concat([src, tf.zerosLike(src)], src.rank - 1) : src));
+  }
+  return copy;
 }

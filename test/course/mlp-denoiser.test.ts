@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { createMlpDenoiser } from "../../lib/course/mlp-denoiser";
+import { copyMlpDenoiser, createMlpDenoiser } from "../../lib/course/mlp-denoiser";
 import { pointsDataset } from "../../lib/course/points";
 import { createGaussianDiffusion, UniformSampler } from "../../lib/diffusion";
 import { initTrainState, train } from "../../lib/train/loop";
@@ -38,6 +38,28 @@ describe("MLP denoiser for 2-D points", () => {
     expect(w(a)).toEqual(w(b));
     expect(w(a)).not.toEqual(w(c));
     [a, b, c].forEach((m) => m.dispose());
+  });
+
+  it("copies a denoiser, widening it to a learned variance: eps unchanged, v = 0", () => {
+    const m = createMlpDenoiser({ hidden: 8, depth: 1, seed: 5 });
+    // give the output layer non-zero weights so the copy has something to keep
+    m.params.get("out.w")!.assign(tf.randomNormal([8, 2], 0, 1, "float32", 6));
+    m.params.get("out.b")!.assign(tf.tensor1d([0.3, -0.2]));
+    const wide = copyMlpDenoiser(m, { learnSigma: true });
+    const same = copyMlpDenoiser(m);
+    const x = tf.randomNormal([3, 1, 1, 2], 0, 1, "float32", 7) as tf.Tensor4D, t = tf.tensor1d([1, 50, 900], "int32");
+    const a = m.forward(x, t), b = wide.forward(x, t), c = same.forward(x, t);
+    expect(b.shape).toEqual([3, 1, 1, 4]);
+    const [eps, v] = tf.split(b, 2, 3);
+    expect(Array.from(eps.dataSync())).toEqual(Array.from(a.dataSync()));
+    expect(Array.from(v.dataSync()).every((u) => u === 0)).toBe(true);
+    expect(Array.from(c.dataSync())).toEqual(Array.from(a.dataSync()));
+    // the copy owns its variables
+    same.params.get("in.w")!.assign(tf.zeros([2, 8]));
+    expect(Array.from(m.params.get("in.w")!.dataSync()).some((u) => u !== 0)).toBe(true);
+    expect(() => copyMlpDenoiser(wide, { learnSigma: false })).toThrow(/cannot drop/);
+    tf.dispose([x, t, a, b, c, eps, v]);
+    [m, wide, same].forEach((d) => d.dispose());
   });
 
   it("trains with lib/train on points (eps-MSE and the hybrid loss with learned sigma both go down)", async () => {
