@@ -107,7 +107,7 @@ export function panels(list: Panel[], opts: { cols?: number; range?: [number, nu
   const rows = Math.ceil(list.length / cols);
   const data: object[] = [];
   const layout: Record<string, unknown> = {
-    grid: { rows, columns: cols, pattern: "independent", xgap: 0.08, ygap: 0.15 },
+    grid: { rows, columns: cols, pattern: "independent", xgap: 0.08, ygap: 0.22 },
     showlegend: false,
     margin: { t: 60, l: 40, r: 20, b: 30 },
     annotations: [],
