@@ -26,3 +26,4 @@ export * as nn from "./nn/index";
 export * from "./train/index";
 export * from "./metrics/index";
 export * from "./viz/curves";
+export * as toy from "./toy/index";

@@ -1,0 +1,124 @@
+/**
+ * Write the model card of a trained course model: models/NAME/README.md with its configuration,
+ * data, steps, wall time, loss curve (SVG), and what it does: a sample grid and the share of samples
+ * the feature classifier recognises as the requested class (diffusion models), accuracy against the
+ * noise level (noisy classifier), or test accuracy (feature classifier).
+ *   adm-ts model-card models/fashion-cond [--n 100] [--steps 25]
+ */
+import * as tf from "@tensorflow/tfjs";
+import { existsSync, readFileSync, writeFileSync } from "fs";
+import { basename, join, resolve } from "path";
+import { initBackend } from "../lib/backend";
+import { readSafetensors } from "../lib/io/safetensors";
+import { createGaussianDiffusion } from "../lib/diffusion/gaussian-diffusion";
+import { sampleDdim } from "../lib/sampling/ddim";
+import { loadTrainedClassifier, loadTrainedDiffusion } from "../lib/train/trained-model";
+import { accuracyByTimestep, cleanAccuracy } from "../lib/train/classifier-task";
+import { fashionMnistDataset } from "../lib/train/dataset";
+import { FASHION_CLASSES } from "../lib/data/fashion-mnist";
+import { imageGridPng } from "../lib/viz/images";
+import { lineChartSvg } from "../lib/viz/svg-chart";
+import { parseFlags, UsageError, type FlagSpec } from "./cli-args";
+
+const FLAGS: Record<string, FlagSpec> = {
+  n: { type: "number", default: 100, help: "samples drawn for the grid and the recognition check (diffusion models)" },
+  steps: { type: "number", default: 25, help: "DDIM steps for the samples" },
+  features: { type: "string", default: "models/fashion-features", help: "the clean feature classifier used to recognise samples" },
+};
+
+interface HistoryRow { step: number; loss: number; seconds: number; extras: Record<string, number> }
+
+/** Moving average over `w` points, for readable loss curves. */
+function smooth(y: number[], w: number): number[] {
+  const out: number[] = [];
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    s += y[i];
+    if (i >= w) s -= y[i - w];
+    out.push(s / Math.min(i + 1, w));
+  }
+  return out;
+}
+
+const fmt = (s: number): string => `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+
+export async function main(argv: string[]): Promise<void> {
+  const f = parseFlags(argv, FLAGS, "usage: adm-ts model-card DIR [--n N] [--steps S]");
+  if (!f) return;
+  const dir = f._[0];
+  if (!dir) throw new UsageError("model-card needs the model directory, e.g. models/fashion-cond");
+  const statePath = join(dir, "state.safetensors");
+  if (!existsSync(statePath)) throw new UsageError(`${dir} has no state.safetensors (train it first)`);
+  await initBackend();
+  const meta = readSafetensors(statePath).metadata;
+  const run = JSON.parse(meta.config);
+  const history = JSON.parse(meta.history) as HistoryRow[];
+  const steps = Number(meta.step);
+  const wall = history.reduce((a, h) => a + h.seconds, 0);
+  const w = Math.max(1, Math.round(history.length / 50));
+  const series = [{ name: `loss (moving mean of ${w})`, x: history.map((h) => h.step), y: smooth(history.map((h) => h.loss), w) }];
+  for (const k of ["mse", "vb"]) if (history.length && k in history[0].extras) series.push({ name: `${k} (mean of ${w})`, x: history.map((h) => h.step), y: smooth(history.map((h) => h.extras[k]), w) });
+  writeFileSync(join(dir, "loss.svg"), lineChartSvg(series, { title: `${run.name}: training loss`, xLabel: "step", yLabel: "loss", logY: true }));
+  const name = basename(resolve(dir));
+  const lines: string[] = [`# ${name}`, ""];
+  const model = run.model;
+  const reproduce = `npx adm-ts ${model.kind === "classifier" && model.noised ? "train-classifier" : "train"} --config ${run.name} --out models/${name} --steps ${steps} --batch ${run.batch} --lr ${run.lr} --warmup ${run.warmup} --ema-rate ${run.emaRate} --seed ${run.seed}`;
+  const results: string[] = [];
+  const t0 = Date.now();
+  if (model.kind === "diffusion") {
+    const trained = loadTrainedDiffusion(dir);
+    const n = f.n as number;
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
+    const diffusion = createGaussianDiffusion({ ...trained.diffusion, timestepRespacing: `ddim${f.steps}` });
+    const y = tf.tensor1d(labels, "int32");
+    const x = sampleDdim(diffusion, trained.model, [n, 32, 32, 1], { modelKwargs: { y }, seed: 1234 });
+    const seconds = (Date.now() - t0) / 1000;
+    const pixels = await x.data();
+    writeFileSync(join(dir, "samples.png"), await imageGridPng({ data: pixels, shape: [n, 32, 32, 1] }, { cols: 10, range: "signed", scale: 2 }));
+    results.push(`Samples: ${n} images with DDIM, ${f.steps} steps, ${seconds.toFixed(1)} s on ${tf.getBackend()}${trained.classCond ? " (row by row: classes 0-9, one per column)" : ""}.`, "", "![samples](samples.png)", "");
+    const featuresDir = f.features as string;
+    if (trained.classCond && existsSync(join(featuresDir, "model.safetensors"))) {
+      const judge = loadTrainedClassifier(featuresDir);
+      const rate = cleanAccuracy(judge.net, x, labels);
+      results.push(`Recognised as the requested class by the feature classifier (${featuresDir}, step ${judge.step}): **${(rate * 100).toFixed(1)}%** of ${n} samples.`, "");
+    }
+    tf.dispose([x, y]);
+  } else {
+    const trained = loadTrainedClassifier(dir);
+    const test = fashionMnistDataset("test", 32);
+    if (model.noised) {
+      const diffusion = createGaussianDiffusion(trained.diffusion);
+      const sub = { ...test, n: Math.min(test.n, 2000) };
+      const acc = accuracyByTimestep(trained.net, diffusion, sub, { buckets: 10, seed: 1 });
+      writeFileSync(join(dir, "accuracy.svg"), lineChartSvg([{ name: "test accuracy", x: acc.tCenter, y: acc.accuracy }],
+        { title: "noisy classifier: accuracy on x_t against t", xLabel: "timestep t", yLabel: "accuracy" }));
+      results.push(`Accuracy on ${sub.n} test images noised to x_t, by timestep (chance is 10%):`, "", "![accuracy](accuracy.svg)", "",
+        "| t | " + acc.tCenter.map((t) => Math.round(t)).join(" | ") + " |", "|---|" + acc.tCenter.map(() => "---").join("|") + "|",
+        "| accuracy | " + acc.accuracy.map((a) => (a * 100).toFixed(1) + "%").join(" | ") + " |", "");
+    } else {
+      const x = tf.tensor4d(test.images, [test.n, 32, 32, 1]);
+      const acc = cleanAccuracy(trained.net, x, test.labels);
+      x.dispose();
+      results.push(`Test accuracy on ${test.n} Fashion-MNIST test images: **${(acc * 100).toFixed(2)}%**.`, "");
+    }
+  }
+  const recent = history.slice(-Math.min(100, history.length));
+  const meanLoss = recent.reduce((a, h) => a + h.loss, 0) / Math.max(1, recent.length);
+  lines.push(
+    `A course model trained by adm-ts's own scripts (\`${run.name}\` in \`lib/train/course-configs.ts\`).`, "",
+    "| | |", "|---|---|",
+    `| kind | ${model.kind === "diffusion" ? `diffusion model (${model.unet.numClasses ? "class-conditional" : "unconditional"}, learned sigma, hybrid loss)` : model.noised ? "noisy classifier p(y given x_t, t)" : "classifier of clean images (feature network)"} |`,
+    `| data | Fashion-MNIST training set (${JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).data === "subset" ? "10,000-image subset" : "60,000 images"}), padded to 32x32, scaled to [-1, 1] |`,
+    `| parameters | ${Number(JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).params).toLocaleString("en-US")} |`,
+    `| steps | ${steps} at batch ${run.batch} (${((steps * run.batch) / 60000).toFixed(2)} epochs) |`,
+    `| optimizer | AdamW lr ${run.lr}, warm-up ${run.warmup}, grad clip ${run.gradClip}, EMA ${run.emaRate} |`,
+    `| wall time | ${fmt(wall)} of training steps recorded (2-core CPU, tfjs wasm, shared with other work) |`,
+    `| loss (mean of the last ${recent.length} steps) | ${meanLoss.toFixed(4)} |`,
+    `| files | \`model.safetensors\` (EMA weights, PyTorch layout, guided-diffusion key names), \`state.safetensors\` (resumable training state) |`, "",
+    "Configuration:", "", "```json", JSON.stringify(model, null, 2), "```", "",
+    "![loss](loss.svg)", "", ...results,
+    "Reproduce (or continue with `--resume --steps N`):", "", "```bash", reproduce, "```", "",
+    model.kind === "diffusion" ? `Classes: ${FASHION_CLASSES.map((c, i) => `${i} ${c}`).join(", ")}.` : "", "");
+  writeFileSync(join(dir, "README.md"), lines.join("\n"));
+  console.log(`wrote ${join(dir, "README.md")}`);
+}
