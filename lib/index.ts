@@ -3,7 +3,7 @@
  */
 export { initBackend, BACKEND_NAMES } from "./backend";
 export type { BackendChoice, BackendName } from "./backend";
-export { isFast, fastOr } from "./course";
+export { isFast, fastOr } from "./course/fast-mode";
 export { readIdx, parseIdx } from "./data/idx";
 export type { IdxArray } from "./data/idx";
 export { loadFashionMnist, toSignedImages, fashionMnistDirs, FASHION_CLASSES } from "./data/fashion-mnist";
