@@ -3,7 +3,7 @@ export { train, initTrainState, NonFiniteLossError, type TrainableModel, type Tr
 export { diffusionTask, type DiffusionTaskOptions } from "./diffusion-task";
 export { classifierTask, accuracyByTimestep, cleanAccuracy, type ClassifierNet, type ClassifierTaskOptions } from "./classifier-task";
 export { adamStep, createAdamState, type AdamOptions, type AdamState } from "./adam";
-export { createEma, updateEma } from "./ema";
+export { createEma, emaDecay, updateEma } from "./ema";
 export { clipByGlobalNorm } from "./grad-clip";
 export { learningRate, type LrSchedule } from "./lr";
 export { batchIndices, permutation, subSeed } from "./seed";

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { adamStep, createAdamState, type AdamOptions, type AdamState } from "./adam";
-import { createEma, updateEma } from "./ema";
+import { createEma, emaDecay, updateEma } from "./ema";
 import { clipByGlobalNorm } from "./grad-clip";
 import { learningRate, type LrSchedule } from "./lr";
 import { streamAt, STREAM } from "./seed";
@@ -129,7 +129,7 @@ export async function train(model: TrainableModel, task: TrainingTask, state: Tr
       const lr = learningRate(opts.lr, step);
       adamStep(model.params, clipped.grads, state.adam, lr, opts.adam);
       tf.dispose(Array.from(clipped.grads.values()));
-      for (const [rate, ema] of state.ema) updateEma(ema, model.params, rate);
+      for (const [rate, ema] of state.ema) updateEma(ema, model.params, emaDecay(rate, step));
       task.afterStep?.(step);
       state.step = step + 1;
       const stats: StepStats = { step, loss, lr, gradNorm: clipped.norm, seconds: (Date.now() - t0) / 1000, extras };

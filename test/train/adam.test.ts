@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { adamStep, createAdamState } from "../../lib/train/adam";
-import { updateEma, createEma } from "../../lib/train/ema";
+import { updateEma, createEma, emaDecay } from "../../lib/train/ema";
 import { clipByGlobalNorm } from "../../lib/train/grad-clip";
 import { learningRate } from "../../lib/train/lr";
 
@@ -40,6 +40,12 @@ describe("EMA, clipping, learning rate", () => {
     updateEma(ema, params, 0.9);
     // 0 -> 1 -> 1.9
     expect(ema.get("p")!.dataSync()[0]).toBeCloseTo(1.9, 6);
+  });
+
+  it("warms the EMA decay up as (1 + k) / (10 + k), capped at the rate", () => {
+    expect(emaDecay(0.999, 0)).toBeCloseTo(0.1, 12);
+    expect(emaDecay(0.999, 90)).toBeCloseTo(0.91, 12);
+    expect(emaDecay(0.999, 100000)).toBe(0.999);
   });
 
   it("clips by the global norm and leaves small gradients alone", () => {
