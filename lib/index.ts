@@ -27,3 +27,7 @@ export * from "./train/index";
 export * from "./metrics/index";
 export * from "./viz/curves";
 export * as toy from "./toy/index";
+export { createMlpDenoiser, copyMlpDenoiser, type MlpDenoiser, type MlpDenoiserOptions } from "./course/mlp-denoiser";
+export { scaleToUnitBox, quantize8bit, pointsTensor, pointsDataset } from "./course/points";
+export { simulateChainMoments, diffusePoints, pathTraces, recordTimes, type PointPaths, type PathTraceOptions } from "./course/forward-chain";
+export { trainPoints, recordReverse, boundByT, type TrainPointsOptions, type ReversePaths, type BoundByT } from "./course/reverse";

@@ -46,6 +46,10 @@ export function getNamedBetaSchedule(name: BetaScheduleName, numTimesteps: numbe
     throw new Error(`numTimesteps must be a positive integer, got ${numTimesteps}`);
   }
   if (name === "linear") {
+    // beta_T = 20 / T reaches 1 at T = 20: alpha-bar_T = 0 and x_0 = x_t / sqrt(alpha-bar) divides by zero
+    if (numTimesteps <= 20) {
+      throw new Error(`the linear schedule needs more than 20 steps (its last beta is 20/T = ${(20 / numTimesteps).toFixed(2)}); use T > 20, or the cosine schedule`);
+    }
     const scale = 1000 / numTimesteps;
     return linspace(scale * 0.0001, scale * 0.02, numTimesteps);
   }
