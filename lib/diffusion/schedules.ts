@@ -46,9 +46,11 @@ export function getNamedBetaSchedule(name: BetaScheduleName, numTimesteps: numbe
     throw new Error(`numTimesteps must be a positive integer, got ${numTimesteps}`);
   }
   if (name === "linear") {
-    // beta_T = 20 / T reaches 1 at T = 20: alpha-bar_T = 0 and x_0 = x_t / sqrt(alpha-bar) divides by zero
-    if (numTimesteps <= 20) {
-      throw new Error(`the linear schedule needs more than 20 steps (its last beta is 20/T = ${(20 / numTimesteps).toFixed(2)}); use T > 20, or the cosine schedule`);
+    // beta_T = 20 / T: above 1 for T < 20, which is no variance fraction. T = 20 gives beta_T = 1 exactly
+    // (alpha-bar_T = 0, x_T independent of x_0), which guided-diffusion accepts; predicting x_0 from
+    // x_T then divides by zero.
+    if (numTimesteps < 20) {
+      throw new Error(`the linear schedule needs at least 20 steps (its last beta would be 20/T = ${(20 / numTimesteps).toFixed(2)} > 1); use T >= 20, or the cosine schedule`);
     }
     const scale = 1000 / numTimesteps;
     return linspace(scale * 0.0001, scale * 0.02, numTimesteps);
