@@ -50,6 +50,8 @@ interface RunConfig {
   scheduleSampler: "uniform" | "loss-second-moment";
   seed: number;
   data: string;
+  /** the data set actually used (recorded at the start, checked on --resume) */
+  dataName?: string;
 }
 
 function runConfigFrom(f: Record<string, unknown>, name: string): RunConfig {
@@ -82,6 +84,11 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   }
   const backend = await initBackend();
   const data = fashionMnistDataset("train", 32, run.data === "subset" ? { subset: true } : run.data === "auto" ? {} : { dir: run.data });
+  if (run.dataName && run.dataName !== data.name) {
+    throw new UsageError(`${out} was trained on ${run.dataName} but this machine gives ${data.name} (${data.n} images): ` +
+      "install the full set ('apt-get install dataset-fashion-mnist' or 'npm run fetch-data') so the run continues on the same data");
+  }
+  run.dataName = data.name;
   const m = run.model;
   const diffusion = createGaussianDiffusion(m.diffusion);
   const model = m.kind === "diffusion" ? new UNetModel(m.unet) : new EncoderUNetModel(m.encoder);
