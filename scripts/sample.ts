@@ -61,8 +61,8 @@ export async function main(argv: string[]): Promise<void> {
   const diffusion = createGaussianDiffusion({ ...trained.diffusion, timestepRespacing: respacing });
   const model = cfgW !== undefined ? cfgModel(trained.model, cfgW, trained.nullClass as number) : trained.model;
   const condFn = classifier ? classifierCondFn(classifier.net, f.scale as number) : undefined;
-  const [h, w, c] = [trained.run.model.kind === "diffusion" ? trained.run.model.unet.imageSize : 32, 0, trained.net.config.inChannels];
-  const bar = progress("sample", Math.ceil(n / batch) * (sampler === "dpm++" ? steps : steps));
+  const h = trained.net.config.imageSize, c = trained.net.config.inChannels;
+  const bar = progress("sample", Math.ceil(n / batch) * steps);
   const images = new Uint8Array(n * h * h * c);
   const t0 = Date.now();
   for (let start = 0; start < n; start += batch) {
@@ -76,7 +76,6 @@ export async function main(argv: string[]): Promise<void> {
     tf.dispose([x, y, bytes]);
   }
   bar.done();
-  void w;
   const out = f.out as string;
   mkdirSync(dirname(out) || ".", { recursive: true });
   writeFileSync(out + ".png", await imageGridPng({ data: images, shape: [n, h, h, c] }, { cols: 10, range: "byte", scale: 2 }));
