@@ -64,15 +64,18 @@ export class EncoderUNetModel implements Module {
   }
 
   /**
-   * Penultimate features: the spatial mean of SiLU(GN(h)) after the middle block, i.e. what the
-   * adaptive pool feeds its last 1x1 conv ([N, channels]). Used as the feature space of FID-like
-   * metrics for a classifier trained on the course data. Not defined for the spatial pools.
+   * Penultimate features, for FID-like metrics with a classifier trained on the course data:
+   * - spatial pools: the concatenated spatial means of every block's output, exactly what the
+   *   spatial head's first linear layer reads ([N, featureSize]), with no normalisation in the way;
+   * - adaptive and attention pools: the spatial mean of SiLU(GN(h)) after the middle block
+   *   ([N, channels]). With few channels per group GroupNorm leaves these means little to carry
+   *   (each group is standardised per image), so prefer a spatial pool for a feature network.
    */
   features(x: tf.Tensor4D, t: tf.Tensor1D, opts?: ForwardOptions): tf.Tensor2D {
     const c = this.config;
-    if (c.pool !== "adaptive" && c.pool !== "attention") throw new Error(`EncoderUNetModel.features: defined for the adaptive and attention pools, not "${c.pool}"`);
     return tf.tidy(() => {
-      const { h } = this.trunk(x, t, opts, "EncoderUNetModel.features");
+      const { h, means } = this.trunk(x, t, opts, "EncoderUNetModel.features");
+      if (c.pool === "spatial" || c.pool === "spatial_v2") return tf.concat([...means, spatialMean(h)], 1) as tf.Tensor2D;
       return tf.mean(silu(groupNorm32(this.params, "out.0", h)), [1, 2]) as tf.Tensor2D;
     });
   }
