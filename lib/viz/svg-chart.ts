@@ -31,6 +31,18 @@ export function niceTicks(lo: number, hi: number, n = 5): number[] {
   return ticks;
 }
 
+/** Ticks of a log axis (positions in log10 units): 1, 2 and 5 times each power of ten in range. */
+export function logTicks(lo: number, hi: number): number[] {
+  const ticks: number[] = [];
+  for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
+    for (const m of [1, 2, 5]) {
+      const v = e + Math.log10(m);
+      if (v >= lo - 1e-9 && v <= hi + 1e-9) ticks.push(v);
+    }
+  }
+  return ticks;
+}
+
 /** Draw series as polylines with axes, ticks, labels and a legend. Non-finite points are skipped. */
 export function lineChartSvg(series: SvgSeries[], opts: SvgChartOptions = {}): string {
   const W = opts.width ?? 640, H = opts.height ?? 320, L = 64, R = 16, T = opts.title ? 32 : 12, B = 44;
@@ -49,7 +61,7 @@ export function lineChartSvg(series: SvgSeries[], opts: SvgChartOptions = {}): s
   for (const v of niceTicks(x0, x1)) {
     out.push(`<line x1="${px(v)}" y1="${T}" x2="${px(v)}" y2="${H - B}" stroke="#eee"/>`, `<text x="${px(v)}" y="${H - B + 14}" text-anchor="middle">${v}</text>`);
   }
-  for (const v of opts.logY ? niceTicks(Math.floor(y0), Math.ceil(y1), Math.ceil(y1) - Math.floor(y0)).filter(Number.isInteger) : niceTicks(y0, y1)) {
+  for (const v of opts.logY ? logTicks(y0, y1) : niceTicks(y0, y1)) {
     if (v < y0 - 1e-12 || v > y1 + 1e-12) continue;
     const label = opts.logY ? String(+Math.pow(10, v).toPrecision(3)) : String(v);
     out.push(`<line x1="${L}" y1="${py(v)}" x2="${W - R}" y2="${py(v)}" stroke="#eee"/>`, `<text x="${L - 6}" y="${py(v) + 4}" text-anchor="end">${label}</text>`);
@@ -58,7 +70,9 @@ export function lineChartSvg(series: SvgSeries[], opts: SvgChartOptions = {}): s
   if (opts.xLabel) out.push(`<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">${esc(opts.xLabel)}</text>`);
   if (opts.yLabel) out.push(`<text x="14" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(T + H - B) / 2})">${esc(opts.yLabel)}${opts.logY ? " (log)" : ""}</text>`);
   series.forEach((s, k) => {
-    const d = s.x.map((x, i) => [x, tf(s.y[i])]).filter(([x, y]) => isFinite(x) && isFinite(y)).map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(" ");
+    const every = Math.max(1, Math.ceil(s.x.length / 400)); // a readable line needs no more than ~400 points
+    const d = s.x.map((x, i) => [x, tf(s.y[i])]).filter(([x, y], i) => i % every === 0 && isFinite(x) && isFinite(y))
+      .map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(" ");
     const c = COLORS[k % COLORS.length];
     out.push(`<polyline points="${d}" fill="none" stroke="${c}" stroke-width="1.5"/>`);
     out.push(`<rect x="${W - R - 150}" y="${T + 8 + 16 * k}" width="10" height="10" fill="${c}"/>`, `<text x="${W - R - 135}" y="${T + 17 + 16 * k}">${esc(s.name)}</text>`);
