@@ -110,9 +110,18 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   writeFileSync(join(out, "run.json"), JSON.stringify({ ...run, backend: backend.name, params }, null, 2) + "\n");
   const started = Date.now();
   const maxMs = (f["max-minutes"] as number) * 60000;
+  // Ctrl-C or a polite kill finishes the current step, saves a checkpoint and exits.
+  let interrupted = false;
+  const onSignal = (): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.error("\nstopping: saving a checkpoint after this step (press Ctrl-C again to quit without saving)");
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   await train(model, task, state, {
     steps, lr: { lr: run.lr, warmup: run.warmup }, adam: { weightDecay: run.weightDecay }, gradClip: run.gradClip || undefined,
-    emaRates: [run.emaRate], seed: run.seed, shouldStop: () => maxMs > 0 && Date.now() - started > maxMs, checkpointEvery: f["save-every"] as number,
+    emaRates: [run.emaRate], seed: run.seed, shouldStop: () => interrupted || (maxMs > 0 && Date.now() - started > maxMs), checkpointEvery: f["save-every"] as number,
     saveCheckpoint: (s) => saveCheckpoint(out, model, s, run), progress: run.name,
   });
   const recent = state.history.slice(-50);
