@@ -40,7 +40,10 @@ function smooth(y: number[], w: number): number[] {
   return out;
 }
 
-const fmt = (s: number): string => `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+const fmt = (s: number): string => {
+  const minutes = Math.round(s / 60);
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+};
 
 export async function main(argv: string[]): Promise<void> {
   const f = parseFlags(argv, FLAGS, "usage: adm-ts model-card DIR [--n N] [--steps S]");
