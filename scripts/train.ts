@@ -17,6 +17,7 @@ import { classifierTask } from "../lib/train/classifier-task";
 import { initTrainState, train } from "../lib/train/loop";
 import { hasCheckpoint, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from "../lib/train/checkpoint";
 import { seedInitialWeights } from "../lib/train/init";
+import { warmStart, type WarmStartInfo } from "../lib/train/warm-start";
 import { COURSE_CONFIGS, type CourseModelConfig } from "../lib/train/course-configs";
 import { parseFlags, UsageError, type FlagSpec } from "./cli-args";
 
@@ -35,6 +36,7 @@ const FLAGS: Record<string, FlagSpec> = {
   seed: { type: "number", default: 0, help: "seed for data order, timesteps and noise" },
   "save-every": { type: "number", default: 100, help: "checkpoint every N steps" },
   data: { type: "string", default: "auto", help: "training images: auto (full set if installed), subset, or a directory of IDX files" },
+  "init-from": { type: "string", help: "start from the EMA weights of a trained model directory (same network, or a class-conditional model with label dropout for an unconditional run)" },
   "max-minutes": { type: "number", default: 0, help: "stop (after a checkpoint) once this many minutes have passed (0: no limit)" },
 };
 
@@ -52,6 +54,8 @@ interface RunConfig {
   data: string;
   /** the data set actually used (recorded at the start, checked on --resume) */
   dataName?: string;
+  /** the trained model this run started from, if not from random weights */
+  initFrom?: WarmStartInfo;
 }
 
 function runConfigFrom(f: Record<string, unknown>, name: string): RunConfig {
@@ -73,6 +77,7 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   const out = f.out as string | undefined;
   if (!out) throw new UsageError("--out DIR is required (where checkpoints go)");
   let run: RunConfig;
+  if (f.resume && f["init-from"] !== undefined) throw new UsageError("--init-from starts a new run; a resumed run already has its weights (drop one of --resume and --init-from)");
   if (f.resume) {
     if (!hasCheckpoint(out)) throw new UsageError(`--resume: ${out} has no state.safetensors to resume from; drop --resume to start a new run`);
     run = readCheckpointConfig(out) as RunConfig;
@@ -97,6 +102,11 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
         sampler: createNamedScheduleSampler(run.scheduleSampler, diffusion), classCond: m.unet.numClasses != null, classDropout: m.classDropout })
     : classifierTask({ classifier: model as EncoderUNetModel, data, batchSize: run.batch, seed: run.seed, diffusion: m.noised ? diffusion : undefined });
   seedInitialWeights(model, run.seed);
+  if (f["init-from"] !== undefined) {
+    run.initFrom = warmStart(model, m, f["init-from"] as string);
+    const fold = run.initFrom.foldedNullClass;
+    console.log(`initialised from ${run.initFrom.dir} (${run.initFrom.name}, step ${run.initFrom.step})${fold === null ? "" : `, null class ${fold} folded into time_embed.2.bias`}`);
+  }
   const state = initTrainState(model, [run.emaRate]);
   if (f.resume) {
     const restored = loadCheckpoint(out, state);

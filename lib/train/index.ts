@@ -11,5 +11,6 @@ export { seedInitialWeights } from "./init";
 export { fashionMnistDataset, gatherBatch, type ImageDataset } from "./dataset";
 export { saveCheckpoint, loadCheckpoint, hasCheckpoint, readCheckpointConfig, exportWeights, STATE_FILE, MODEL_FILE } from "./checkpoint";
 export { loadTrainedDiffusion, loadTrainedClassifier, type TrainedDiffusionModel, type TrainedClassifier } from "./trained-model";
+export { foldNullClass, warmStart, type WarmStartInfo } from "./warm-start";
 export { COURSE_CONFIGS, type CourseModelConfig, type DiffusionModelConfig, type ClassifierModelConfig } from "./course-configs";
 export { courseFeatureExtractor } from "./course-features";

@@ -59,6 +59,18 @@ describe("adm-ts train and sample", () => {
     expect(run(["sample", "--model", dir, "--sampler", "euler"]).out).toMatch(/--sampler must be ddim, ddpm or dpm\+\+/);
   }, 60000);
 
+  it("starts a run from a trained model's weights with --init-from and records where it began", () => {
+    const base = mkdtempSync(join(tmpdir(), "cli-"));
+    const src = join(base, "src"), tuned = join(base, "tuned");
+    expect(run([...TRAIN, "--out", src, "--steps", "2"]).status).toBe(0);
+    const r = run([...TRAIN, "--out", tuned, "--steps", "1", "--init-from", src]);
+    expect(r.out).toContain(`initialised from ${src} (test-tiny, step 2)`);
+    const config = JSON.parse(readSafetensors(join(tuned, "state.safetensors")).metadata.config);
+    expect(config.initFrom).toEqual({ dir: src, name: "test-tiny", step: 2, foldedNullClass: null });
+    expect(run(["train", "--out", tuned, "--resume", "--init-from", src]).out).toMatch(/--init-from starts a new run/);
+    expect(run([...TRAIN, "--out", join(base, "x"), "--init-from", join(base, "missing")]).out).toMatch(/--init-from .*missing: no model.safetensors there/);
+  }, 60000);
+
   it("samples a PNG grid and an ADM-format npz with classifier-free guidance", () => {
     const dir = mkdtempSync(join(tmpdir(), "cli-"));
     expect(run([...TRAIN, "--out", dir, "--steps", "2"]).status).toBe(0);

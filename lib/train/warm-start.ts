@@ -1,0 +1,84 @@
+/**
+ * Start a run from another trained model's weights instead of random ones.
+ *
+ * Same architecture: the weights are copied (fine-tuning). Class-conditional source, unconditional
+ * target: ADM adds the label embedding to the timestep embedding,
+ *   emb = time_embed(t) + label_emb(y)      (time_embed = linear, SiLU, linear "time_embed.2"),
+ * so a model trained with label dropout, asked for its null class, is exactly an unconditional
+ * network whose last time-embedding bias is time_embed.2.bias + label_emb.weight[null]. Folding that
+ * row into the bias turns the classifier-free-guidance model into the unconditional one it contains.
+ */
+import { existsSync } from "fs";
+import { join } from "path";
+import type { StateDict, TensorRecord } from "../io/tensor-record";
+import { toFloat32 } from "../io/tensor-record";
+import { readSafetensors } from "../io/safetensors";
+import { loadStateDict } from "../io/state-dict";
+import type { Module } from "../models/model";
+import { MODEL_FILE } from "./checkpoint";
+import type { CourseModelConfig } from "./course-configs";
+
+const LABEL_KEY = "label_emb.weight";
+const BIAS_KEY = "time_embed.2.bias";
+
+/**
+ * The state_dict of the unconditional network inside a class-conditional one: `label_emb.weight`
+ * removed and its row `nullClass` added to `time_embed.2.bias`. `source` names the file for errors.
+ */
+export function foldNullClass(dict: StateDict, nullClass: number, source = "state_dict"): StateDict {
+  const table = dict.get(LABEL_KEY);
+  const bias = dict.get(BIAS_KEY);
+  if (!table) throw new Error(`${source}: no ${LABEL_KEY}; it is not a class-conditional model, so there is no null class to fold`);
+  if (!bias) throw new Error(`${source}: no ${BIAS_KEY}; it is not an ADM UNet state_dict`);
+  const [rows, dim] = table.shape;
+  if (!Number.isInteger(nullClass) || nullClass < 0 || nullClass >= rows) {
+    throw new Error(`${source}: null class ${nullClass} is outside ${LABEL_KEY} [${table.shape}] (rows 0..${rows - 1})`);
+  }
+  if (bias.shape.length !== 1 || bias.shape[0] !== dim) {
+    throw new Error(`${source}: ${BIAS_KEY} has shape [${bias.shape}] but ${LABEL_KEY} rows have ${dim} entries`);
+  }
+  const b = toFloat32(bias);
+  const w = toFloat32(table);
+  const folded = new Float32Array(dim);
+  for (let j = 0; j < dim; j++) folded[j] = b[j] + w[nullClass * dim + j];
+  const out: StateDict = new Map();
+  for (const [k, v] of dict) {
+    if (k === LABEL_KEY) continue;
+    out.set(k, k === BIAS_KEY ? ({ dtype: "float32", shape: [dim], data: folded } as TensorRecord) : v);
+  }
+  return out;
+}
+
+/** Where a warm-started run began (stored in its run configuration and shown in its model card). */
+export interface WarmStartInfo {
+  dir: string;
+  name: string;
+  step: number;
+  /** the null class folded into the time embedding (conditional source, unconditional target) */
+  foldedNullClass: number | null;
+}
+
+/**
+ * Load the EMA weights of the trained model in `dir` (its model.safetensors) into `model`, built
+ * from `target`: copied when the architectures agree, or with the null class folded in when a
+ * class-conditional model trained with label dropout starts an unconditional one.
+ */
+export function warmStart(model: Module, target: CourseModelConfig, dir: string): WarmStartInfo {
+  const path = join(dir, MODEL_FILE);
+  if (!existsSync(path)) throw new Error(`--init-from ${dir}: no ${MODEL_FILE} there; name a directory written by 'adm-ts train'`);
+  const { tensors, metadata } = readSafetensors(path);
+  if (!metadata.config) throw new Error(`--init-from ${path}: its metadata has no "config"; it was not written by adm-ts train`);
+  const source = JSON.parse(metadata.config) as { name: string; model: CourseModelConfig };
+  if (source.model.kind !== target.kind) throw new Error(`--init-from ${dir} holds a ${source.model.kind} model; this run trains a ${target.kind}`);
+  let dict = tensors;
+  let foldedNullClass: number | null = null;
+  if (source.model.kind === "diffusion" && target.kind === "diffusion" && source.model.unet.numClasses != null && target.unet.numClasses == null) {
+    if (!(source.model.classDropout > 0)) {
+      throw new Error(`--init-from ${dir}: a class-conditional model without label dropout has no null class, so it holds no unconditional model to start from`);
+    }
+    foldedNullClass = source.model.unet.numClasses - 1;
+    dict = foldNullClass(tensors, foldedNullClass, path);
+  }
+  loadStateDict(model, dict, { source: path });
+  return { dir, name: source.name, step: Number(metadata.step ?? 0), foldedNullClass };
+}
