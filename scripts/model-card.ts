@@ -12,8 +12,10 @@ import { initBackend } from "../lib/backend";
 import { readSafetensors } from "../lib/io/safetensors";
 import { createGaussianDiffusion } from "../lib/diffusion/gaussian-diffusion";
 import { sampleDdim } from "../lib/sampling/ddim";
+import { cfgModel, classifierCondFn } from "../lib/sampling/guidance";
+import type { CondFn, DiffusionModel } from "../lib/diffusion/types";
 import { loadTrainedClassifier, loadTrainedDiffusion } from "../lib/train/trained-model";
-import { accuracyByTimestep, cleanAccuracy } from "../lib/train/classifier-task";
+import { accuracyByTimestep, cleanAccuracy, predictClean } from "../lib/train/classifier-task";
 import { fashionMnistDataset } from "../lib/train/dataset";
 import { FASHION_CLASSES } from "../lib/data/fashion-mnist";
 import { imageGridPng } from "../lib/viz/images";
@@ -24,6 +26,9 @@ const FLAGS: Record<string, FlagSpec> = {
   n: { type: "number", default: 100, help: "samples drawn for the grid and the recognition check (diffusion models)" },
   steps: { type: "number", default: 25, help: "DDIM steps for the samples" },
   features: { type: "string", default: "models/fashion-features", help: "the clean feature classifier used to recognise samples" },
+  cfg: { type: "string", default: "2,4", help: "classifier-free guidance weights to sample with (models trained with label dropout; '' for none)" },
+  classifier: { type: "string", default: "models/fashion-classifier", help: "noisy classifier for guided samples of an unconditional model" },
+  scales: { type: "string", default: "1,4", help: "classifier guidance scales to sample with (unconditional models; '' for none)" },
 };
 
 interface HistoryRow { step: number; loss: number; seconds: number; extras: Record<string, number> }
@@ -40,6 +45,68 @@ function smooth(y: number[], w: number): number[] {
   return out;
 }
 
+/** Parse a comma-separated list of numbers given to `flag` ("" gives none). */
+function numberList(flag: string, text: string): number[] {
+  const out = text.split(",").filter((v) => v.trim() !== "").map(Number);
+  if (out.some((v) => !Number.isFinite(v) || v < 0)) throw new UsageError(`--${flag} takes comma-separated non-negative numbers, got ${text}`);
+  return out;
+}
+
+const percent = (r: number): string => `${(r * 100).toFixed(1)}%`;
+
+/**
+ * Samples of a diffusion model and what the feature classifier makes of them: the share recognised
+ * as the requested class, plain and with guidance (classifier-free for a label-dropout model,
+ * classifier guidance with the noisy classifier for an unconditional one), on the same seeds.
+ */
+async function diffusionResults(dir: string, f: Record<string, unknown>, cfgWeights: number[], scales: number[]): Promise<string[]> {
+  const trained = loadTrainedDiffusion(dir);
+  const n = f.n as number, steps = f.steps as number;
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
+  const diffusion = createGaussianDiffusion({ ...trained.diffusion, timestepRespacing: `ddim${steps}` });
+  const featuresDir = f.features as string;
+  const judge = existsSync(join(featuresDir, "model.safetensors")) ? loadTrainedClassifier(featuresDir) : undefined;
+  const out: string[] = [];
+  const rows: string[] = [];
+  const draw = async (file: string, what: string, model: DiffusionModel, condFn?: CondFn): Promise<tf.Tensor4D> => {
+    const y = tf.tensor1d(labels, "int32");
+    const t0 = Date.now();
+    const x = sampleDdim(diffusion, model, [n, 32, 32, 1], { modelKwargs: { y }, condFn, seed: 1234 });
+    const seconds = (Date.now() - t0) / 1000;
+    y.dispose();
+    writeFileSync(join(dir, file), await imageGridPng({ data: await x.data(), shape: [n, 32, 32, 1] }, { cols: 10, range: "signed", scale: 2 }));
+    const rate = judge && (trained.classCond || condFn) ? percent(cleanAccuracy(judge.net, x, labels)) : "(no class asked)";
+    rows.push(`| ${what} | [${file}](${file}) | ${rate} | ${seconds.toFixed(1)} s |`);
+    console.log(`${what}: ${rate}, ${seconds.toFixed(1)} s`);
+    return x;
+  };
+  const plain = await draw("samples.png", trained.classCond ? "conditional, no guidance" : "unconditional, no guidance", trained.model);
+  if (judge && !trained.classCond) {
+    const counts = new Array(10).fill(0);
+    for (const c of predictClean(judge.net, plain)) counts[c]++;
+    out.push(`What the feature classifier sees in the ${n} unguided samples (a model that covers the data gives about ${n / 10} each):`, "",
+      "| " + FASHION_CLASSES.join(" | ") + " |", "|" + FASHION_CLASSES.map(() => "---").join("|") + "|", "| " + counts.join(" | ") + " |", "");
+  }
+  plain.dispose();
+  if (trained.nullClass !== null) {
+    for (const w of cfgWeights) {
+      (await draw(`samples-cfg-${w}.png`, `classifier-free guidance w = ${w}`, cfgModel(trained.model, w, trained.nullClass))).dispose();
+    }
+  }
+  const classifierDir = f.classifier as string;
+  if (!trained.classCond && existsSync(join(classifierDir, "model.safetensors"))) {
+    const classifier = loadTrainedClassifier(classifierDir);
+    for (const s of scales) {
+      const what = `classifier guidance s = ${s} (${classifierDir}, step ${classifier.step})`;
+      (await draw(`samples-guided-${s}.png`, what, trained.model, classifierCondFn(classifier.net, s))).dispose();
+    }
+  }
+  out.push(`Samples: ${n} images each, DDIM ${steps} steps, seed 1234, on ${tf.getBackend()}; the requested classes go 0-9 along each row.` +
+    (judge ? ` "Recognised" is the share the feature classifier (${featuresDir}, step ${judge.step}) assigns to the requested class.` : ""), "",
+    "| sampling | grid | recognised | time |", "|---|---|---|---|", ...rows, "", "![samples](samples.png)", "");
+  return out;
+}
+
 const fmt = (s: number): string => {
   const minutes = Math.round(s / 60);
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
@@ -52,6 +119,7 @@ export async function main(argv: string[]): Promise<void> {
   if (!dir) throw new UsageError("model-card needs the model directory, e.g. models/fashion-cond");
   const statePath = join(dir, "state.safetensors");
   if (!existsSync(statePath)) throw new UsageError(`${dir} has no state.safetensors (train it first)`);
+  const cfgWeights = numberList("cfg", f.cfg as string), scales = numberList("scales", f.scales as string);
   await initBackend();
   const meta = readSafetensors(statePath).metadata;
   const run = JSON.parse(meta.config);
@@ -65,27 +133,10 @@ export async function main(argv: string[]): Promise<void> {
   const name = basename(resolve(dir));
   const lines: string[] = [`# ${name}`, ""];
   const model = run.model;
-  const reproduce = `npx adm-ts ${model.kind === "classifier" && model.noised ? "train-classifier" : "train"} --config ${run.name} --out models/${name} --steps ${steps} --batch ${run.batch} --lr ${run.lr} --warmup ${run.warmup} --ema-rate ${run.emaRate} --seed ${run.seed}`;
+  const reproduce = `npx adm-ts ${model.kind === "classifier" && model.noised ? "train-classifier" : "train"} --config ${run.name} --out models/${name} --steps ${steps} --batch ${run.batch} --lr ${run.lr} --warmup ${run.warmup} --ema-rate ${run.emaRate} --seed ${run.seed}${run.initFrom ? ` --init-from ${run.initFrom.dir}` : ""}`;
   const results: string[] = [];
-  const t0 = Date.now();
   if (model.kind === "diffusion") {
-    const trained = loadTrainedDiffusion(dir);
-    const n = f.n as number;
-    const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
-    const diffusion = createGaussianDiffusion({ ...trained.diffusion, timestepRespacing: `ddim${f.steps}` });
-    const y = tf.tensor1d(labels, "int32");
-    const x = sampleDdim(diffusion, trained.model, [n, 32, 32, 1], { modelKwargs: { y }, seed: 1234 });
-    const seconds = (Date.now() - t0) / 1000;
-    const pixels = await x.data();
-    writeFileSync(join(dir, "samples.png"), await imageGridPng({ data: pixels, shape: [n, 32, 32, 1] }, { cols: 10, range: "signed", scale: 2 }));
-    results.push(`Samples: ${n} images with DDIM, ${f.steps} steps, ${seconds.toFixed(1)} s on ${tf.getBackend()}${trained.classCond ? " (row by row: classes 0-9, one per column)" : ""}.`, "", "![samples](samples.png)", "");
-    const featuresDir = f.features as string;
-    if (trained.classCond && existsSync(join(featuresDir, "model.safetensors"))) {
-      const judge = loadTrainedClassifier(featuresDir);
-      const rate = cleanAccuracy(judge.net, x, labels);
-      results.push(`Recognised as the requested class by the feature classifier (${featuresDir}, step ${judge.step}): **${(rate * 100).toFixed(1)}%** of ${n} samples.`, "");
-    }
-    tf.dispose([x, y]);
+    results.push(...(await diffusionResults(dir, f, cfgWeights, scales)));
   } else {
     const trained = loadTrainedClassifier(dir);
     const test = fashionMnistDataset("test", 32);
@@ -113,6 +164,7 @@ export async function main(argv: string[]): Promise<void> {
     `| kind | ${model.kind === "diffusion" ? `diffusion model (${model.unet.numClasses ? "class-conditional" : "unconditional"}, learned sigma, hybrid loss)` : model.noised ? "noisy classifier p(y given x_t, t)" : "classifier of clean images (feature network)"} |`,
     `| data | Fashion-MNIST training set (${JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).data === "subset" ? "10,000-image subset" : "60,000 images"}), padded to 32x32, scaled to [-1, 1] |`,
     `| parameters | ${Number(JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).params).toLocaleString("en-US")} |`,
+    ...(run.initFrom ? [`| initialised from | ${run.initFrom.dir} (${run.initFrom.name}) at step ${run.initFrom.step}, EMA weights${run.initFrom.foldedNullClass === null ? "" : `; its null class ${run.initFrom.foldedNullClass} folded into time_embed.2.bias, which makes it exactly the unconditional model inside the classifier-free-guidance model`} |`] : []),
     `| steps | ${steps} at batch ${run.batch} (${((steps * run.batch) / 60000).toFixed(2)} epochs) |`,
     `| optimizer | AdamW lr ${run.lr}, warm-up ${run.warmup}, grad clip ${run.gradClip}, EMA ${run.emaRate} |`,
     `| wall time | ${fmt(wall)} of training steps recorded (2-core CPU, tfjs wasm, shared with other work) |`,
@@ -120,7 +172,7 @@ export async function main(argv: string[]): Promise<void> {
     `| files | \`model.safetensors\` (EMA weights, PyTorch layout, guided-diffusion key names), \`state.safetensors\` (resumable training state) |`, "",
     "Configuration:", "", "```json", JSON.stringify(model, null, 2), "```", "",
     "![loss](loss.svg)", "", ...results,
-    "Reproduce (or continue with `--resume --steps N`):", "", "```bash", reproduce, "```", "",
+    `Reproduce (or continue with \`--resume --steps N\`)${run.initFrom ? `; --init-from needs ${run.initFrom.dir} as it was at step ${run.initFrom.step}` : ""}:`, "", "```bash", reproduce, "```", "",
     model.kind === "diffusion" ? `Classes: ${FASHION_CLASSES.map((c, i) => `${i} ${c}`).join(", ")}.` : "", "");
   writeFileSync(join(dir, "README.md"), lines.join("\n"));
   console.log(`wrote ${join(dir, "README.md")}`);

@@ -71,18 +71,23 @@ export function accuracyByTimestep(classifier: ClassifierNet, diffusion: Gaussia
   return { tCenter, accuracy };
 }
 
+/** The class `classifier` assigns to each of `images` ([N, H, W, C] in [-1, 1]) at t = 0 (clean images). */
+export function predictClean(classifier: ClassifierNet, images: tf.Tensor4D, batchSize = 200): Int32Array {
+  const n = images.shape[0];
+  const out = new Int32Array(n);
+  for (let start = 0; start < n; start += batchSize) {
+    const m = Math.min(batchSize, n - start);
+    out.set(tf.tidy(() => classifier.forward(images.slice([start, 0, 0, 0], [m, -1, -1, -1]), tf.zeros([m], "int32") as tf.Tensor1D).argMax(1).dataSync() as Int32Array), start);
+  }
+  return out;
+}
+
 /** Fraction of `images` ([N, H, W, C] in [-1, 1]) that `classifier` assigns to `labels`, at t = 0 (clean images). */
 export function cleanAccuracy(classifier: ClassifierNet, images: tf.Tensor4D, labels: ArrayLike<number>, batchSize = 200): number {
   const n = images.shape[0];
   if (labels.length !== n) throw new Error(`cleanAccuracy: ${n} images but ${labels.length} labels`);
+  const predicted = predictClean(classifier, images, batchSize);
   let correct = 0;
-  for (let start = 0; start < n; start += batchSize) {
-    const m = Math.min(batchSize, n - start);
-    correct += tf.tidy(() => {
-      const x = images.slice([start, 0, 0, 0], [m, -1, -1, -1]);
-      const y = tf.tensor1d(Int32Array.from({ length: m }, (_, i) => labels[start + i]), "int32");
-      return classifier.forward(x, tf.zeros([m], "int32") as tf.Tensor1D).argMax(1).equal(y).sum().dataSync()[0];
-    });
-  }
+  for (let k = 0; k < n; k++) if (predicted[k] === labels[k]) correct++;
   return correct / n;
 }

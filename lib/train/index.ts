@@ -1,7 +1,7 @@
 /** Training: the loop, its tasks, optimizer and EMA, checkpoints, and the course's model configs. */
 export { train, initTrainState, NonFiniteLossError, type TrainableModel, type TrainingTask, type TrainOptions, type TrainState, type StepStats, type StepLoss } from "./loop";
 export { diffusionTask, type DiffusionTaskOptions } from "./diffusion-task";
-export { classifierTask, accuracyByTimestep, cleanAccuracy, type ClassifierNet, type ClassifierTaskOptions } from "./classifier-task";
+export { classifierTask, accuracyByTimestep, cleanAccuracy, predictClean, type ClassifierNet, type ClassifierTaskOptions } from "./classifier-task";
 export { adamStep, createAdamState, type AdamOptions, type AdamState } from "./adam";
 export { createEma, emaDecay, updateEma } from "./ema";
 export { clipByGlobalNorm } from "./grad-clip";

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "child_process";
-import { existsSync, mkdtempSync } from "fs";
+import { existsSync, mkdtempSync, readFileSync } from "fs";
 import { tmpdir } from "os";
 import { join, resolve } from "path";
 import { readSafetensors } from "../../lib/io/safetensors";
@@ -69,6 +69,19 @@ describe("adm-ts train and sample", () => {
     expect(config.initFrom).toEqual({ dir: src, name: "test-tiny", step: 2, foldedNullClass: null });
     expect(run(["train", "--out", tuned, "--resume", "--init-from", src]).out).toMatch(/--init-from starts a new run/);
     expect(run([...TRAIN, "--out", join(base, "x"), "--init-from", join(base, "missing")]).out).toMatch(/--init-from .*missing: no model.safetensors there/);
+  }, 60000);
+
+  it("writes a model card with plain and classifier-free-guided samples judged by the feature classifier", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-"));
+    expect(run([...TRAIN, "--out", dir, "--steps", "2"]).status).toBe(0);
+    const r = run(["model-card", dir, "--n", "10", "--steps", "3", "--cfg", "2"]);
+    expect(r.status).toBe(0);
+    const card = readFileSync(join(dir, "README.md"), "utf8");
+    expect(card).toMatch(/\| conditional, no guidance \| \[samples.png\]\(samples.png\) \| \d+\.\d% \| [\d.]+ s \|/);
+    expect(card).toMatch(/\| classifier-free guidance w = 2 \| \[samples-cfg-2.png\]/);
+    expect(card).toContain("--config test-tiny");
+    for (const f of ["samples.png", "samples-cfg-2.png", "loss.svg"]) expect(existsSync(join(dir, f))).toBe(true);
+    expect(run(["model-card", dir, "--cfg", "2,x"]).out).toMatch(/--cfg takes comma-separated non-negative numbers, got 2,x/);
   }, 60000);
 
   it("samples a PNG grid and an ADM-format npz with classifier-free guidance", () => {
