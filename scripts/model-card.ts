@@ -133,7 +133,13 @@ export async function main(argv: string[]): Promise<void> {
   const name = basename(resolve(dir));
   const lines: string[] = [`# ${name}`, ""];
   const model = run.model;
-  const reproduce = `npx adm-ts ${model.kind === "classifier" && model.noised ? "train-classifier" : "train"} --config ${run.name} --out models/${name} --steps ${steps} --batch ${run.batch} --lr ${run.lr} --warmup ${run.warmup} --ema-rate ${run.emaRate} --seed ${run.seed}${run.initFrom ? ` --init-from ${run.initFrom.dir}` : ""}`;
+  const command = model.kind === "classifier" && model.noised ? "train-classifier" : "train";
+  const start = `npx adm-ts ${command} --config ${run.name} --out models/${name} --batch ${run.batch} --lr ${run.lr} --warmup ${run.warmup} --ema-rate ${run.emaRate} --seed ${run.seed}${run.initFrom ? ` --init-from ${run.initFrom.dir}` : ""}`;
+  const anneal = run.lrAnneal as { steps: number; from: number } | undefined;
+  // a run annealed when it was resumed is reproduced in two legs, as it ran
+  const reproduce = !anneal ? `${start} --steps ${steps}`
+    : anneal.from === 0 ? `${start} --steps ${steps} --lr-anneal-steps ${anneal.steps}`
+    : `${start} --steps ${anneal.from}\nnpx adm-ts ${command} --out models/${name} --resume --steps ${steps} --lr-anneal-steps ${anneal.steps}`;
   const results: string[] = [];
   if (model.kind === "diffusion") {
     results.push(...(await diffusionResults(dir, f, cfgWeights, scales)));
@@ -166,7 +172,7 @@ export async function main(argv: string[]): Promise<void> {
     `| parameters | ${Number(JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).params).toLocaleString("en-US")} |`,
     ...(run.initFrom ? [`| initialised from | ${run.initFrom.dir} (${run.initFrom.name}) at step ${run.initFrom.step}, EMA weights${run.initFrom.foldedNullClass === null ? "" : `; its null class ${run.initFrom.foldedNullClass} folded into time_embed.2.bias, which makes it exactly the unconditional model inside the classifier-free-guidance model`} |`] : []),
     `| steps | ${steps} at batch ${run.batch} (${((steps * run.batch) / 60000).toFixed(2)} epochs) |`,
-    `| optimizer | AdamW lr ${run.lr}, warm-up ${run.warmup}, grad clip ${run.gradClip}, EMA ${run.emaRate} |`,
+    `| optimizer | AdamW lr ${run.lr}, warm-up ${run.warmup}, grad clip ${run.gradClip}, EMA ${run.emaRate}${anneal ? `, linear decay to 0 at step ${anneal.steps}${anneal.from ? ` from step ${anneal.from}` : ""}` : ""} |`,
     `| wall time | ${fmt(wall)} of training steps recorded (2-core CPU, tfjs wasm, shared with other work) |`,
     `| loss (mean of the last ${recent.length} steps) | ${meanLoss.toFixed(4)} |`,
     `| files | \`model.safetensors\` (EMA weights, PyTorch layout, guided-diffusion key names), \`state.safetensors\` (resumable training state) |`, "",

@@ -29,6 +29,7 @@ const FLAGS: Record<string, FlagSpec> = {
   batch: { type: "number", default: 32, help: "batch size" },
   lr: { type: "number", default: 2e-4, help: "learning rate (AdamW)" },
   warmup: { type: "number", default: 100, help: "linear learning-rate warm-up steps" },
+  "lr-anneal-steps": { type: "number", help: "decay the learning rate linearly to 0 at this step (ADM's lr_anneal_steps); on --resume the decay starts at the resumed step" },
   "weight-decay": { type: "number", default: 0, help: "AdamW decoupled weight decay" },
   "grad-clip": { type: "number", default: 1, help: "clip the global gradient norm (0: off)" },
   "ema-rate": { type: "number", default: 0.999, help: "EMA rate of the weights sampled from (ADM: 0.9999 for long runs)" },
@@ -54,6 +55,8 @@ interface RunConfig {
   data: string;
   /** the data set actually used (recorded at the start, checked on --resume) */
   dataName?: string;
+  /** linear learning-rate decay to 0 at `steps`, starting at step `from` (0, or where a resumed run was annealed) */
+  lrAnneal?: { steps: number; from: number };
   /** the trained model this run started from, if not from random weights */
   initFrom?: WarmStartInfo;
 }
@@ -114,6 +117,12 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
     console.log(`resumed ${out} at step ${state.step}`);
   }
   const steps = f.steps as number;
+  const anneal = f["lr-anneal-steps"] as number | undefined;
+  if (anneal !== undefined) {
+    if (!Number.isInteger(anneal) || anneal <= state.step) throw new UsageError(`--lr-anneal-steps must be an integer step after the current one (${state.step}), got ${anneal}`);
+    if (run.lrAnneal && run.lrAnneal.steps !== anneal) throw new UsageError(`${out} already anneals to 0 at step ${run.lrAnneal.steps}; drop --lr-anneal-steps or pass ${run.lrAnneal.steps}`);
+    run.lrAnneal ??= { steps: anneal, from: state.step };
+  }
   const params = Array.from(model.params.values()).reduce((s, v) => s + v.size, 0);
   console.log(`${run.name}: ${params} parameters, ${data.n} images (${data.name}), batch ${run.batch}, backend ${backend.name}, steps ${state.step} -> ${steps}`);
   mkdirSync(out, { recursive: true });
@@ -130,7 +139,7 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   await train(model, task, state, {
-    steps, lr: { lr: run.lr, warmup: run.warmup }, adam: { weightDecay: run.weightDecay }, gradClip: run.gradClip || undefined,
+    steps, lr: { lr: run.lr, warmup: run.warmup, decaySteps: run.lrAnneal?.steps, decayFrom: run.lrAnneal?.from }, adam: { weightDecay: run.weightDecay }, gradClip: run.gradClip || undefined,
     emaRates: [run.emaRate], seed: run.seed, shouldStop: () => interrupted || (maxMs > 0 && Date.now() - started > maxMs), checkpointEvery: f["save-every"] as number,
     saveCheckpoint: (s) => saveCheckpoint(out, model, s, run), progress: run.name,
   });

@@ -71,6 +71,16 @@ describe("adm-ts train and sample", () => {
     expect(run([...TRAIN, "--out", join(base, "x"), "--init-from", join(base, "missing")]).out).toMatch(/--init-from .*missing: no model.safetensors there/);
   }, 60000);
 
+  it("anneals the learning rate of a resumed run from where it resumed (--lr-anneal-steps)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-"));
+    expect(run([...TRAIN, "--out", dir, "--steps", "2"]).status).toBe(0);
+    expect(run(["train", "--out", dir, "--resume", "--steps", "3", "--lr-anneal-steps", "2"]).out).toMatch(/--lr-anneal-steps must be an integer step after the current one \(2\), got 2/);
+    expect(run(["train", "--out", dir, "--resume", "--steps", "3", "--lr-anneal-steps", "6"]).status).toBe(0);
+    const config = JSON.parse(readSafetensors(join(dir, "state.safetensors")).metadata.config);
+    expect(config.lrAnneal).toEqual({ steps: 6, from: 2 });
+    expect(run(["train", "--out", dir, "--resume", "--steps", "4", "--lr-anneal-steps", "8"]).out).toMatch(/already anneals to 0 at step 6/);
+  }, 60000);
+
   it("writes a model card with plain and classifier-free-guided samples judged by the feature classifier", () => {
     const dir = mkdtempSync(join(tmpdir(), "cli-"));
     expect(run([...TRAIN, "--out", dir, "--steps", "2"]).status).toBe(0);

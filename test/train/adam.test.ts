@@ -63,5 +63,7 @@ describe("EMA, clipping, learning rate", () => {
     expect(learningRate({ lr: 1, warmup: 4 }, 3)).toBe(1);
     expect(learningRate({ lr: 1, warmup: 4 }, 100)).toBe(1);
     expect(learningRate({ lr: 1, decaySteps: 10 }, 5)).toBe(0.5);
+    // annealing that starts at step 6 (set when a run was resumed): constant before, 0 at step 10
+    expect([5, 6, 8, 10, 12].map((s) => learningRate({ lr: 2, decaySteps: 10, decayFrom: 6 }, s))).toEqual([2, 2, 1, 0, 0]);
   });
 });
