@@ -28,7 +28,7 @@ const FLAGS: Record<string, FlagSpec> = {
   features: { type: "string", default: "models/fashion-features", help: "the clean feature classifier used to recognise samples" },
   cfg: { type: "string", default: "2,4", help: "classifier-free guidance weights to sample with (models trained with label dropout; '' for none)" },
   classifier: { type: "string", default: "models/fashion-classifier", help: "noisy classifier for guided samples of an unconditional model" },
-  scales: { type: "string", default: "1,4", help: "classifier guidance scales to sample with (unconditional models; '' for none)" },
+  scales: { type: "string", default: "1,10", help: "classifier guidance scales to sample with (unconditional models; '' for none); the paper's Figure 3 compares 1 and 10" },
 };
 
 interface HistoryRow { step: number; loss: number; seconds: number; extras: Record<string, number> }
