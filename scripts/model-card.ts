@@ -135,11 +135,18 @@ export async function main(argv: string[]): Promise<void> {
   const model = run.model;
   const command = model.kind === "classifier" && model.noised ? "train-classifier" : "train";
   const start = `npx adm-ts ${command} --config ${run.name} --out models/${name} --batch ${run.batch} --lr ${run.lr} --warmup ${run.warmup} --ema-rate ${run.emaRate} --seed ${run.seed}${run.initFrom ? ` --init-from ${run.initFrom.dir}` : ""}`;
-  const anneal = run.lrAnneal as { steps: number; from: number } | undefined;
-  // a run annealed when it was resumed is reproduced in two legs, as it ran
-  const reproduce = !anneal ? `${start} --steps ${steps}`
-    : anneal.from === 0 ? `${start} --steps ${steps} --lr-anneal-steps ${anneal.steps}`
-    : `${start} --steps ${anneal.from}\nnpx adm-ts ${command} --out models/${name} --resume --steps ${steps} --lr-anneal-steps ${anneal.steps}`;
+  // a run annealed when it was resumed (or warm-restarted) is reproduced in legs, as it ran
+  const anneals = [...(run.lrAnnealsDone ?? []), ...(run.lrAnneal ? [run.lrAnneal] : [])] as { steps: number; from: number }[];
+  const legs: string[] = [];
+  anneals.forEach((a, i) => {
+    const end = i === anneals.length - 1 ? steps : a.steps;
+    const resume = `npx adm-ts ${command} --out models/${name} --resume --steps ${end} --lr-anneal-steps ${a.steps}`;
+    if (i > 0) legs.push(resume);
+    else if (a.from > 0) legs.push(`${start} --steps ${a.from}`, resume);
+    else legs.push(`${start} --steps ${end} --lr-anneal-steps ${a.steps}`);
+  });
+  const reproduce = legs.length ? legs.join("\n") : `${start} --steps ${steps}`;
+  const annealText = anneals.map((a) => `linear decay to 0 at step ${a.steps}${a.from ? ` from step ${a.from}` : ""}`).join(", then restart and ");
   const results: string[] = [];
   if (model.kind === "diffusion") {
     results.push(...(await diffusionResults(dir, f, cfgWeights, scales)));
@@ -172,7 +179,7 @@ export async function main(argv: string[]): Promise<void> {
     `| parameters | ${Number(JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).params).toLocaleString("en-US")} |`,
     ...(run.initFrom ? [`| initialised from | ${run.initFrom.dir} (${run.initFrom.name}) at step ${run.initFrom.step}, EMA weights${run.initFrom.foldedNullClass === null ? "" : `; its null class ${run.initFrom.foldedNullClass} folded into time_embed.2.bias, which makes it exactly the unconditional model inside the classifier-free-guidance model`} |`] : []),
     `| steps | ${steps} at batch ${run.batch} (${((steps * run.batch) / 60000).toFixed(2)} epochs) |`,
-    `| optimizer | AdamW lr ${run.lr}, warm-up ${run.warmup}, grad clip ${run.gradClip}, EMA ${run.emaRate}${anneal ? `, linear decay to 0 at step ${anneal.steps}${anneal.from ? ` from step ${anneal.from}` : ""}` : ""} |`,
+    `| optimizer | AdamW lr ${run.lr}, warm-up ${run.warmup}, grad clip ${run.gradClip}, EMA ${run.emaRate}${annealText ? `, ${annealText}` : ""} |`,
     `| wall time | ${fmt(wall)} of training steps recorded (2-core CPU, tfjs wasm, shared with other work) |`,
     `| loss (mean of the last ${recent.length} steps) | ${meanLoss.toFixed(4)} |`,
     `| files | \`model.safetensors\` (EMA weights, PyTorch layout, guided-diffusion key names), \`state.safetensors\` (resumable training state) |`, "",

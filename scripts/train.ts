@@ -29,7 +29,7 @@ const FLAGS: Record<string, FlagSpec> = {
   batch: { type: "number", default: 32, help: "batch size" },
   lr: { type: "number", default: 2e-4, help: "learning rate (AdamW)" },
   warmup: { type: "number", default: 100, help: "linear learning-rate warm-up steps" },
-  "lr-anneal-steps": { type: "number", help: "decay the learning rate linearly to 0 at this step (ADM's lr_anneal_steps); on --resume the decay starts at the resumed step" },
+  "lr-anneal-steps": { type: "number", help: "decay the learning rate linearly to 0 at this step (ADM's lr_anneal_steps); on --resume the decay starts at the resumed step, and after a finished anneal it restarts from the full rate (a warm restart)" },
   "weight-decay": { type: "number", default: 0, help: "AdamW decoupled weight decay" },
   "grad-clip": { type: "number", default: 1, help: "clip the global gradient norm (0: off)" },
   "ema-rate": { type: "number", default: 0.999, help: "EMA rate of the weights sampled from (ADM: 0.9999 for long runs)" },
@@ -57,6 +57,8 @@ interface RunConfig {
   dataName?: string;
   /** linear learning-rate decay to 0 at `steps`, starting at step `from` (0, or where a resumed run was annealed) */
   lrAnneal?: { steps: number; from: number };
+  /** earlier anneals that ran to 0 before a warm restart, oldest first (for the model card) */
+  lrAnnealsDone?: { steps: number; from: number }[];
   /** the trained model this run started from, if not from random weights */
   initFrom?: WarmStartInfo;
 }
@@ -120,6 +122,11 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   const anneal = f["lr-anneal-steps"] as number | undefined;
   if (anneal !== undefined) {
     if (!Number.isInteger(anneal) || anneal <= state.step) throw new UsageError(`--lr-anneal-steps must be an integer step after the current one (${state.step}), got ${anneal}`);
+    if (run.lrAnneal && state.step >= run.lrAnneal.steps) {
+      // the previous anneal reached 0: restart from the full rate (steps before now never run again)
+      run.lrAnnealsDone = [...(run.lrAnnealsDone ?? []), run.lrAnneal];
+      run.lrAnneal = undefined;
+    }
     if (run.lrAnneal && run.lrAnneal.steps !== anneal) throw new UsageError(`${out} already anneals to 0 at step ${run.lrAnneal.steps}; drop --lr-anneal-steps or pass ${run.lrAnneal.steps}`);
     run.lrAnneal ??= { steps: anneal, from: state.step };
   }

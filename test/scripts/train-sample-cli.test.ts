@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "child_process";
 import { existsSync, mkdtempSync, readFileSync } from "fs";
 import { tmpdir } from "os";
-import { join, resolve } from "path";
+import { basename, join, resolve } from "path";
 import { readSafetensors } from "../../lib/io/safetensors";
 import { readNpz } from "../../lib/io/npz";
 
@@ -79,6 +79,15 @@ describe("adm-ts train and sample", () => {
     const config = JSON.parse(readSafetensors(join(dir, "state.safetensors")).metadata.config);
     expect(config.lrAnneal).toEqual({ steps: 6, from: 2 });
     expect(run(["train", "--out", dir, "--resume", "--steps", "4", "--lr-anneal-steps", "8"]).out).toMatch(/already anneals to 0 at step 6/);
+    // once the anneal has reached 0, a new one restarts from the full rate and the finished one is kept
+    expect(run(["train", "--out", dir, "--resume", "--steps", "6"]).status).toBe(0);
+    expect(run(["train", "--out", dir, "--resume", "--steps", "7", "--lr-anneal-steps", "8"]).status).toBe(0);
+    const restarted = JSON.parse(readSafetensors(join(dir, "state.safetensors")).metadata.config);
+    expect([restarted.lrAnnealsDone, restarted.lrAnneal]).toEqual([[{ steps: 6, from: 2 }], { steps: 8, from: 6 }]);
+    const card = run(["model-card", dir, "--n", "2", "--steps", "2", "--cfg", ""]);
+    expect(card.status).toBe(0);
+    expect(readFileSync(join(dir, "README.md"), "utf8")).toContain(
+      `--steps 2\nnpx adm-ts train --out models/${basename(dir)} --resume --steps 6 --lr-anneal-steps 6\nnpx adm-ts train --out models/${basename(dir)} --resume --steps 7 --lr-anneal-steps 8\n`);
   }, 60000);
 
   it("writes a model card with plain and classifier-free-guided samples judged by the feature classifier", () => {
