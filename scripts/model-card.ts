@@ -66,7 +66,7 @@ async function diffusionResults(dir: string, f: Record<string, unknown>, cfgWeig
   const diffusion = createGaussianDiffusion({ ...trained.diffusion, timestepRespacing: `ddim${steps}` });
   const featuresDir = f.features as string;
   const judge = existsSync(join(featuresDir, "model.safetensors")) ? loadTrainedClassifier(featuresDir) : undefined;
-  const out: string[] = [];
+  const histogram: string[] = [];
   const rows: string[] = [];
   const draw = async (file: string, what: string, model: DiffusionModel, condFn?: CondFn): Promise<tf.Tensor4D> => {
     const y = tf.tensor1d(labels, "int32");
@@ -84,7 +84,7 @@ async function diffusionResults(dir: string, f: Record<string, unknown>, cfgWeig
   if (judge && !trained.classCond) {
     const counts = new Array(10).fill(0);
     for (const c of predictClean(judge.net, plain)) counts[c]++;
-    out.push(`What the feature classifier sees in the ${n} unguided samples (a model that covers the data gives about ${n / 10} each):`, "",
+    histogram.push(`What the feature classifier sees in the ${n} unguided samples (a model that covers the data gives about ${n / 10} each):`, "",
       "| " + FASHION_CLASSES.join(" | ") + " |", "|" + FASHION_CLASSES.map(() => "---").join("|") + "|", "| " + counts.join(" | ") + " |", "");
   }
   plain.dispose();
@@ -101,10 +101,9 @@ async function diffusionResults(dir: string, f: Record<string, unknown>, cfgWeig
       (await draw(`samples-guided-${s}.png`, what, trained.model, classifierCondFn(classifier.net, s))).dispose();
     }
   }
-  out.push(`Samples: ${n} images each, DDIM ${steps} steps, seed 1234, on ${tf.getBackend()}; the requested classes go 0-9 along each row.` +
+  return [`Samples: ${n} images each, DDIM ${steps} steps, seed 1234, on ${tf.getBackend()}; the requested classes go 0-9 along each row.` +
     (judge ? ` "Recognised" is the share the feature classifier (${featuresDir}, step ${judge.step}) assigns to the requested class.` : ""), "",
-    "| sampling | grid | recognised | time |", "|---|---|---|---|", ...rows, "", "![samples](samples.png)", "");
-  return out;
+    "| sampling | grid | recognised | time |", "|---|---|---|---|", ...rows, "", "![samples](samples.png)", "", ...histogram];
 }
 
 const fmt = (s: number): string => {
