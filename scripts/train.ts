@@ -129,6 +129,9 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
     }
     if (run.lrAnneal && run.lrAnneal.steps !== anneal) throw new UsageError(`${out} already anneals to 0 at step ${run.lrAnneal.steps}; drop --lr-anneal-steps or pass ${run.lrAnneal.steps}`);
     run.lrAnneal ??= { steps: anneal, from: state.step };
+  } else if (run.lrAnneal && state.step >= run.lrAnneal.steps && steps > state.step) {
+    throw new UsageError(`${out}: its learning rate reached 0 at step ${run.lrAnneal.steps}, so more steps would change nothing; ` +
+      `pass --lr-anneal-steps ${steps} to restart from the full rate and decay to 0 again`);
   }
   const params = Array.from(model.params.values()).reduce((s, v) => s + v.size, 0);
   console.log(`${run.name}: ${params} parameters, ${data.n} images (${data.name}), batch ${run.batch}, backend ${backend.name}, steps ${state.step} -> ${steps}`);

@@ -81,6 +81,7 @@ describe("adm-ts train and sample", () => {
     expect(run(["train", "--out", dir, "--resume", "--steps", "4", "--lr-anneal-steps", "8"]).out).toMatch(/already anneals to 0 at step 6/);
     // once the anneal has reached 0, a new one restarts from the full rate and the finished one is kept
     expect(run(["train", "--out", dir, "--resume", "--steps", "6"]).status).toBe(0);
+    expect(run(["train", "--out", dir, "--resume", "--steps", "7"]).out).toMatch(/learning rate reached 0 at step 6.*pass --lr-anneal-steps 7/);
     expect(run(["train", "--out", dir, "--resume", "--steps", "7", "--lr-anneal-steps", "8"]).status).toBe(0);
     const restarted = JSON.parse(readSafetensors(join(dir, "state.safetensors")).metadata.config);
     expect([restarted.lrAnnealsDone, restarted.lrAnneal]).toEqual([[{ steps: 6, from: 2 }], { steps: 8, from: 6 }]);
