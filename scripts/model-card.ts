@@ -11,9 +11,10 @@ import { basename, join, resolve } from "path";
 import { initBackend } from "../lib/backend";
 import { readSafetensors } from "../lib/io/safetensors";
 import { createGaussianDiffusion } from "../lib/diffusion/gaussian-diffusion";
-import { sampleDdim } from "../lib/sampling/ddim";
+import { sample } from "../lib/sampling/loop";
+import { ddim } from "../lib/sampling/samplers";
 import { cfgModel, classifierCondFn } from "../lib/sampling/guidance";
-import type { CondFn, DiffusionModel } from "../lib/diffusion/types";
+import type { CondFn, DiffusionModel } from "../lib/diffusion/gaussian-diffusion";
 import { loadTrainedClassifier, loadTrainedDiffusion } from "../lib/train/trained-model";
 import { accuracyByTimestep, cleanAccuracy, predictClean } from "../lib/train/classifier-task";
 import { fashionMnistDataset } from "../lib/train/dataset";
@@ -63,7 +64,7 @@ async function diffusionResults(dir: string, f: Record<string, unknown>, cfgWeig
   const trained = loadTrainedDiffusion(dir);
   const n = f.n as number, steps = f.steps as number;
   const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
-  const diffusion = createGaussianDiffusion({ ...trained.diffusion, timestepRespacing: `ddim${steps}` });
+  const diffusion = createGaussianDiffusion(trained.diffusion);
   const featuresDir = f.features as string;
   const judge = existsSync(join(featuresDir, "model.safetensors")) ? loadTrainedClassifier(featuresDir) : undefined;
   const histogram: string[] = [];
@@ -71,7 +72,7 @@ async function diffusionResults(dir: string, f: Record<string, unknown>, cfgWeig
   const draw = async (file: string, what: string, model: DiffusionModel, condFn?: CondFn): Promise<tf.Tensor4D> => {
     const y = tf.tensor1d(labels, "int32");
     const t0 = Date.now();
-    const x = sampleDdim(diffusion, model, [n, 32, 32, 1], { modelKwargs: { y }, condFn, seed: 1234 });
+    const x = await sample(ddim, diffusion, model, [n, 32, 32, 1], { steps, modelKwargs: { y }, condFn, seed: 1234 });
     const seconds = (Date.now() - t0) / 1000;
     y.dispose();
     writeFileSync(join(dir, file), await imageGridPng({ data: await x.data(), shape: [n, 32, 32, 1] }, { cols: 10, range: "signed", scale: 2 }));
@@ -90,7 +91,7 @@ async function diffusionResults(dir: string, f: Record<string, unknown>, cfgWeig
   plain.dispose();
   if (trained.nullClass !== null) {
     for (const w of cfgWeights) {
-      (await draw(`samples-cfg-${w}.png`, `classifier-free guidance w = ${w}`, cfgModel(trained.model, w, trained.nullClass))).dispose();
+      (await draw(`samples-cfg-${w}.png`, `classifier-free guidance w = ${w}`, cfgModel(trained.model, { scale: w, nullClass: trained.nullClass }))).dispose();
     }
   }
   const classifierDir = f.classifier as string;

@@ -10,9 +10,8 @@ import { mkdirSync, writeFileSync } from "fs";
 import { dirname } from "path";
 import { initBackend } from "../lib/backend";
 import { createGaussianDiffusion } from "../lib/diffusion/gaussian-diffusion";
-import { sampleDdim } from "../lib/sampling/ddim";
-import { sampleDdpm } from "../lib/sampling/ddpm";
-import { sampleDpmSolverPP } from "../lib/sampling/dpm-solver";
+import { sample } from "../lib/sampling/loop";
+import { SAMPLERS, getSampler } from "../lib/sampling/samplers";
 import { cfgModel, classifierCondFn } from "../lib/sampling/guidance";
 import { loadTrainedClassifier, loadTrainedDiffusion } from "../lib/train/trained-model";
 import { writeNpz } from "../lib/io/npz";
@@ -25,8 +24,8 @@ const FLAGS: Record<string, FlagSpec> = {
   classifier: { type: "string", help: "noisy classifier directory for classifier guidance (ADM-G)" },
   scale: { type: "number", default: 1, help: "classifier guidance scale s (with --classifier)" },
   "cfg-scale": { type: "number", help: "classifier-free guidance weight w (model trained with label dropout)" },
-  sampler: { type: "string", default: "ddim", help: "ddim, ddpm or dpm++ (DPM-Solver++ 2M)" },
-  steps: { type: "number", default: 25, help: "sampling steps (respacing of the 1000 training steps)" },
+  sampler: { type: "string", default: "ddim", help: Object.values(SAMPLERS).map((s) => `${s.name}: ${s.about}`).join("; ") },
+  steps: { type: "number", default: 25, help: "sampling steps, spaced the sampler's way over the 1000 training steps (ddim: integer stride, ddpm: even, dpm++: even in log-SNR)" },
   eta: { type: "number", default: 0, help: "DDIM eta (0: deterministic)" },
   n: { type: "number", default: 64, help: "number of images" },
   class: { type: "string", default: "all", help: "class label for every image, or 'all' to cycle through classes 0-9" },
@@ -35,14 +34,22 @@ const FLAGS: Record<string, FlagSpec> = {
   out: { type: "string", default: "samples/sample", help: "output path without extension: writes OUT.png and OUT.npz" },
 };
 
+/** The value of `f`, its error reported as a usage error of `flag`. */
+function usage<T>(flag: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new UsageError(`${flag}: ${(e as Error).message}`);
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const f = parseFlags(argv, FLAGS, "usage: adm-ts sample --model DIR [--classifier DIR --scale S] [flags]");
   if (!f) return;
   if (!f.model) throw new UsageError("--model DIR is required");
-  const sampler = f.sampler as string;
-  if (!["ddim", "ddpm", "dpm++"].includes(sampler)) throw new UsageError(`--sampler must be ddim, ddpm or dpm++, got ${sampler}`);
+  const sampler = usage("--sampler", () => getSampler(f.sampler as string));
   const steps = f.steps as number, n = f.n as number, batch = f.batch as number;
-  if (!Number.isInteger(steps) || steps < 2) throw new UsageError(`--steps must be an integer >= 2, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < sampler.minSteps) throw new UsageError(`--steps must be an integer >= ${sampler.minSteps} for ${sampler.name}, got ${steps}`);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--n must be a positive integer, got ${n}`);
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch must be a positive integer, got ${batch}`);
   await initBackend();
@@ -57,9 +64,8 @@ export async function main(argv: string[]): Promise<void> {
   if (fixed !== undefined && !(Number.isInteger(fixed) && fixed >= 0 && fixed < 10)) throw new UsageError(`--class must be 0-9 or 'all', got ${cls}`);
   const labels = Int32Array.from({ length: n }, (_, i) => fixed ?? i % 10);
 
-  const respacing = sampler === "ddim" ? `ddim${steps}` : sampler === "ddpm" ? String(steps) : "";
-  const diffusion = createGaussianDiffusion({ ...trained.diffusion, timestepRespacing: respacing });
-  const model = cfgW !== undefined ? cfgModel(trained.model, cfgW, trained.nullClass as number) : trained.model;
+  const diffusion = createGaussianDiffusion(trained.diffusion);
+  const model = cfgW !== undefined ? cfgModel(trained.model, { scale: cfgW, nullClass: trained.nullClass as number }) : trained.model;
   const condFn = classifier ? classifierCondFn(classifier.net, f.scale as number) : undefined;
   const h = trained.net.config.imageSize, c = trained.net.config.inChannels;
   const bar = progress("sample", Math.ceil(n / batch) * steps);
@@ -68,9 +74,9 @@ export async function main(argv: string[]): Promise<void> {
   for (let start = 0; start < n; start += batch) {
     const m = Math.min(batch, n - start);
     const y = tf.tensor1d(labels.subarray(start, start + m), "int32");
-    const opts = { modelKwargs: labeled ? { y } : {}, condFn, seed: (f.seed as number) + start, eta: f.eta as number, steps, progress: () => bar.tick() };
-    const shape: [number, number, number, number] = [m, h, h, c];
-    const x = sampler === "ddim" ? sampleDdim(diffusion, model, shape, opts) : sampler === "ddpm" ? sampleDdpm(diffusion, model, shape, opts) : sampleDpmSolverPP(diffusion, model, shape, opts);
+    const eta = sampler.extraOptions.includes("eta") ? (f.eta as number) : undefined;
+    const opts = { modelKwargs: labeled ? { y } : {}, condFn, seed: (f.seed as number) + start, eta, steps, progress: () => bar.tick() };
+    const x = await sample(sampler, diffusion, model, [m, h, h, c], opts);
     const bytes = tf.tidy(() => x.add(1).mul(127.5).round().clipByValue(0, 255).toInt());
     images.set(Int32Array.from(await bytes.data()), start * h * h * c);
     tf.dispose([x, y, bytes]);
@@ -83,6 +89,6 @@ export async function main(argv: string[]): Promise<void> {
     ["arr_0", { dtype: "uint8", shape: [n, h, h, c], data: images }],
     ["arr_1", { dtype: "int64", shape: [n], data: BigInt64Array.from(labels, (v) => BigInt(v)) }],
   ]));
-  console.log(`wrote ${out}.png and ${out}.npz: ${n} images, ${sampler} ${steps} steps` +
+  console.log(`wrote ${out}.png and ${out}.npz: ${n} images, ${sampler.name} ${steps} steps` +
     `${classifier ? `, classifier guidance s=${f.scale}` : ""}${cfgW !== undefined ? `, classifier-free w=${cfgW}` : ""}, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

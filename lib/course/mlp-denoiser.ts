@@ -10,7 +10,7 @@
  *   out   = W_out SiLU(h_depth) + b_out                                W_out starts at zero
  */
 import * as tf from "@tensorflow/tfjs";
-import type { DiffusionModel } from "../diffusion/types";
+import type { DiffusionModel } from "../diffusion/gaussian-diffusion";
 import { makeRng, type Rng } from "../diffusion/rng";
 import { timestepEmbedding } from "../nn/timestep-embedding";
 

@@ -5,8 +5,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GaussianDiffusion } from "../diffusion/gaussian-diffusion";
-import type { DiffusionModel } from "../diffusion/types";
-import type { BpdTerms } from "../diffusion/bpd";
+import type { DiffusionModel } from "../diffusion/gaussian-diffusion";
+import type { BpdTerms } from "../diffusion/losses";
+import { sampleSteps } from "../sampling/loop";
+import { ddpm } from "../sampling/samplers";
 import { UniformSampler, type ScheduleSampler } from "../diffusion/resample";
 import { diffusionTask } from "../train/diffusion-task";
 import { initTrainState, train, type StepStats, type TrainableModel } from "../train/loop";
@@ -69,11 +71,11 @@ export interface ReversePaths {
 }
 
 /**
- * Run ancestral sampling (pSampleLoopProgressive) for `n` points and keep x_t and the x_0 prediction
+ * Run ancestral sampling (the ddpm sampler) for `n` points and keep x_t and the x_0 prediction
  * every `every` steps. Library step index i turns x_{i+1} into x_i (seminar times), so the
  * snapshot after index i is x_i; x_T is the starting noise.
  */
-export function recordReverse(diffusion: GaussianDiffusion, model: DiffusionModel, n: number, opts: { seed?: number; every?: number; clipDenoised?: boolean; channels?: number } = {}): ReversePaths {
+export async function recordReverse(diffusion: GaussianDiffusion, model: DiffusionModel, n: number, opts: { seed?: number; every?: number; clipDenoised?: boolean; channels?: number } = {}): Promise<ReversePaths> {
   const c = opts.channels ?? 2;
   const every = opts.every ?? 10;
   const T = diffusion.numTimesteps;
@@ -81,7 +83,7 @@ export function recordReverse(diffusion: GaussianDiffusion, model: DiffusionMode
   const ts: number[] = [T], xs: Float32Array[] = [noise.dataSync().slice() as Float32Array];
   const pts: number[] = [], ps: Float32Array[] = [];
   try {
-    for (const s of diffusion.pSampleLoopProgressive(model, [n, 1, 1, c], { noise, seed: opts.seed ?? 0, clipDenoised: opts.clipDenoised ?? true })) {
+    for await (const s of sampleSteps(ddpm, diffusion, model, [n, 1, 1, c], { noise, seed: opts.seed ?? 0, clipDenoised: opts.clipDenoised ?? true })) {
       // library step i turns x_{i+1} into x_i (seminar times); its x_0 prediction was made from x_{i+1}
       const i = s.t;
       if ((i + 1) % every === 0 || i === T - 1) {
@@ -90,7 +92,7 @@ export function recordReverse(diffusion: GaussianDiffusion, model: DiffusionMode
       }
       if (i % every === 0) {
         ts.push(i);
-        xs.push(s.sample.dataSync().slice() as Float32Array);
+        xs.push(s.x.dataSync().slice() as Float32Array);
       }
     }
   } finally {

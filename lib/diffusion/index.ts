@@ -1,19 +1,19 @@
-/** Gaussian diffusion, exact to guided-diffusion: schedules, respacing, q/p, losses, samplers' steps. */
-export type { DiffusionModel, NoisyClassifier, ModelKwargs, CondFn, DenoisedFn, ModelMeanType, ModelVarType, LossType } from "./types";
-export { getNamedBetaSchedule, betasForAlphaBar, type BetaScheduleName } from "./schedules";
-export { computeDiffusionTables, type DiffusionTables } from "./tables";
+/** Gaussian diffusion, exact to guided-diffusion: schedules and tables, q and its posterior, p and the steps, losses and the bound. */
+export { getNamedBetaSchedule, betasForAlphaBar, computeDiffusionTables, type BetaScheduleName, type DiffusionTables } from "./schedules";
 export { spaceTimesteps, respaceBetas } from "./respace";
-export { spacedProcess, type DiffusionProcess, type ProcessTypes } from "./process";
-export { createGaussianDiffusion, bindDiffusion, type GaussianDiffusion, type GaussianDiffusionOptions } from "./gaussian-diffusion";
-export type { GaussianMoments, PosteriorMoments } from "./forward";
-export type { PMeanVariance, PMeanVarianceOptions } from "./p-mean-variance";
-export type { StepOptions, StepOutput } from "./steps";
-export type { LoopOptions, LoopStep } from "./loops";
-export type { TrainingLosses, TrainingLossOptions } from "./training-losses";
-export type { BpdTerms, CalcBpdOptions } from "./bpd";
-export { normalKl, approxStandardNormalCdf, discretizedGaussianLogLikelihood, meanFlat } from "./losses";
-export { modelTimesteps } from "./model-call";
-export { conditionMean, conditionScore } from "./guidance";
-export { stopGradient } from "./stop-gradient";
+export {
+  createGaussianDiffusion, gaussianDiffusion, respace, coef,
+  type GaussianDiffusion, type GaussianDiffusionOptions, type DiffusionTypes, type TableName,
+  type DiffusionModel, type NoisyClassifier, type ModelKwargs, type CondFn, type DenoisedFn, type ModelMeanType, type ModelVarType, type LossType,
+} from "./gaussian-diffusion";
+export { qMeanVariance, qSample, qPosteriorMeanVariance, predictXstartFromEps, predictXstartFromXprev, predictEpsFromXstart, type GaussianMoments, type PosteriorMoments } from "./forward";
+export {
+  modelTimesteps, callModel, checkModelOutput, pMeanVariance, conditionMean, conditionScore, pSample, ddimSample, ddimReverseSample,
+  type PMeanVariance, type PMeanVarianceOptions,
+} from "./reverse";
+export {
+  normalKl, approxStandardNormalCdf, discretizedGaussianLogLikelihood, meanFlat, vbTermsBpd, stopGradient, trainingLosses, priorBpd, calcBpdLoop,
+  type TrainingLosses, type TrainingLossOptions, type BpdTerms, type CalcBpdOptions,
+} from "./losses";
 export { makeRng, randn, type Rng } from "./rng";
 export { UniformSampler, LossSecondMomentResampler, createNamedScheduleSampler, type ScheduleSampler, type ScheduleSamplerOptions, type LossSecondMomentOptions } from "./resample";

@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { CondFn, DiffusionModel, NoisyClassifier } from "../diffusion/index";
+import type { SamplingModel } from "./loop";
 
 /**
  * cond_fn = s * grad_x log softmax(classifier(x_t, t))[y] for the labels `modelKwargs.y`. The
@@ -23,25 +24,52 @@ export function classifierCondFn(classifier: NoisyClassifier, scale: number): Co
   };
 }
 
+/** Options of {@link cfgModel}. */
+export interface CfgOptions {
+  /** the guidance weight w: 0 is the unconditional model, 1 the conditional one */
+  scale: number;
+  /** the label the model was trained with for "no class" (label dropout) */
+  nullClass: number;
+}
+
 /**
- * Classifier-free guidance: eps = eps(x, y_null) + w (eps(x, y) - eps(x, y_null)), both branches in
- * one batch. w = 1 is the conditional model; with 2C output channels the variance channels come
- * from the conditional branch unchanged.
+ * Classifier-free guidance (Ho & Salimans 2022): eps = eps(x, y_null) + w (eps(x, y) - eps(x, y_null)),
+ * both branches in one batch. With 2C output channels the variance channels come from the
+ * conditional branch unchanged. Works for models that answer at once and for asynchronous ones.
  */
-export function cfgModel(model: DiffusionModel, w: number, nullClass: number): DiffusionModel {
-  return {
-    forward(x, t, y) {
-      if (!y) throw new Error("cfgModel needs class labels: pass modelKwargs: { y } to the sampler");
-      return tf.tidy(() => {
-        const n = x.shape[0];
-        const c = x.shape[3];
-        const out = model.forward(tf.concat([x, x]), tf.concat([t, t]) as tf.Tensor1D, tf.concat([y, tf.fill([n], nullClass, y.dtype)]) as tf.Tensor1D);
-        const [cond, uncond] = tf.split(out, 2, 0);
-        const epsCond = cond.slice([0, 0, 0, 0], [-1, -1, -1, c]);
-        const epsUncond = uncond.slice([0, 0, 0, 0], [-1, -1, -1, c]);
-        const eps = epsUncond.add(epsCond.sub(epsUncond).mul(w));
-        return (out.shape[3] === c ? eps : tf.concat([eps, cond.slice([0, 0, 0, c], [-1, -1, -1, -1])], 3)) as tf.Tensor4D;
-      });
-    },
+export function cfgModel(model: DiffusionModel, opts: CfgOptions): DiffusionModel;
+export function cfgModel(model: SamplingModel, opts: CfgOptions): SamplingModel;
+export function cfgModel(model: SamplingModel, opts: CfgOptions): SamplingModel {
+  const { scale: w, nullClass } = opts;
+  if (!Number.isFinite(w)) throw new Error(`cfgModel: scale must be a finite number; got ${w}`);
+  if (!Number.isInteger(nullClass) || nullClass < 0) throw new Error(`cfgModel: nullClass must be a non-negative integer label; got ${nullClass}`);
+  const combine = (out: tf.Tensor4D, c: number): tf.Tensor4D =>
+    tf.tidy(() => {
+      const [cond, uncond] = tf.split(out, 2, 0);
+      const epsCond = cond.slice([0, 0, 0, 0], [-1, -1, -1, c]);
+      const epsUncond = uncond.slice([0, 0, 0, 0], [-1, -1, -1, c]);
+      const eps = epsUncond.add(epsCond.sub(epsUncond).mul(w));
+      return (out.shape[3] === c ? eps : tf.concat([eps, cond.slice([0, 0, 0, c], [-1, -1, -1, -1])], 3)) as tf.Tensor4D;
+    });
+  const forward = (x: tf.Tensor4D, t: tf.Tensor1D, y?: tf.Tensor1D): tf.Tensor4D | Promise<tf.Tensor4D> => {
+    if (!y) throw new Error("cfgModel needs class labels: pass modelKwargs: { y } to the sampler");
+    const n = x.shape[0];
+    const c = x.shape[3];
+    const [xx, tt, yy] = tf.tidy(() => [tf.concat([x, x]) as tf.Tensor4D, tf.concat([t, t]) as tf.Tensor1D, tf.concat([y, tf.fill([n], nullClass, y.dtype)]) as tf.Tensor1D]);
+    let out: tf.Tensor4D | Promise<tf.Tensor4D>;
+    try {
+      out = model.forward(xx, tt, yy);
+    } catch (e) {
+      tf.dispose([xx, tt, yy]);
+      throw e;
+    }
+    const finish = (o: tf.Tensor4D): tf.Tensor4D => {
+      tf.dispose([xx, tt, yy]);
+      const r = combine(o, c);
+      o.dispose();
+      return r;
+    };
+    return out instanceof Promise ? out.then(finish, (e) => (tf.dispose([xx, tt, yy]), Promise.reject(e))) : finish(out);
   };
+  return { forward };
 }

@@ -1,7 +1,5 @@
-/** Samplers with one signature and a per-step callback, guidance, and trajectory recording. */
-export type { SampleShape, SamplerStep, SamplerOptions, Sampler } from "./types";
-export { sampleDdpm } from "./ddpm";
-export { sampleDdim, encodeDdim, type DdimOptions, type EncodeDdimOptions } from "./ddim";
-export { sampleDpmSolverPP, logSnrTimesteps, type DpmSolverOptions } from "./dpm-solver";
-export { classifierCondFn, cfgModel } from "./guidance";
+/** Samplers on one loop with one signature, guidance, and trajectory recording. */
+export { sample, sampleSteps, denoiser, scheduleOf, type Sampler, type SampleOptions, type SampleShape, type SamplerStep, type SamplingModel, type StepContext, type Denoiser } from "./loop";
+export { ddpm, ddim, dpmSolverPP, SAMPLERS, getSampler, logSnrTimesteps, encodeDdim, type SamplerName, type EncodeDdimOptions } from "./samplers";
+export { classifierCondFn, cfgModel, type CfgOptions } from "./guidance";
 export { collectTrajectory, type TrajectoryStep } from "./trajectory";

@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GaussianDiffusion } from "../diffusion/gaussian-diffusion";
+import { qSample } from "../diffusion/forward";
 import { randn, type Rng } from "../diffusion/rng";
 import { batchIndices } from "./seed";
 import { gatherBatch, type ImageDataset } from "./dataset";
@@ -33,7 +34,7 @@ export function classifierTask(o: ClassifierTaskOptions): TrainingTask {
       if (o.diffusion) {
         const T = o.diffusion.numTimesteps;
         t = tf.tensor1d(Int32Array.from({ length: o.batchSize }, () => Math.floor(rng.uniform() * T)), "int32");
-        xt = o.diffusion.qSample(x, t, randn(x.shape, rng) as tf.Tensor4D);
+        xt = qSample(o.diffusion, x, t, randn(x.shape, rng) as tf.Tensor4D);
       } else {
         t = tf.zeros([o.batchSize], "int32");
       }
@@ -61,7 +62,7 @@ export function accuracyByTimestep(classifier: ClassifierNet, diffusion: Gaussia
       correct += tf.tidy(() => {
         const { x, y } = gatherBatch(data, idx);
         const t = tf.tensor1d(Int32Array.from(idx, (_, i) => lo + ((i * 7919 + b) % (hi - lo))), "int32");
-        const xt = diffusion.qSample(x, t, tf.randomNormal(x.shape, 0, 1, "float32", seed++) as tf.Tensor4D);
+        const xt = qSample(diffusion, x, t, tf.randomNormal(x.shape, 0, 1, "float32", seed++) as tf.Tensor4D);
         return classifier.forward(xt, t).argMax(1).equal(y).sum().dataSync()[0];
       });
     }

@@ -5,8 +5,8 @@
  * guidance (Ho & Salimans 2022).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { GaussianDiffusion } from "../diffusion/gaussian-diffusion";
-import type { DiffusionModel } from "../diffusion/types";
+import type { DiffusionModel, GaussianDiffusion } from "../diffusion/gaussian-diffusion";
+import { trainingLosses } from "../diffusion/losses";
 import { randn, type Rng } from "../diffusion/rng";
 import { LossSecondMomentResampler, type ScheduleSampler } from "../diffusion/resample";
 import { batchIndices } from "./seed";
@@ -46,7 +46,7 @@ export function diffusionTask(o: DiffusionTaskOptions): TrainingTask {
         const kept = Int32Array.from(ys, (v) => (rng.uniform() < p ? nullClass : v));
         labels = tf.tensor1d(kept, "int32");
       }
-      const l = o.diffusion.trainingLosses(o.model, x, timesteps, { noise, modelKwargs: { y: labels } });
+      const l = trainingLosses(o.diffusion, o.model, x, timesteps, { noise, modelKwargs: { y: labels } });
       last = { t: timesteps.dataSync() as Int32Array, losses: l.loss.dataSync() as Float32Array };
       const extras: Record<string, tf.Scalar> = {};
       if (l.mse) extras.mse = l.mse.mean();

@@ -9,7 +9,7 @@ import { loadStateDict } from "../io/state-dict";
 import { UNetModel } from "../models/unet";
 import { EncoderUNetModel } from "../models/encoder-unet";
 import type { GaussianDiffusionOptions } from "../diffusion/gaussian-diffusion";
-import type { DiffusionModel } from "../diffusion/types";
+import type { DiffusionModel } from "../diffusion/gaussian-diffusion";
 import { MODEL_FILE } from "./checkpoint";
 import type { CourseModelConfig } from "./course-configs";
 

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { createGaussianDiffusion } from "../../lib/diffusion";
+import { ddpm, sample } from "../../lib/sampling";
 import { createMlpDenoiser } from "../../lib/course/mlp-denoiser";
 import { boundByT, recordReverse, trainPoints } from "../../lib/course/reverse";
 
@@ -23,19 +24,20 @@ describe("notebook 04 helpers", () => {
     tf.dispose(Object.values(terms));
   });
 
-  it("records x_T..x_0 and the x_0 predictions made from x_T..x_every, and ends at the loop's sample", () => {
+  it("records x_T..x_0 and the x_0 predictions made from x_T..x_every, and ends at the loop's sample", async () => {
     // (T = 20 would make the linear schedule's last beta exactly 1, so alphaBar_T = 0 and x_0 = x_T / 0)
     const diffusion = createGaussianDiffusion({ steps: 40, noiseSchedule: "cosine" });
     const model = createMlpDenoiser({ hidden: 8, depth: 1 });
+    (await recordReverse(diffusion, model, 5, { seed: 3, every: 10 })); // the diffusion's table tensors are made on first use
     const before = tf.memory().numTensors;
-    const r = recordReverse(diffusion, model, 5, { seed: 3, every: 10 });
+    const r = await recordReverse(diffusion, model, 5, { seed: 3, every: 10 });
     expect(tf.memory().numTensors).toBe(before);
     expect(r.x.t).toEqual([40, 30, 20, 10, 0]);
     expect(r.predX0.t).toEqual([40, 30, 20, 10]);
     expect(r.x.x[0]).toHaveLength(10);
     // the same seed and starting noise through the library loop gives the same x_0
     const noise = tf.randomNormal([5, 1, 1, 2], 0, 1, "float32", 3) as tf.Tensor4D;
-    const x0 = diffusion.pSampleLoop(model, [5, 1, 1, 2], { noise, seed: 3 });
+    const x0 = await sample(ddpm, diffusion, model, [5, 1, 1, 2], { noise, seed: 3 });
     expect(Array.from(r.x.x[4])).toEqual(Array.from(x0.dataSync()));
     // an untrained (zero-output) model predicts eps = 0, so its x_0 prediction from x_T is x_T / sqrt(alphaBar_T), clipped
     const first = r.predX0.x[0], xT = r.x.x[0];

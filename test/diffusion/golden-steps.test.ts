@@ -1,6 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { bindDiffusion, createGaussianDiffusion, getNamedBetaSchedule, spaceTimesteps, spacedProcess, type GaussianDiffusion, type GaussianDiffusionOptions } from "../../lib/diffusion";
+import {
+  calcBpdLoop, callModel, conditionMean, conditionScore, createGaussianDiffusion, ddimReverseSample, ddimSample, gaussianDiffusion, getNamedBetaSchedule, modelTimesteps,
+  pMeanVariance, priorBpd, pSample, qPosteriorMeanVariance, qSample, spaceTimesteps, trainingLosses, type GaussianDiffusion, type GaussianDiffusionOptions,
+} from "../../lib/diffusion";
 import { classifierCondFn } from "../../lib/sampling";
 import { maxErr, standInClassifier, standInModel } from "./stand-ins";
 import golden from "../fixtures/diffusion/steps.json";
@@ -11,13 +14,10 @@ type Nested = number[][][][];
 function diffusionFor(options: Record<string, unknown>): GaussianDiffusion {
   if (options.modelMeanType === "previous_x") {
     const steps = options.steps as number;
-    return bindDiffusion(
-      spacedProcess(getNamedBetaSchedule("linear", steps), spaceTimesteps(steps, options.timestepRespacing as string), {
-        modelMeanType: "previous_x",
-        modelVarType: "learned",
-        lossType: "mse",
-        rescaleTimesteps: false,
-      }),
+    return gaussianDiffusion(
+      getNamedBetaSchedule("linear", steps),
+      { modelMeanType: "previous_x", modelVarType: "learned", lossType: "mse", rescaleTimesteps: false },
+      spaceTimesteps(steps, options.timestepRespacing as string),
     );
   }
   return createGaussianDiffusion(options as GaussianDiffusionOptions);
@@ -52,39 +52,42 @@ describe.each(golden.cases.map((c) => [c.name, c] as const))("guided-diffusion g
       const t = tf.tensor1d(c.t, "int32");
       const t2 = tf.tensor1d(c.t2, "int32");
 
-      check("qSample", d.qSample(x0, t2, noise), c.qSample);
-      const post = d.qPosteriorMeanVariance(x0, x, t2);
+      check("qSample", qSample(d, x0, t2, noise), c.qSample);
+      const post = qPosteriorMeanVariance(d, x0, x, t2);
       check("qPosterior.mean", post.mean, c.qPosterior.mean);
       check("qPosterior.variance", post.variance, c.qPosterior.variance);
       check("qPosterior.logVarianceClipped", post.logVarianceClipped, c.qPosterior.logVarianceClipped);
+      const pmvAt = (tt: tf.Tensor1D, clipDenoised = true) => pMeanVariance(d, callModel(d, model, x, tt), x, tt, { clipDenoised });
+      // guided-diffusion's cond_fn sees the timesteps the model sees
+      const gradient = (tt: tf.Tensor1D) => condFn(x, modelTimesteps(d, tt), { y }) as tf.Tensor4D;
       for (const [key, tt, clip] of [["pmv", t, true], ["pmv2", t2, false]] as const) {
-        const p = d.pMeanVariance(model, x, tt, { clipDenoised: clip });
+        const p = pmvAt(tt, clip);
         const g = c[key];
         check(`${key}.mean`, p.mean, g.mean);
         check(`${key}.variance`, p.variance, g.variance);
         check(`${key}.logVariance`, p.logVariance, g.logVariance);
         check(`${key}.predXstart`, p.predXstart, g.predXstart);
       }
-      check("pSample", d.pSample(model, x, t, { noise }).sample, c.pSample);
-      check("pSample2", d.pSample(model, x, t2, { noise }).sample, c.pSample2);
+      check("pSample", pSample(pmvAt(t), t, noise), c.pSample);
+      check("pSample2", pSample(pmvAt(t2), t2, noise), c.pSample2);
       for (const eta of [0, 1]) {
-        const r = d.ddimSample(model, x, t2, { noise, eta });
+        const p = pmvAt(t2);
         const g = eta === 0 ? c.ddimEta0 : c.ddimEta1;
-        check(`ddimEta${eta}.sample`, r.sample, g.sample);
-        check(`ddimEta${eta}.predXstart`, r.predXstart, g.predXstart);
+        check(`ddimEta${eta}.sample`, ddimSample(d, p, x, t2, { noise, eta }), g.sample);
+        check(`ddimEta${eta}.predXstart`, p.predXstart, g.predXstart);
       }
-      check("ddimReverse", d.ddimReverseSample(model, x, t2).sample, c.ddimReverse);
-      check("pSampleGuided (Alg. 1)", d.pSample(model, x, t2, { noise, condFn, modelKwargs: { y } }).sample, c.pSampleGuided);
-      const guided = d.ddimSample(model, x, t2, { noise, condFn, modelKwargs: { y }, eta: 0.5 });
-      check("ddimGuided.sample (Alg. 2)", guided.sample, c.ddimGuided.sample);
+      check("ddimReverse", ddimReverseSample(d, pmvAt(t2), x, t2), c.ddimReverse);
+      check("pSampleGuided (Alg. 1)", pSample(conditionMean(pmvAt(t2), gradient(t2)), t2, noise), c.pSampleGuided);
+      const guided = conditionScore(d, pmvAt(t2), x, t2, gradient(t2));
+      check("ddimGuided.sample (Alg. 2)", ddimSample(d, guided, x, t2, { noise, eta: 0.5 }), c.ddimGuided.sample);
       check("ddimGuided.predXstart (Alg. 2)", guided.predXstart, c.ddimGuided.predXstart);
       for (const [key, tt] of [["losses", t], ["losses2", t2]] as const) {
-        const l = d.trainingLosses(model, x0, tt, { noise });
+        const l = trainingLosses(d, model, x0, tt, { noise });
         const g = c[key] as Record<string, number[]>;
         expect(Object.keys(l).sort()).toEqual(Object.keys(g).sort());
         for (const k of Object.keys(g)) check(`${key}.${k}`, l[k as keyof typeof l] as tf.Tensor, g[k]);
       }
-      check("priorBpd", d.priorBpd(x0), c.priorBpd);
+      check("priorBpd", priorBpd(d, x0), c.priorBpd);
     });
   });
 });
@@ -96,7 +99,7 @@ test("calcBpdLoop equals guided-diffusion's calc_bpd_loop", () => {
   tf.tidy(() => {
     const x0 = tf.tensor4d(golden.x0 as Nested);
     const noise = g.noise.map((n) => tf.tensor4d(n as Nested));
-    const r = d.calcBpdLoop(model, x0, { noise });
+    const r = calcBpdLoop(d, model, x0, { noise });
     const errs = [
       maxErr(r.totalBpd, g.totalBpd),
       maxErr(r.priorBpd, g.priorBpd),

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { createGaussianDiffusion, stopGradient, type DiffusionModel } from "../../lib/diffusion";
+import { createGaussianDiffusion, type DiffusionModel, stopGradient, trainingLosses } from "../../lib/diffusion";
 
 beforeAll(async () => {
   await initBackend("wasm");
@@ -24,7 +24,7 @@ describe("trainingLosses is differentiable w.r.t. model variables", () => {
     noise = tf.tensor4d([0.3, -1.1, 0.5, 0.2, 1.4, -0.7, 0.05, 0.9], [2, 2, 1, 2]);
     t = tf.tensor1d([0, 17], "int32");
   });
-  const term = (key: "loss" | "mse" | "vb") => (): tf.Scalar => tf.mean(d.trainingLosses(model, x0, t, { noise })[key] as tf.Tensor1D) as tf.Scalar;
+  const term = (key: "loss" | "mse" | "vb") => (): tf.Scalar => tf.mean(trainingLosses(d, model, x0, t, { noise })[key] as tf.Tensor1D) as tf.Scalar;
 
   test("the vb term does not move the mean (stop-gradient), the mse term does not move the variance", () => {
     const vb = tf.variableGrads(term("vb"), [wm, wv]);
@@ -63,6 +63,6 @@ describe("trainingLosses is differentiable w.r.t. model variables", () => {
 
   test("a model with the wrong channel count is named", () => {
     const plain: DiffusionModel = { forward: (x) => x.clone() };
-    expect(() => d.trainingLosses(plain, x0, t, { noise })).toThrow(/model output shape \[2, 2, 1, 2\] should be \[2, 2, 1, 4\].*learnSigma/);
+    expect(() => trainingLosses(d, plain, x0, t, { noise })).toThrow(/model output shape \[2, 2, 1, 2\] should be \[2, 2, 1, 4\].*learnSigma/);
   });
 });

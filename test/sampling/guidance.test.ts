@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { createGaussianDiffusion, type DiffusionModel, type NoisyClassifier } from "../../lib/diffusion";
-import { cfgModel, classifierCondFn, sampleDdim, sampleDdpm, sampleDpmSolverPP, type SampleShape } from "../../lib/sampling";
+import { createGaussianDiffusion, spaceTimesteps, type DiffusionModel, type NoisyClassifier } from "../../lib/diffusion";
+import { cfgModel, classifierCondFn, ddim, ddpm, dpmSolverPP, sample, type SampleShape } from "../../lib/sampling";
 import { mixtureClassifier, mixtureEpsModel } from "./toy-models";
 
 beforeAll(async () => {
@@ -20,7 +20,7 @@ test("classifierCondFn is s * d/dx log softmax(logits)[y] (linear classifier, cl
     [-1, 0.5, 0.4],
   ];
   const ys = [1, 0];
-  const grad = tf.tidy(() => classifierCondFn(classifier, 3)(tf.tensor4d(xs.flat(), [2, 1, 1, 3]), tf.tensor1d([5, 7], "int32"), { y: tf.tensor1d(ys, "int32") }).arraySync());
+  const grad = tf.tidy(() => (classifierCondFn(classifier, 3)(tf.tensor4d(xs.flat(), [2, 1, 1, 3]), tf.tensor1d([5, 7], "int32"), { y: tf.tensor1d(ys, "int32") }) as tf.Tensor4D).arraySync());
   xs.forEach((x, n) => {
     const logits = W.map((w) => w.reduce((a, wi, i) => a + wi * x[i], 0));
     const z = logits.map(Math.exp);
@@ -45,7 +45,7 @@ test("cfgModel: eps_uncond + w (eps_cond - eps_uncond), variance channels from t
   };
   const x = tf.tensor4d([0.5, -0.5, 1, 2], [2, 1, 1, 2]);
   for (const w of [0, 1, 3]) {
-    const out = tf.tidy(() => cfgModel(model, w, 7).forward(x, tf.tensor1d([4, 9], "int32"), tf.tensor1d([2, 5], "int32")).arraySync());
+    const out = tf.tidy(() => cfgModel(model, { scale: w, nullClass: 7 }).forward(x, tf.tensor1d([4, 9], "int32"), tf.tensor1d([2, 5], "int32")).arraySync());
     [2, 5].forEach((y, n) => {
       const xv = [x.arraySync()[n][0][0][0], x.arraySync()[n][0][0][1]];
       xv.forEach((xi, c) => expect(out[n][0][0][c]).toBeCloseTo(xi + 7 + w * (y - 7), 5));
@@ -53,7 +53,9 @@ test("cfgModel: eps_uncond + w (eps_cond - eps_uncond), variance channels from t
     });
   }
   expect(calls[0]).toEqual([2, 5, 7, 7]);
-  expect(() => cfgModel(model, 2, 7).forward(x, tf.tensor1d([4, 9], "int32"))).toThrow(/needs class labels/);
+  expect(() => cfgModel(model, { scale: 2, nullClass: 7 }).forward(x, tf.tensor1d([4, 9], "int32"))).toThrow(/needs class labels/);
+  expect(() => cfgModel(model, { scale: NaN, nullClass: 7 })).toThrow(/scale must be a finite number/);
+  expect(() => cfgModel(model, { scale: 2, nullClass: 1.5 })).toThrow(/nullClass must be a non-negative integer/);
   x.dispose();
 });
 
@@ -78,18 +80,19 @@ describe("classifier guidance on a 2-D two-Gaussian mixture with the exact class
   };
 
   test.each([
-    ["DDPM, Algorithm 1 (50 steps)", (scale: number, y: tf.Tensor1D) => sampleDdpm(createGaussianDiffusion({ steps: 1000, timestepRespacing: "50" }), model, shape, { seed: 21, condFn: classifierCondFn(classifier, scale), modelKwargs: { y } })],
-    ["DDIM, Algorithm 2 (25 steps)", (scale: number, y: tf.Tensor1D) => sampleDdim(createGaussianDiffusion({ steps: 1000, timestepRespacing: "25" }), model, shape, { seed: 22, condFn: classifierCondFn(classifier, scale), modelKwargs: { y } })],
-    ["DPM-Solver++, Algorithm 2 (15 steps)", (scale: number, y: tf.Tensor1D) => sampleDpmSolverPP(base, model, shape, { steps: 15, seed: 23, condFn: classifierCondFn(classifier, scale), modelKwargs: { y } })],
-  ])("%s: larger scales move more samples to the asked class", (_name, sample) => {
+    ["DDPM, Algorithm 1 (50 steps)", (scale: number, y: tf.Tensor1D) => sample(ddpm, base, model, shape, { steps: 50, seed: 21, condFn: classifierCondFn(classifier, scale), modelKwargs: { y } })],
+    ["DDIM, Algorithm 2 (25 steps)", (scale: number, y: tf.Tensor1D) => sample(ddim, base, model, shape, { steps: spaceTimesteps(1000, "25"), seed: 22, condFn: classifierCondFn(classifier, scale), modelKwargs: { y } })],
+    ["DPM-Solver++, Algorithm 2 (15 steps)", (scale: number, y: tf.Tensor1D) => sample(dpmSolverPP, base, model, shape, { steps: 15, seed: 23, condFn: classifierCondFn(classifier, scale), modelKwargs: { y } })],
+  ])("%s: larger scales move more samples to the asked class", async (_name, draw) => {
     const y = tf.zeros([shape[0]], "int32") as tf.Tensor1D;
+    (await draw(0, y)).dispose(); // the diffusion's table tensors are made on first use
     const before = tf.memory().numTensors;
-    const fractions = [0, 0.3, 1].map((scale) => {
-      const x = sample(scale, y);
-      const f = fractionClass0(x);
+    const fractions: number[] = [];
+    for (const scale of [0, 0.3, 1]) {
+      const x = await draw(scale, y);
+      fractions.push(fractionClass0(x));
       x.dispose();
-      return f;
-    });
+    }
     // unguided: Binomial(300, 1/2) around 0.5; the exact classifier at scale 1 gives the class-0 component
     expect(Math.abs(fractions[0] - 0.5)).toBeLessThan(0.15);
     expect(fractions[1]).toBeGreaterThan(fractions[0] + 0.05);

@@ -9,7 +9,8 @@ import { join, resolve } from "path";
 import { initBackend } from "../../lib/backend";
 import { readSafetensors } from "../../lib/io/safetensors";
 import { createGaussianDiffusion } from "../../lib/diffusion/gaussian-diffusion";
-import { sampleDdim } from "../../lib/sampling/ddim";
+import { sample } from "../../lib/sampling/loop";
+import { ddim } from "../../lib/sampling/samplers";
 import { cfgModel, classifierCondFn } from "../../lib/sampling/guidance";
 import { fashionMnistDataset } from "../../lib/train/dataset";
 import { accuracyByTimestep, cleanAccuracy } from "../../lib/train/classifier-task";
@@ -26,13 +27,13 @@ beforeAll(async () => {
 });
 
 /** Share of n samples (classes 0-9 in turn, DDIM 10 steps) that the feature classifier calls the requested class. */
-function recognised(m: TrainedDiffusionModel, n: number, opts: { cfg?: number; classifierDir?: string; scale?: number }): number {
-  const diffusion = createGaussianDiffusion({ ...m.diffusion, timestepRespacing: "ddim10" });
+async function recognised(m: TrainedDiffusionModel, n: number, opts: { cfg?: number; classifierDir?: string; scale?: number }): Promise<number> {
+  const diffusion = createGaussianDiffusion(m.diffusion);
   const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
   const y = tf.tensor1d(labels, "int32");
-  const model = opts.cfg !== undefined ? cfgModel(m.model, opts.cfg, m.nullClass as number) : m.model;
+  const model = opts.cfg !== undefined ? cfgModel(m.model, { scale: opts.cfg, nullClass: m.nullClass as number }) : m.model;
   const condFn = opts.classifierDir ? classifierCondFn(loadTrainedClassifier(opts.classifierDir).net, opts.scale ?? 1) : undefined;
-  const x = sampleDdim(diffusion, model, [n, 32, 32, 1], { modelKwargs: { y }, condFn, seed: 99 });
+  const x = await sample(ddim, diffusion, model, [n, 32, 32, 1], { steps: 10, modelKwargs: { y }, condFn, seed: 99 });
   const rate = cleanAccuracy(loadTrainedClassifier(at("fashion-features")).net, x, labels);
   tf.dispose([x, y]);
   return rate;
@@ -79,11 +80,11 @@ describe("shipped course models", () => {
     expect(acc.accuracy[0] - acc.accuracy[4]).toBeGreaterThan(0.2);
   });
 
-  it("the class-conditional model draws the requested class (classifier-free guidance w = 3)", () => {
-    expect(recognised(loadTrainedDiffusion(at("fashion-cond")), 20, { cfg: 3 })).toBeGreaterThanOrEqual(THRESHOLD.cond);
+  it("the class-conditional model draws the requested class (classifier-free guidance w = 3)", async () => {
+    expect(await recognised(loadTrainedDiffusion(at("fashion-cond")), 20, { cfg: 3 })).toBeGreaterThanOrEqual(THRESHOLD.cond);
   }, 120000);
 
-  it("classifier guidance steers the unconditional model to the requested class (s = 10)", () => {
-    expect(recognised(loadTrainedDiffusion(at("fashion-uncond")), 20, { classifierDir: at("fashion-classifier"), scale: 10 })).toBeGreaterThanOrEqual(THRESHOLD.guided);
+  it("classifier guidance steers the unconditional model to the requested class (s = 10)", async () => {
+    expect(await recognised(loadTrainedDiffusion(at("fashion-uncond")), 20, { classifierDir: at("fashion-classifier"), scale: 10 })).toBeGreaterThanOrEqual(THRESHOLD.guided);
   }, 120000);
 });
