@@ -1,33 +1,18 @@
 /**
- * adm-ts: the public API. Notebooks and scripts import from here (`import { ... } from "./lib"`).
+ * adm-ts: the public API, one namespace per folder of lib/ (see lib/README.md), plus what a
+ * notebook's first cell needs. Notebooks import from here:
+ *   import { initBackend, isFast, diffusion, sampling, viz } from "./lib/index";
  */
-export { initBackend, BACKEND_NAMES } from "./backend";
-export type { BackendChoice, BackendName } from "./backend";
+export { initBackend, BACKEND_NAMES, type BackendChoice, type BackendName } from "./backend";
 export { isFast, fastOr } from "./course/fast-mode";
-export { readIdx, parseIdx } from "./data/idx";
-export type { IdxArray } from "./data/idx";
-export { loadFashionMnist, toSignedImages, fashionMnistDirs, FASHION_CLASSES } from "./data/fashion-mnist";
-export type { LabeledImages, LoadOptions, Split } from "./data/fashion-mnist";
-export { displayBundle, inNotebook, showMarkdown, showHtml } from "./viz/display";
-export type { MimeBundle } from "./viz/display";
-export { plot, plotlyBundle, plotlyHtml } from "./viz/plot";
-export type { Figure, PlotOptions } from "./viz/plot";
-export { imageGridPng, showImages } from "./viz/images";
-export type { GridOptions, ImageBatch } from "./viz/images";
-export { livePlot } from "./viz/live";
-export type { LivePlot } from "./viz/live";
-export { progress, progressLine, formatDuration } from "./viz/progress";
-export type { Progress, ProgressOptions } from "./viz/progress";
-export * from "./diffusion/index";
-export * from "./sampling/index";
-export * from "./models/index";
-export * from "./io/index";
+export * as data from "./data/index";
 export * as nn from "./nn/index";
-export * from "./train/index";
-export * from "./metrics/index";
-export * from "./viz/curves";
+export * as diffusion from "./diffusion/index";
+export * as sampling from "./sampling/index";
+export * as models from "./models/index";
+export * as io from "./io/index";
+export * as train from "./train/index";
+export * as metrics from "./metrics/index";
+export * as viz from "./viz/index";
+export * as course from "./course/index";
 export * as toy from "./toy/index";
-export { createMlpDenoiser, copyMlpDenoiser, type MlpDenoiser, type MlpDenoiserOptions } from "./course/mlp-denoiser";
-export { scaleToUnitBox, quantize8bit, pointsTensor, pointsDataset } from "./course/points";
-export { simulateChainMoments, diffusePoints, pathTraces, recordTimes, type PointPaths, type PathTraceOptions } from "./course/forward-chain";
-export { trainPoints, recordReverse, boundByT, type TrainPointsOptions, type ReversePaths, type BoundByT } from "./course/reverse";

@@ -1,0 +1,3 @@
+/** Data sets: Fashion-MNIST (IDX files from Debian's package, a download or the committed subset). */
+export { readIdx, parseIdx, type IdxArray } from "./idx";
+export { loadFashionMnist, toSignedImages, fashionMnistDirs, FASHION_CLASSES, type LabeledImages, type LoadOptions, type Split } from "./fashion-mnist";
