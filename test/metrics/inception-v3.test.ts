@@ -4,31 +4,12 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { initBackend } from "../../lib/backend";
 import { writeSafetensors } from "../../lib/io/safetensors";
-import { float32Record, StateDict } from "../../lib/io/tensor-record";
+import { float32Record } from "../../lib/io/tensor-record";
 import { inceptionFeatureExtractor } from "../../lib/metrics/extractors";
 import { extractFeatures } from "../../lib/metrics/feature-extractor";
 import { inceptionConvs, inceptionForward, inceptionInput } from "../../lib/metrics/inception-v3";
-import { countInceptionParameters, inceptionStateDict, loadInceptionV3, readInceptionV3 } from "../../lib/metrics/inception-weights";
-
-/** Random weights with the state dict's names: He-scaled kernels, batch norm near identity. */
-function randomWeights(seed: number): StateDict {
-  let s = seed;
-  const uniform = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-  const out: StateDict = new Map();
-  for (const e of inceptionStateDict()) {
-    const n = e.shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(n);
-    const fanIn = e.shape.length === 4 ? e.shape[1] * e.shape[2] * e.shape[3] : e.shape[e.shape.length - 1];
-    const base = e.name.endsWith("running_var") || e.name.endsWith("bn.weight") ? 1 : 0;
-    const spread = e.shape.length > 1 ? Math.sqrt(24 / fanIn) : 0.2;
-    for (let i = 0; i < n; i++) data[i] = base + (uniform() - 0.5) * spread;
-    out.set(e.name, float32Record(e.shape, data));
-  }
-  return out;
-}
+import { countInceptionParameters, loadInceptionV3, readInceptionV3 } from "../../lib/metrics/inception-weights";
+import { generatedInceptionWeights } from "./inception-golden-weights";
 
 beforeAll(async () => {
   await initBackend("wasm");
@@ -65,7 +46,7 @@ describe("FID InceptionV3 structure", () => {
 
 describe("FID InceptionV3 weights and forward pass", () => {
   const dir = mkdtempSync(join(tmpdir(), "inception-"));
-  const weights = randomWeights(7);
+  const weights = generatedInceptionWeights();
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test("safetensors round trip, folded batch norm, output shapes", async () => {

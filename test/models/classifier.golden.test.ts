@@ -14,6 +14,15 @@ const ADAPTIVE: EncoderUNetConfig = {
   numHeadChannels: 16, useScaleShiftNorm: false, pool: "adaptive",
 };
 
+const SPATIAL: EncoderUNetConfig = {
+  imageSize: 8, inChannels: 3, modelChannels: 32, outChannels: 10, numResBlocks: 0, attentionResolutions: [2], channelMult: [1, 1],
+  numHeadChannels: 16, useScaleShiftNorm: true, resblockUpdown: true, pool: "spatial",
+};
+const SPATIAL_V2: EncoderUNetConfig = {
+  imageSize: 8, inChannels: 3, modelChannels: 32, outChannels: 10, numResBlocks: 0, attentionResolutions: [1], channelMult: [1],
+  numHeads: 2, useScaleShiftNorm: false, pool: "spatial_v2",
+};
+
 function load(config: EncoderUNetConfig, file: string): EncoderUNetModel {
   const model = new EncoderUNetModel(config);
   loadStateDict(model, loadTorchCheckpoint(fixture(file)), { source: file });
@@ -33,9 +42,13 @@ beforeAll(async () => {
 });
 
 describe("EncoderUNetModel reproduces guided-diffusion's classifier", () => {
-  test("attention pool: logits and the guidance gradient d/dx log p(y|x_t)", async () => {
-    const g = golden("classifier_attention");
-    const model = load(ATTENTION, "classifier_attention.f16.pt");
+  test.each([
+    ["attention", ATTENTION, "classifier_attention"],
+    ["spatial", SPATIAL, "classifier_spatial"],
+    ["spatial_v2", SPATIAL_V2, "classifier_spatial_v2"],
+  ] as const)("%s pool: logits and the guidance gradient d/dx log p(y|x_t)", async (_, config, name) => {
+    const g = golden(name);
+    const model = load(config, `${name}.f16.pt`);
     const x = nhwc(g.get("x")!);
     const t = ints(g.get("t")!);
     const y = ints(g.get("y")!);
@@ -63,7 +76,7 @@ describe("EncoderUNetModel reproduces guided-diffusion's classifier", () => {
   });
 });
 
-describe("other pools", () => {
+describe("the other heads at the attention classifier's size", () => {
   // counts and head keys printed by guided-diffusion's EncoderUNetModel for this config
   const base: EncoderUNetConfig = { ...ATTENTION };
   for (const [pool, count, head] of [
@@ -71,15 +84,10 @@ describe("other pools", () => {
     ["spatial_v2", 518922, ["out.0.weight", "out.0.bias", "out.1.weight", "out.1.bias", "out.3.weight", "out.3.bias"]],
     ["adaptive", 165002, ["out.0.weight", "out.0.bias", "out.3.weight", "out.3.bias"]],
   ] as const) {
-    test(`${pool}: guided-diffusion's parameter count and head keys, and logits of the right shape`, () => {
+    test(`${pool}: guided-diffusion's parameter count and head keys`, () => {
       const model = new EncoderUNetModel({ ...base, pool });
       expect(countEncoderParameters({ ...base, pool })).toBe(count);
       expect(model.specs.map((s) => s.name).filter((k) => k.startsWith("out."))).toEqual(head);
-      const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
-      const t = tf.tensor1d([1, 2], "int32");
-      const logits = model.forward(x, t);
-      expect(logits.shape).toEqual([2, 10]);
-      tf.dispose([x, t, logits]);
       model.dispose();
     });
   }

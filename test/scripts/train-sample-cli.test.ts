@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import { existsSync, mkdtempSync, readFileSync } from "fs";
 import { tmpdir } from "os";
 import { basename, join, resolve } from "path";
@@ -18,6 +18,32 @@ function savedStep(dir: string): number {
   return existsSync(p) ? Number(readSafetensors(p).metadata.step) : 0;
 }
 
+/** How long the killed run may take to save its first checkpoint (3 steps of test-tiny take a few seconds). */
+const POLL_DEADLINE_MS = 60000;
+
+/**
+ * Resolve once `ready()` holds, checking every 100 ms; reject with a message naming `what` if `child`
+ * exits first or `ms` pass, so that a stuck run fails here rather than at jest's timeout.
+ */
+function pollUntil(ready: () => boolean, child: ChildProcess, ms: number, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const deadline = Date.now() + ms;
+    const stop = (error?: Error): void => {
+      clearInterval(poll);
+      child.off("exit", onExit);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onExit = (code: number | null, signal: string | null): void =>
+      stop(new Error(`waited for ${what}, but the process exited first (code ${code}, signal ${signal})`));
+    const poll = setInterval(() => {
+      if (ready()) stop();
+      else if (Date.now() > deadline) stop(new Error(`waited ${ms / 1000} s for ${what}; it did not happen`));
+    }, 100);
+    child.on("exit", onExit);
+  });
+}
+
 function losses(dir: string): number[] {
   return (JSON.parse(readSafetensors(join(dir, "state.safetensors")).metadata.history) as { loss: number }[]).map((s) => s.loss);
 }
@@ -29,16 +55,13 @@ describe("adm-ts train and sample", () => {
     expect(run([...TRAIN, "--out", straight, "--steps", "9"]).status).toBe(0);
 
     const child = spawn("node", [ADM, ...TRAIN, "--out", killed, "--steps", "1000"], { stdio: "ignore" });
-    await new Promise<void>((done) => {
-      const poll = setInterval(() => {
-        if (savedStep(killed) >= 3) {
-          clearInterval(poll);
-          child.kill("SIGKILL");
-          done();
-        }
-      }, 100);
-    });
-    await new Promise((r) => child.on("exit", r));
+    const exited = new Promise((r) => child.on("exit", r));
+    try {
+      await pollUntil(() => savedStep(killed) >= 3, child, POLL_DEADLINE_MS, `the run in ${killed} to save its step-3 checkpoint`);
+    } finally {
+      child.kill("SIGKILL");
+    }
+    await exited;
     const at = savedStep(killed);
     expect(at % 3).toBe(0); // whatever was saved is a whole checkpoint
     expect(at).toBeLessThan(9);
