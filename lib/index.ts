@@ -3,7 +3,6 @@
  */
 export { initBackend, BACKEND_NAMES } from "./backend";
 export type { BackendChoice, BackendName } from "./backend";
-export { isFast, fastOr } from "./course/fast-mode";
 export { readIdx, parseIdx } from "./data/idx";
 export type { IdxArray } from "./data/idx";
 export { loadFashionMnist, toSignedImages, fashionMnistDirs, FASHION_CLASSES } from "./data/fashion-mnist";
@@ -27,7 +26,4 @@ export * from "./train/index";
 export * from "./metrics/index";
 export * from "./viz/curves";
 export * as toy from "./toy/index";
-export { createMlpDenoiser, copyMlpDenoiser, type MlpDenoiser, type MlpDenoiserOptions } from "./course/mlp-denoiser";
-export { scaleToUnitBox, quantize8bit, pointsTensor, pointsDataset } from "./course/points";
-export { simulateChainMoments, diffusePoints, pathTraces, recordTimes, type PointPaths, type PathTraceOptions } from "./course/forward-chain";
-export { trainPoints, recordReverse, boundByT, type TrainPointsOptions, type ReversePaths, type BoundByT } from "./course/reverse";
+export * from "./course/index";

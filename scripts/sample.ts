@@ -14,7 +14,7 @@ import { sampleDdim } from "../lib/sampling/ddim";
 import { sampleDdpm } from "../lib/sampling/ddpm";
 import { sampleDpmSolverPP } from "../lib/sampling/dpm-solver";
 import { cfgModel, classifierCondFn } from "../lib/sampling/guidance";
-import { loadTrainedClassifier, loadTrainedDiffusion } from "../lib/train/trained-model";
+import { loadTrainedClassifier, loadTrainedDiffusion } from "../lib/course/trained-model";
 import { writeNpz } from "../lib/io/npz";
 import { imageGridPng } from "../lib/viz/images";
 import { progress } from "../lib/viz/progress";
