@@ -16,7 +16,7 @@ export type { GridOptions, ImageBatch } from "./viz/images";
 export { livePlot } from "./viz/live";
 export type { LivePlot } from "./viz/live";
 export { progress, progressLine, formatDuration } from "./viz/progress";
-export type { Progress, ProgressOptions } from "./viz/progress";
+export type { Progress, ProgressOptions, ProgressState } from "./viz/progress";
 export * from "./diffusion/index";
 export * from "./sampling/index";
 export * from "./models/index";

@@ -23,7 +23,7 @@ export interface ClassifierTaskOptions {
 export function classifierTask(o: ClassifierTaskOptions): TrainingTask {
   return {
     lossAt(step: number, rng: Rng): StepLoss {
-      const { x, y } = gatherBatch(o.data, batchIndices(o.data.n, o.batchSize, o.seed, step));
+      const { x, y } = gatherBatch(o.data, batchIndices({ n: o.data.n, batchSize: o.batchSize, seed: o.seed, step }));
       let xt = x, t: tf.Tensor1D;
       if (o.diffusion) {
         const T = o.diffusion.numTimesteps;

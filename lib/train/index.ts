@@ -6,7 +6,7 @@ export { adamStep, createAdamState, type AdamOptions, type AdamState } from "./a
 export { createEma, emaDecay, updateEma } from "./ema";
 export { clipByGlobalNorm } from "./grad-clip";
 export { learningRate, type LrSchedule } from "./lr";
-export { batchIndices, permutation, subSeed } from "./seed";
+export { batchIndices, permutation, subSeed, type BatchPosition } from "./seed";
 export { seedInitialWeights } from "./init";
 export { fashionMnistDataset, gatherBatch, type ImageDataset } from "./dataset";
 export { saveCheckpoint, loadCheckpoint, hasCheckpoint, readCheckpointConfig, exportWeights, STATE_FILE, MODEL_FILE } from "./checkpoint";

@@ -9,7 +9,7 @@ import { adamStep, createAdamState, type AdamOptions, type AdamState } from "./a
 import { createEma, emaDecay, updateEma } from "./ema";
 import { clipByGlobalNorm } from "./grad-clip";
 import { learningRate, type LrSchedule } from "./lr";
-import { streamAt, STREAM } from "./seed";
+import { streamAt } from "./seed";
 import type { Rng } from "../diffusion/rng";
 import type { Module } from "../nn/index";
 import { progress as makeProgress } from "../viz/progress";
@@ -101,7 +101,7 @@ export async function train(model: Pick<Module, "params" | "training">, task: Tr
     while (state.step < opts.steps) {
       const step = state.step;
       const t0 = Date.now();
-      const rng = streamAt(opts.seed, STREAM.step, step);
+      const rng = streamAt({ seed: opts.seed, purpose: "step", index: step });
       const extras: Record<string, number> = {};
       const { value, grads } = tf.variableGrads(() => {
         const out = task.lossAt(step, rng);
@@ -125,7 +125,7 @@ export async function train(model: Pick<Module, "params" | "training">, task: Tr
       const lr = learningRate(opts.lr, step);
       adamStep(model.params, clipped.grads, state.adam, lr, opts.adam);
       tf.dispose(Array.from(clipped.grads.values()));
-      for (const [rate, ema] of state.ema) updateEma(ema, model.params, emaDecay(rate, step));
+      for (const [rate, ema] of state.ema) updateEma(ema, model.params, emaDecay({ rate, step }));
       task.afterStep?.(step);
       state.step = step + 1;
       const stats: StepStats = { step, loss, lr, gradNorm: clipped.norm, seconds: (Date.now() - t0) / 1000, extras };
