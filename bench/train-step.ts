@@ -12,7 +12,7 @@ import { fashionMnistDataset } from "../lib/train/dataset";
 import { diffusionTask } from "../lib/train/diffusion-task";
 import { initTrainState, train } from "../lib/train/loop";
 import { countSpecs } from "../lib/nn/params";
-import { COURSE_CONFIGS } from "../lib/train/course-configs";
+import { COURSE_CONFIGS } from "../lib/course/model-configs";
 
 async function main(): Promise<void> {
   const backend = await initBackend();

@@ -3,7 +3,7 @@
  * from shapes alone (no tensors are allocated), beside the sizes the paper reports.
  *   adm-ts count-params
  */
-import { RELEASED_CLASSIFIERS, TABLE_11_MODELS, countClassifierParameters, countParameters } from "../lib/models/index";
+import { RELEASED_CLASSIFIERS, TABLE_11_MODELS, countParameters } from "../lib/models/index";
 
 /** Model sizes as the paper's Table 11 states them (millions). */
 const PAPER_MILLIONS: Record<string, number> = { lsun256: 552, imagenet64: 296, imagenet128: 422, imagenet256: 554, imagenet512: 559 };
@@ -15,7 +15,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const rows: [string, number, string][] = [
     ...Object.entries(TABLE_11_MODELS).map(([k, f]): [string, number, string] => [`diffusion ${k}`, countParameters(f), `paper: ${PAPER_MILLIONS[k]}M`]),
-    ...Object.entries(RELEASED_CLASSIFIERS).map(([k, f]): [string, number, string] => [`classifier ${k}`, countClassifierParameters(f), ""]),
+    ...Object.entries(RELEASED_CLASSIFIERS).map(([k, f]): [string, number, string] => [`classifier ${k}`, countParameters(f), ""]),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [name, n, paper] of rows) {

@@ -17,7 +17,7 @@ import { readReferenceBatch, ReferenceBatch } from "../lib/metrics/reference-bat
 import { progress } from "../lib/viz/progress";
 import { resultsMarkdown } from "../lib/viz/curves";
 import { FlagSpec, parseFlags, runCli, UsageError } from "./cli-args";
-import { courseFeatureExtractor } from "../lib/train/course-features";
+import { courseFeatureExtractor } from "../lib/course/feature-extractor";
 
 /** The shipped Fashion-MNIST feature classifier. */
 const FASHION_FEATURES = resolve(__dirname, "../models/fashion-features");

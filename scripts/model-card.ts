@@ -15,7 +15,7 @@ import { sample } from "../lib/sampling/loop";
 import { ddim } from "../lib/sampling/samplers";
 import { cfgModel, classifierCondFn } from "../lib/sampling/guidance";
 import type { CondFn, DiffusionModel } from "../lib/diffusion/gaussian-diffusion";
-import { loadTrainedClassifier, loadTrainedDiffusion } from "../lib/train/trained-model";
+import { loadTrainedClassifier, loadTrainedDiffusion } from "../lib/course/trained-model";
 import { accuracyByTimestep, cleanAccuracy, predictClean } from "../lib/train/classifier-task";
 import { fashionMnistDataset } from "../lib/train/dataset";
 import { FASHION_CLASSES } from "../lib/data/fashion-mnist";
@@ -172,7 +172,7 @@ export async function main(argv: string[]): Promise<void> {
   const recent = history.slice(-Math.min(100, history.length));
   const meanLoss = recent.reduce((a, h) => a + h.loss, 0) / Math.max(1, recent.length);
   lines.push(
-    `A course model trained by adm-ts's own scripts (\`${run.name}\` in \`lib/train/course-configs.ts\`).`, "",
+    `A course model trained by adm-ts's own scripts (\`${run.name}\` in \`lib/course/model-configs.ts\`).`, "",
     "| | |", "|---|---|",
     `| kind | ${model.kind === "diffusion" ? `diffusion model (${model.unet.numClasses ? "class-conditional" : "unconditional"}, learned sigma, hybrid loss)` : model.noised ? "noisy classifier p(y given x_t, t)" : "classifier of clean images (feature network)"} |`,
     `| data | Fashion-MNIST training set (${JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).data === "subset" ? "10,000-image subset" : "60,000 images"}), padded to 32x32, scaled to [-1, 1] |`,

@@ -13,7 +13,7 @@ import { createGaussianDiffusion } from "../lib/diffusion/gaussian-diffusion";
 import { sample } from "../lib/sampling/loop";
 import { SAMPLERS, getSampler } from "../lib/sampling/samplers";
 import { cfgModel, classifierCondFn } from "../lib/sampling/guidance";
-import { loadTrainedClassifier, loadTrainedDiffusion } from "../lib/train/trained-model";
+import { loadTrainedClassifier, loadTrainedDiffusion } from "../lib/course/trained-model";
 import { writeNpz } from "../lib/io/npz";
 import { imageGridPng } from "../lib/viz/images";
 import { progress } from "../lib/viz/progress";

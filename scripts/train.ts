@@ -17,8 +17,8 @@ import { classifierTask } from "../lib/train/classifier-task";
 import { initTrainState, train } from "../lib/train/loop";
 import { hasCheckpoint, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from "../lib/train/checkpoint";
 import { seedInitialWeights } from "../lib/train/init";
-import { warmStart, type WarmStartInfo } from "../lib/train/warm-start";
-import { COURSE_CONFIGS, type CourseModelConfig } from "../lib/train/course-configs";
+import { warmStart, type WarmStartInfo } from "../lib/course/warm-start";
+import { COURSE_CONFIGS, type CourseModelConfig } from "../lib/course/model-configs";
 import { parseFlags, UsageError, type FlagSpec } from "./cli-args";
 
 const FLAGS: Record<string, FlagSpec> = {

@@ -18,8 +18,8 @@ export function gaussian(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.uniform());
 }
 
-/** The times t = 0, every, 2 every, ..., with T always included. */
-export function recordTimes(T: number, every: number): number[] {
+/** The times t = 0, every, 2 every, ..., with T always included (`every` defaults to 1: every step). */
+export function recordTimes(T: number, { every = 1 }: { every?: number } = {}): number[] {
   if (!Number.isInteger(every) || every < 1) throw new Error(`every must be a positive integer; got ${every}`);
   const ts: number[] = [];
   for (let t = 0; t <= T; t += every) ts.push(t);
@@ -43,7 +43,7 @@ export interface ChainMoments {
 export function simulateChainMoments(betas: ArrayLike<number>, x0s: number[], opts: { chains?: number; seed?: number; every?: number } = {}): ChainMoments {
   const T = betas.length;
   const chains = opts.chains ?? 2000;
-  const ts = recordTimes(T, opts.every ?? 1);
+  const ts = recordTimes(T, { every: opts.every });
   const rng = makeRng(opts.seed ?? 0);
   const mean: number[][] = [], variance: number[][] = [];
   for (const x0 of x0s) {
@@ -80,7 +80,7 @@ export interface PointPaths {
 /** Diffuse 2-D points (row-major [n, 2]) step by step and keep snapshots at the recorded times. */
 export function diffusePoints(betas: ArrayLike<number>, points: Float32Array, opts: { seed?: number; every?: number } = {}): PointPaths {
   const T = betas.length;
-  const ts = recordTimes(T, opts.every ?? 1);
+  const ts = recordTimes(T, { every: opts.every });
   const rng = makeRng(opts.seed ?? 0);
   const x = Float64Array.from(points);
   const snaps: Float32Array[] = [];

@@ -1,4 +1,8 @@
-/** Course glue for the notebooks: 2-D points as images, a point denoiser, forward chains and reverse trajectories. */
+/** The course: its own models (configs, trained directories, warm starts, FID features) and the notebooks' helpers (2-D points as images, a point denoiser, forward chains, reverse trajectories). */
+export { COURSE_CONFIGS, type CourseModelConfig, type DiffusionModelConfig, type ClassifierModelConfig } from "./model-configs";
+export { loadTrainedDiffusion, loadTrainedClassifier, readTrainedFile, type TrainedDiffusionModel, type TrainedClassifier, type TrainedFile, type TrainedRun } from "./trained-model";
+export { foldNullClass, warmStart, type WarmStartInfo } from "./warm-start";
+export { courseFeatureExtractor } from "./feature-extractor";
 export { createMlpDenoiser, copyMlpDenoiser, type MlpDenoiser, type MlpDenoiserOptions } from "./mlp-denoiser";
 export { scaleToUnitBox, quantize8bit, pointsTensor, pointsDataset } from "./points";
 export { simulateChainMoments, diffusePoints, pathTraces, recordTimes, type PointPaths, type PathTraceOptions } from "./forward-chain";

@@ -34,7 +34,7 @@ export interface MlpDenoiserOptions {
 /** The denoiser: a DiffusionModel whose variables are named, so lib/train can train it. */
 export interface MlpDenoiser extends DiffusionModel {
   params: Map<string, tf.Variable>;
-  /** unused (no dropout), present so the model fits lib/train's TrainableModel */
+  /** unused (no dropout), present so the model fits lib/train's train(model: Pick<Module, "params" | "training">) */
   training: boolean;
   channels: number;
   learnSigma: boolean;

@@ -11,7 +11,8 @@ import { sampleSteps } from "../sampling/loop";
 import { ddpm } from "../sampling/samplers";
 import { UniformSampler, type ScheduleSampler } from "../diffusion/resample";
 import { diffusionTask } from "../train/diffusion-task";
-import { initTrainState, train, type StepStats, type TrainableModel } from "../train/loop";
+import { initTrainState, train, type StepStats } from "../train/loop";
+import type { Module } from "../nn/index";
 import { disposeAdamState } from "../train/adam";
 import { pointsDataset } from "./points";
 import type { PointPaths } from "./forward-chain";
@@ -40,7 +41,7 @@ export interface TrainPointsOptions {
  * loop and diffusion task: uniform timesteps, the loss the diffusion was created with, Adam.
  * Returns every step's statistics.
  */
-export async function trainPoints(model: DiffusionModel & TrainableModel, diffusion: GaussianDiffusion, points: Float32Array, opts: TrainPointsOptions): Promise<StepStats[]> {
+export async function trainPoints(model: DiffusionModel & Pick<Module, "params" | "training">, diffusion: GaussianDiffusion, points: Float32Array, opts: TrainPointsOptions): Promise<StepStats[]> {
   const seed = opts.seed ?? 0;
   const task = diffusionTask({
     diffusion, model, data: pointsDataset(points), batchSize: opts.batchSize ?? 256, seed,

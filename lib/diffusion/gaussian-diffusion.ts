@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { computeDiffusionTables, getNamedBetaSchedule, type BetaScheduleName, type DiffusionTables } from "./schedules";
 import { respaceBetas, spaceTimesteps } from "./respace";
+import { checkTimesteps as checkBatchTimesteps } from "../nn/module";
 
 /**
  * A denoising network on NHWC images. `t` holds one timestep per batch item: the ORIGINAL
@@ -180,9 +181,7 @@ export function coef(d: GaussianDiffusion, name: TableName, t: tf.Tensor1D, shap
 
 /** Check that t holds one int32 timestep index of `d` per batch item of x. */
 export function checkTimesteps(d: GaussianDiffusion, t: tf.Tensor1D, x: tf.Tensor): void {
-  if (t.rank !== 1 || t.shape[0] !== x.shape[0]) {
-    throw new Error(`t must be a Tensor1D with one timestep per batch item (${x.shape[0]}); got shape [${t.shape.join(", ")}]`);
-  }
+  checkBatchTimesteps(t, x.shape[0], "diffusion");
   if (t.dtype !== "int32") throw new Error(`t must be int32 timestep indices in 0..${d.numTimesteps - 1}; got dtype ${t.dtype}`);
 }
 

@@ -1,20 +1,26 @@
 /** Positioned reads from an open file (never the whole file in memory) and atomic writes. */
 import { closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "fs";
 
-/** Fill `into` from `fd` at byte `position`; throws naming `path` on a short read. */
-export function readExact(fd: number, path: string, into: Uint8Array, position: number): void {
+/** A file open for reading: its descriptor, and its path for error messages. */
+export interface OpenFile {
+  fd: number;
+  path: string;
+}
+
+/** Fill `into` from `file` at byte `position`; throws naming the file on a short read. */
+export function readExact(file: OpenFile, into: Uint8Array, position: number): void {
   let done = 0;
   while (done < into.length) {
-    const n = readSync(fd, into, done, into.length - done, position + done);
-    if (n === 0) throw new Error(`${path}: unexpected end of file at byte ${position + done} (the file is truncated)`);
+    const n = readSync(file.fd, into, done, into.length - done, position + done);
+    if (n === 0) throw new Error(`${file.path}: unexpected end of file at byte ${position + done} (the file is truncated)`);
     done += n;
   }
 }
 
-/** `length` bytes of `fd` at `position`. */
-export function readAt(fd: number, path: string, position: number, length: number): Buffer {
+/** The `length` bytes of `file` from byte `position`. */
+export function readAt(file: OpenFile, { position, length }: { position: number; length: number }): Buffer {
   const b = Buffer.alloc(length);
-  readExact(fd, path, b, position);
+  readExact(file, b, position);
   return b;
 }
 

@@ -22,14 +22,14 @@ interface HeaderEntry { dtype: string; shape: number[]; data_offsets: [number, n
 
 /** Read every tensor of a .safetensors file (dtypes kept as stored) and its string metadata. */
 export function readSafetensors(path: string): Safetensors {
-  const fd = openSync(path, "r");
+  const file = { fd: openSync(path, "r"), path };
   try {
-    const size = fstatSync(fd).size;
-    const n = Number(readAt(fd, path, 0, 8).readBigUInt64LE(0));
+    const size = fstatSync(file.fd).size;
+    const n = Number(readAt(file, { position: 0, length: 8 }).readBigUInt64LE(0));
     if (n > size - 8 || n > 100_000_000) throw new Error(`${path}: not a safetensors file (header length ${n})`);
     let header: Record<string, unknown>;
     try {
-      header = JSON.parse(readAt(fd, path, 8, n).toString("utf8"));
+      header = JSON.parse(readAt(file, { position: 8, length: n }).toString("utf8"));
     } catch {
       throw new Error(`${path}: not a safetensors file (header is not JSON)`);
     }
@@ -44,12 +44,12 @@ export function readSafetensors(path: string): Safetensors {
       const [begin, end] = e.data_offsets;
       if (end - begin !== count * DTYPE_BYTES[dtype] || 8 + n + end > size) throw new Error(`${path}: tensor ${name} has bad data_offsets [${begin}, ${end}] for shape [${e.shape}] ${e.dtype}`);
       const data = allocData(dtype, count);
-      readExact(fd, path, new Uint8Array(data.buffer, 0, data.byteLength), 8 + n + begin);
+      readExact(file, new Uint8Array(data.buffer, 0, data.byteLength), 8 + n + begin);
       tensors.set(name, { dtype, shape: e.shape.slice(), data });
     }
     return { tensors, metadata };
   } finally {
-    closeSync(fd);
+    closeSync(file.fd);
   }
 }
 

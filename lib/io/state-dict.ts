@@ -3,7 +3,7 @@
  * and our safetensors, hold), permuting layouts once.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Module } from "../models/model";
+import type { Module } from "../nn/index";
 import { KeyMismatch, compareKeys, mismatchHints } from "./load-hints";
 import { StateDict, TensorRecord, toFloat32 } from "./tensor-record";
 import { fromTorchLayout, toTorchLayout } from "./torch-layout";

@@ -5,7 +5,7 @@
  */
 import { closeSync, fstatSync, openSync } from "fs";
 import { inflateRawSync } from "zlib";
-import { readAt, readExact } from "./file-bytes";
+import { readAt, readExact, type OpenFile } from "./file-bytes";
 
 export interface ZipEntry {
   name: string;
@@ -30,23 +30,23 @@ function u64(b: Buffer, at: number): number {
 
 export class ZipReader {
   readonly entries = new Map<string, ZipEntry>();
-  private readonly fd: number;
+  private readonly file: OpenFile;
 
   /** Open `path` and read its central directory. Call close() when done. */
   constructor(readonly path: string) {
-    this.fd = openSync(path, "r");
+    this.file = { fd: openSync(path, "r"), path };
     try {
       this.readCentralDirectory();
     } catch (e) {
-      closeSync(this.fd);
+      closeSync(this.file.fd);
       throw e;
     }
   }
 
   private readCentralDirectory(): void {
-    const fileSize = fstatSync(this.fd).size;
+    const fileSize = fstatSync(this.file.fd).size;
     const tailLen = Math.min(fileSize, 22 + 65535 + 20);
-    const tail = readAt(this.fd, this.path, fileSize - tailLen, tailLen);
+    const tail = readAt(this.file, { position: fileSize - tailLen, length: tailLen });
     let eocd = -1;
     for (let i = tailLen - 22; i >= 0; i--) {
       if (tail.readUInt32LE(i) === EOCD_SIG) { eocd = i; break; }
@@ -56,13 +56,13 @@ export class ZipReader {
     let cdSize = tail.readUInt32LE(eocd + 12);
     let cdOffset = tail.readUInt32LE(eocd + 16);
     if (eocd >= 20 && tail.readUInt32LE(eocd - 20) === ZIP64_LOCATOR_SIG) {
-      const z64 = readAt(this.fd, this.path, u64(tail, eocd - 20 + 8), 56);
+      const z64 = readAt(this.file, { position: u64(tail, eocd - 20 + 8), length: 56 });
       if (z64.readUInt32LE(0) !== ZIP64_EOCD_SIG) throw new Error(`${this.path}: corrupt zip64 end-of-central-directory record`);
       count = u64(z64, 32);
       cdSize = u64(z64, 40);
       cdOffset = u64(z64, 48);
     }
-    const cd = readAt(this.fd, this.path, cdOffset, cdSize);
+    const cd = readAt(this.file, { position: cdOffset, length: cdSize });
     let p = 0;
     for (let i = 0; i < count; i++) {
       if (cd.readUInt32LE(p) !== CENTRAL_SIG) throw new Error(`${this.path}: corrupt zip central directory at entry ${i}`);
@@ -101,7 +101,7 @@ export class ZipReader {
 
   /** Byte position of an entry's data (after its local header). */
   dataOffset(entry: ZipEntry): number {
-    const h = readAt(this.fd, this.path, entry.localHeaderOffset, 30);
+    const h = readAt(this.file, { position: entry.localHeaderOffset, length: 30 });
     if (h.readUInt32LE(0) !== LOCAL_SIG) throw new Error(`${this.path}: corrupt local header of ${entry.name}`);
     return entry.localHeaderOffset + 30 + h.readUInt16LE(26) + h.readUInt16LE(28);
   }
@@ -112,18 +112,18 @@ export class ZipReader {
     if (offset + into.length > entry.size) {
       throw new Error(`${this.path}: entry ${entry.name} has ${entry.size} bytes, asked for ${into.length} at ${offset}`);
     }
-    readExact(this.fd, this.path, into, this.dataOffset(entry) + offset);
+    readExact(this.file, into, this.dataOffset(entry) + offset);
   }
 
   /** The whole entry, inflated if DEFLATED. */
   read(entry: ZipEntry): Buffer {
     const start = this.dataOffset(entry);
-    if (entry.method === 0) return readAt(this.fd, this.path, start, entry.size);
-    if (entry.method === 8) return inflateRawSync(readAt(this.fd, this.path, start, entry.compressedSize));
+    if (entry.method === 0) return readAt(this.file, { position: start, length: entry.size });
+    if (entry.method === 8) return inflateRawSync(readAt(this.file, { position: start, length: entry.compressedSize }));
     throw new Error(`${this.path}: entry ${entry.name} uses compression method ${entry.method}; only STORED (0) and DEFLATED (8) are supported`);
   }
 
   close(): void {
-    closeSync(this.fd);
+    closeSync(this.file.fd);
   }
 }

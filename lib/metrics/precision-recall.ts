@@ -38,8 +38,19 @@ function squaredDistances(x: tf.Tensor2D, y: tf.Tensor2D): Float32Array {
   }).dataSync() as Float32Array;
 }
 
+/** `opts` with its defaults (k = 3, batchSize = 1000), checked; `who` names the caller in errors. */
+function resolveOptions(opts: PrecisionRecallOptions, who: string): Required<PrecisionRecallOptions> {
+  const k = opts.k ?? 3;
+  const batchSize = opts.batchSize ?? 1000;
+  if (!Number.isInteger(k) || k < 1) throw new Error(`${who}: k = ${k} must be a positive integer`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${who}: batchSize = ${batchSize} must be a positive integer`);
+  return { k, batchSize };
+}
+
 /** Each row's squared distance to its k-th nearest neighbour within `features` (index k of its sorted distances). */
-export function manifoldRadii(features: FeatureMatrix, k: number, batchSize: number): Float64Array {
+export function manifoldRadii(features: FeatureMatrix, opts: PrecisionRecallOptions = {}): Float64Array {
+  const { k, batchSize } = resolveOptions(opts, "manifoldRadii");
+  checkFeatureMatrix(features, "manifoldRadii");
   const all = toTensor(features);
   try {
     return radiiOf(all, k, batchSize);
@@ -88,15 +99,12 @@ function radiiOf(all: tf.Tensor2D, k: number, batchSize: number): Float64Array {
  * Precision and recall of `fake` against `real` (both n x d features from the same extractor).
  */
 export function precisionRecall(real: FeatureMatrix, fake: FeatureMatrix, opts: PrecisionRecallOptions = {}): PrecisionRecall {
-  const k = opts.k ?? 3;
-  const batchSize = opts.batchSize ?? 1000;
+  const { k, batchSize } = resolveOptions(opts, "precisionRecall");
   checkFeatureMatrix(real, "precisionRecall real");
   checkFeatureMatrix(fake, "precisionRecall fake");
   if (real.shape[1] !== fake.shape[1]) {
     throw new Error(`precisionRecall: real features have d = ${real.shape[1]} but fake have d = ${fake.shape[1]}; use the same extractor for both`);
   }
-  if (!Number.isInteger(k) || k < 1) throw new Error(`precisionRecall: k = ${k} must be a positive integer`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`precisionRecall: batchSize = ${batchSize} must be a positive integer`);
   for (const [m, what] of [[real, "real"], [fake, "fake"]] as const) {
     if (m.shape[0] <= k) throw new Error(`precisionRecall: ${what} has ${m.shape[0]} samples; k = ${k} nearest neighbours need more than ${k}`);
   }

@@ -37,7 +37,8 @@ export interface UNetConfig {
 }
 
 /** How EncoderUNetModel turns the middle features into logits. */
-export type PoolKind = "adaptive" | "attention" | "spatial" | "spatial_v2";
+export const POOL_KINDS = ["adaptive", "attention", "spatial", "spatial_v2"] as const;
+export type PoolKind = (typeof POOL_KINDS)[number];
 
 export interface EncoderUNetConfig extends Omit<UNetConfig, "numClasses"> {
   pool?: PoolKind;
@@ -91,7 +92,7 @@ export function resolveUNetConfig(c: UNetConfig): ResolvedUNetConfig {
 /** Fill in EncoderUNetModel's defaults (pool "adaptive") and check the values. */
 export function resolveEncoderConfig(c: EncoderUNetConfig): ResolvedEncoderConfig {
   const pool = c.pool ?? "adaptive";
-  check(["adaptive", "attention", "spatial", "spatial_v2"].includes(pool), `EncoderUNetConfig: pool must be adaptive, attention, spatial or spatial_v2, got ${pool}`);
+  check(POOL_KINDS.includes(pool), `EncoderUNetConfig: pool must be one of ${POOL_KINDS.join(", ")}, got ${pool}`);
   const r = { ...resolveCommon(c, "EncoderUNetConfig"), pool };
   check(pool !== "attention" || r.numHeadChannels !== -1, "EncoderUNetConfig: pool \"attention\" needs numHeadChannels (num_head_channels), not -1");
   return r;

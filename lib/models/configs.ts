@@ -5,6 +5,7 @@
 import { countSpecs } from "../nn/index";
 import { EncoderUNetConfig, UNetConfig, resolveEncoderConfig, resolveUNetConfig } from "./config";
 import { classifierConfigFromFlags, unetConfigFromFlags } from "./from-flags";
+import { networkFlagsGiven, type FlagInput } from "./flags";
 import { encoderParamSpecs, unetParamSpecs } from "./unet-params";
 
 /** MODEL_FLAGS of guided-diffusion's README for the Table 11 models (LSUN: the bedroom model). */
@@ -26,20 +27,30 @@ export const RELEASED_CLASSIFIERS = {
   imagenet512: `--image_size 512 --classifier_depth 2 ${CLASSIFIER_COMMON}`,
 };
 
-/** Parameters of a UNetModel built from flags (or a config), without allocating anything. */
-export function countParameters(flags: string | Record<string, unknown>): number {
-  return countUNetParameters(unetConfigFromFlags(flags));
+/**
+ * Parameters of the network that guided-diffusion flags describe, without allocating anything: the
+ * classifier (create_classifier) when they set classifier flags (--classifier_depth ...), else the
+ * UNet (create_model). Flags of both networks at once, as classifier_sample.py takes them, are
+ * refused: count MODEL_FLAGS and CLASSIFIER_FLAGS one call each.
+ */
+export function countParameters(flags: FlagInput): number {
+  const given = networkFlagsGiven(flags);
+  if (given.unet.length > 0 && given.classifier.length > 0) {
+    const names = (list: string[]): string => list.map((n) => `--${n}`).join(", ");
+    throw new Error(
+      `countParameters: these flags describe a UNet (${names(given.unet)}) and a classifier (${names(given.classifier)}); ` +
+        "call it once with the model's flags and once with the classifier's",
+    );
+  }
+  return given.classifier.length > 0 ? countEncoderParameters(classifierConfigFromFlags(flags)) : countUNetParameters(unetConfigFromFlags(flags));
 }
 
-/** Parameters of a classifier built from classifier flags, without allocating anything. */
-export function countClassifierParameters(flags: string | Record<string, unknown>): number {
-  return countEncoderParameters(classifierConfigFromFlags(flags));
-}
-
+/** Parameters of a UNetModel with this config. */
 export function countUNetParameters(config: UNetConfig): number {
   return countSpecs(unetParamSpecs(resolveUNetConfig(config)));
 }
 
+/** Parameters of an EncoderUNetModel (the noisy classifier) with this config. */
 export function countEncoderParameters(config: EncoderUNetConfig): number {
   return countSpecs(encoderParamSpecs(resolveEncoderConfig(config)));
 }

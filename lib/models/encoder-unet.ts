@@ -5,10 +5,12 @@
  * input block and the middle block).
  */
 import * as tf from "@tensorflow/tfjs";
-import { attentionPool, conv2d, createParams, disposeParams, groupNorm32, linear, silu, timestepEmbedding, Params, ParamSpec } from "../nn/index";
+import {
+  attentionPool, checkTimesteps, conv2d, createParams, disposeParams, groupNorm32, linear, silu, timestepEmbedding, toNHWC,
+  type ForwardOptions, type Module, type Params, type ParamSpec,
+} from "../nn/index";
 import { EncoderUNetConfig, ResolvedEncoderConfig, resolveEncoderConfig } from "./config";
 import { applyBlock } from "./layers";
-import { ForwardOptions, Module, checkTimesteps, toNHWC } from "./model";
 import { EncoderPlan, planEncoder } from "./unet-plan";
 import { encoderParamSpecs } from "./unet-params";
 

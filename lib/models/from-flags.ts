@@ -4,9 +4,9 @@
  * resolutions and converted to downsample rates `image_size // r`, 1000 classes with class_cond,
  * 6 output channels with learn_sigma, classifiers with 64 channels per attention head.
  */
-import { EncoderUNetConfig, PoolKind, UNetConfig } from "./config";
+import type { EncoderUNetConfig, UNetConfig } from "./config";
 import { EncoderUNetModel } from "./encoder-unet";
-import { GuidedDiffusionFlags, diffusionFlags, parseFlags } from "./flags";
+import { diffusionFlags, parseFlags, type DiffusionFlags, type FlagInput } from "./flags";
 import { UNetModel } from "./unet";
 
 export const NUM_CLASSES = 1000;
@@ -36,48 +36,47 @@ export function attentionRates(imageSize: number, resolutions: string, flag = "a
 }
 
 /** UNetModel arguments from flags (create_model). */
-export function unetConfigFromFlags(input: string | Record<string, unknown> | GuidedDiffusionFlags): UNetConfig {
+export function unetConfigFromFlags(input: FlagInput): UNetConfig {
   const f = parseFlags(input);
-  const imageSize = f.image_size as number;
-  const mult = f.channel_mult as string;
+  const imageSize = f.image_size;
   return {
     imageSize,
     inChannels: 3,
-    modelChannels: f.num_channels as number,
+    modelChannels: f.num_channels,
     outChannels: f.learn_sigma ? 6 : 3,
-    numResBlocks: f.num_res_blocks as number,
-    attentionResolutions: attentionRates(imageSize, f.attention_resolutions as string),
-    dropout: f.dropout as number,
-    channelMult: mult === "" ? defaultChannelMult(imageSize) : numberList(mult, "channel_mult"),
+    numResBlocks: f.num_res_blocks,
+    attentionResolutions: attentionRates(imageSize, f.attention_resolutions),
+    dropout: f.dropout,
+    channelMult: f.channel_mult === "" ? defaultChannelMult(imageSize) : numberList(f.channel_mult, "channel_mult"),
     numClasses: f.class_cond ? NUM_CLASSES : null,
-    useCheckpoint: f.use_checkpoint as boolean,
-    useFp16: f.use_fp16 as boolean,
-    numHeads: f.num_heads as number,
-    numHeadChannels: f.num_head_channels as number,
-    numHeadsUpsample: f.num_heads_upsample as number,
-    useScaleShiftNorm: f.use_scale_shift_norm as boolean,
-    resblockUpdown: f.resblock_updown as boolean,
-    useNewAttentionOrder: f.use_new_attention_order as boolean,
+    useCheckpoint: f.use_checkpoint,
+    useFp16: f.use_fp16,
+    numHeads: f.num_heads,
+    numHeadChannels: f.num_head_channels,
+    numHeadsUpsample: f.num_heads_upsample,
+    useScaleShiftNorm: f.use_scale_shift_norm,
+    resblockUpdown: f.resblock_updown,
+    useNewAttentionOrder: f.use_new_attention_order,
   };
 }
 
 /** EncoderUNetModel arguments from classifier flags (create_classifier). */
-export function classifierConfigFromFlags(input: string | Record<string, unknown> | GuidedDiffusionFlags): EncoderUNetConfig {
+export function classifierConfigFromFlags(input: FlagInput): EncoderUNetConfig {
   const f = parseFlags(input);
-  const imageSize = f.image_size as number;
+  const imageSize = f.image_size;
   return {
     imageSize,
     inChannels: 3,
-    modelChannels: f.classifier_width as number,
+    modelChannels: f.classifier_width,
     outChannels: NUM_CLASSES,
-    numResBlocks: f.classifier_depth as number,
-    attentionResolutions: attentionRates(imageSize, f.classifier_attention_resolutions as string, "classifier_attention_resolutions"),
+    numResBlocks: f.classifier_depth,
+    attentionResolutions: attentionRates(imageSize, f.classifier_attention_resolutions, "classifier_attention_resolutions"),
     channelMult: defaultChannelMult(imageSize),
-    useFp16: f.classifier_use_fp16 as boolean,
+    useFp16: f.classifier_use_fp16,
     numHeadChannels: 64,
-    useScaleShiftNorm: f.classifier_use_scale_shift_norm as boolean,
-    resblockUpdown: f.classifier_resblock_updown as boolean,
-    pool: f.classifier_pool as PoolKind,
+    useScaleShiftNorm: f.classifier_use_scale_shift_norm,
+    resblockUpdown: f.classifier_resblock_updown,
+    pool: f.classifier_pool,
   };
 }
 
@@ -86,18 +85,18 @@ export function classifierConfigFromFlags(input: string | Record<string, unknown
  * (--diffusion_steps, --noise_schedule ...) are accepted and returned in `diffusion`; sampling and
  * training flags are accepted and ignored.
  */
-export function createModel(input: string | Record<string, unknown>): UNetModel {
+export function createModel(input: FlagInput): UNetModel {
   return new UNetModel(unetConfigFromFlags(input));
 }
 
 /** Like createModel, also returning the config and the diffusion flags for the diffusion code. */
-export function createModelAndFlags(input: string | Record<string, unknown>): { model: UNetModel; config: UNetConfig; diffusion: GuidedDiffusionFlags } {
+export function createModelAndFlags(input: FlagInput): { model: UNetModel; config: UNetConfig; diffusion: DiffusionFlags } {
   const flags = parseFlags(input);
   const config = unetConfigFromFlags(flags);
   return { model: new UNetModel(config), config, diffusion: diffusionFlags(flags) };
 }
 
 /** Build the noisy classifier from guided-diffusion's classifier flags (--classifier_depth ...). */
-export function createClassifier(input: string | Record<string, unknown>): EncoderUNetModel {
+export function createClassifier(input: FlagInput): EncoderUNetModel {
   return new EncoderUNetModel(classifierConfigFromFlags(input));
 }

@@ -1,6 +1,5 @@
 /** ADM networks (guided-diffusion's UNetModel and EncoderUNetModel), their configs and flags. */
 export * from "./config";
-export * from "./model";
 export * from "./unet";
 export * from "./encoder-unet";
 export * from "./unet-plan";

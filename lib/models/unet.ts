@@ -4,10 +4,12 @@
  * middle block, output blocks on `cat([h, skip])` (h first), then GN -> SiLU -> zero-initialised conv.
  */
 import * as tf from "@tensorflow/tfjs";
-import { conv2d, createParams, disposeParams, embedding, groupNorm32, linear, silu, timestepEmbedding, Params, ParamSpec } from "../nn/index";
+import {
+  checkTimesteps, conv2d, createParams, disposeParams, embedding, groupNorm32, linear, silu, timestepEmbedding, toNHWC,
+  type ForwardOptions, type Module, type Params, type ParamSpec,
+} from "../nn/index";
 import { ResolvedUNetConfig, UNetConfig, resolveUNetConfig } from "./config";
 import { applyBlock } from "./layers";
-import { ForwardOptions, Module, checkTimesteps, toNHWC } from "./model";
 import { UNetPlan, planUNet } from "./unet-plan";
 import { unetParamSpecs } from "./unet-params";
 

@@ -1,5 +1,6 @@
 /** Layers of ADM (guided-diffusion), parameters keyed by its state_dict names, NHWC float32. */
 export * from "./params";
+export * from "./module";
 export * from "./linear";
 export * from "./conv";
 export * from "./group-norm";

@@ -13,7 +13,7 @@ import { readSafetensors, writeSafetensors } from "../io/safetensors";
 import { toTorchLayout } from "../io/torch-layout";
 import type { StateDict, TensorRecord } from "../io/tensor-record";
 import { toFloat32 } from "../io/tensor-record";
-import type { Module } from "../models/model";
+import type { Module } from "../nn/index";
 import type { StepStats, TrainState } from "./loop";
 
 export const STATE_FILE = "state.safetensors";

@@ -4,20 +4,14 @@
  * With `noised: false` it trains an ordinary classifier on clean images (t = 0, no noise).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { GaussianDiffusion } from "../diffusion/gaussian-diffusion";
-import { qSample } from "../diffusion/forward";
-import { randn, type Rng } from "../diffusion/rng";
+import { qSample, randn, type GaussianDiffusion, type NoisyClassifier, type Rng } from "../diffusion/index";
 import { batchIndices } from "./seed";
 import { gatherBatch, type ImageDataset } from "./dataset";
 import type { StepLoss, TrainingTask } from "./loop";
 
-/** Anything mapping (x, t) to logits [N, K]. */
-export interface ClassifierNet {
-  forward(x: tf.Tensor4D, t: tf.Tensor1D): tf.Tensor2D;
-}
-
 export interface ClassifierTaskOptions {
-  classifier: ClassifierNet;
+  /** anything mapping (x, t) to logits [N, K]; t is all zeros for clean images */
+  classifier: NoisyClassifier;
   data: ImageDataset;
   batchSize: number;
   seed: number;
@@ -29,7 +23,7 @@ export interface ClassifierTaskOptions {
 export function classifierTask(o: ClassifierTaskOptions): TrainingTask {
   return {
     lossAt(step: number, rng: Rng): StepLoss {
-      const { x, y } = gatherBatch(o.data, batchIndices(o.data.n, o.batchSize, o.seed, step));
+      const { x, y } = gatherBatch(o.data, batchIndices({ n: o.data.n, batchSize: o.batchSize, seed: o.seed, step }));
       let xt = x, t: tf.Tensor1D;
       if (o.diffusion) {
         const T = o.diffusion.numTimesteps;
@@ -50,7 +44,7 @@ export function classifierTask(o: ClassifierTaskOptions): TrainingTask {
  * Accuracy of a classifier on x_t per timestep bucket: for each of `buckets` equal ranges of t, the
  * fraction of `data` (noised at a t drawn in that range) classified correctly.
  */
-export function accuracyByTimestep(classifier: ClassifierNet, diffusion: GaussianDiffusion, data: ImageDataset, opts: { buckets?: number; batchSize?: number; seed?: number } = {}): { tCenter: number[]; accuracy: number[] } {
+export function accuracyByTimestep(classifier: NoisyClassifier, diffusion: GaussianDiffusion, data: ImageDataset, opts: { buckets?: number; batchSize?: number; seed?: number } = {}): { tCenter: number[]; accuracy: number[] } {
   const buckets = opts.buckets ?? 10, bs = opts.batchSize ?? 100, T = diffusion.numTimesteps;
   const tCenter: number[] = [], accuracy: number[] = [];
   let seed = opts.seed ?? 0;
@@ -73,7 +67,7 @@ export function accuracyByTimestep(classifier: ClassifierNet, diffusion: Gaussia
 }
 
 /** The class `classifier` assigns to each of `images` ([N, H, W, C] in [-1, 1]) at t = 0 (clean images). */
-export function predictClean(classifier: ClassifierNet, images: tf.Tensor4D, batchSize = 200): Int32Array {
+export function predictClean(classifier: NoisyClassifier, images: tf.Tensor4D, batchSize = 200): Int32Array {
   const n = images.shape[0];
   const out = new Int32Array(n);
   for (let start = 0; start < n; start += batchSize) {
@@ -84,7 +78,7 @@ export function predictClean(classifier: ClassifierNet, images: tf.Tensor4D, bat
 }
 
 /** Fraction of `images` ([N, H, W, C] in [-1, 1]) that `classifier` assigns to `labels`, at t = 0 (clean images). */
-export function cleanAccuracy(classifier: ClassifierNet, images: tf.Tensor4D, labels: ArrayLike<number>, batchSize = 200): number {
+export function cleanAccuracy(classifier: NoisyClassifier, images: tf.Tensor4D, labels: ArrayLike<number>, batchSize = 200): number {
   const n = images.shape[0];
   if (labels.length !== n) throw new Error(`cleanAccuracy: ${n} images but ${labels.length} labels`);
   const predicted = predictClean(classifier, images, batchSize);

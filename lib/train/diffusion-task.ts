@@ -37,7 +37,7 @@ export function diffusionTask(o: DiffusionTaskOptions): TrainingTask {
   let last: { t: Float32Array | Int32Array; losses: Float32Array } | undefined;
   return {
     lossAt(step: number, rng: Rng): StepLoss {
-      const { x, y } = gatherBatch(o.data, batchIndices(o.data.n, o.batchSize, o.seed, step));
+      const { x, y } = gatherBatch(o.data, batchIndices({ n: o.data.n, batchSize: o.batchSize, seed: o.seed, step }));
       const { timesteps, weights } = o.sampler.sample(o.batchSize, rng);
       const noise = randn(x.shape, rng) as tf.Tensor4D;
       let labels: tf.Tensor1D | undefined;

@@ -15,12 +15,12 @@ export function createEma(params: Map<string, tf.Variable>): Map<string, tf.Vari
   return ema;
 }
 
-/** The decay used at update number `k` (0-based) for a target rate. */
-export function emaDecay(rate: number, k: number): number {
-  return Math.min(rate, (1 + k) / (10 + k));
+/** The decay d used at update number `step` (0-based, k above) for a target `rate`. */
+export function emaDecay({ rate, step }: { rate: number; step: number }): number {
+  return Math.min(rate, (1 + step) / (10 + step));
 }
 
-/** One EMA update in place, with decay `rate` (pass emaDecay(rate, k) for the warm-up). */
+/** One EMA update in place, with decay `rate` (pass emaDecay({ rate, step }) for the warm-up). */
 export function updateEma(ema: Map<string, tf.Variable>, params: Map<string, tf.Variable>, rate: number): void {
   tf.tidy(() => {
     for (const [name, p] of params) {

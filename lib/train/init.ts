@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initialValue } from "../nn/params";
-import type { Module } from "../models/model";
+import type { Module } from "../nn/index";
 import { subSeed, STREAM } from "./seed";
 
 export function seedInitialWeights(model: Module, seed: number): void {

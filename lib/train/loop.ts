@@ -9,15 +9,10 @@ import { adamStep, createAdamState, type AdamOptions, type AdamState } from "./a
 import { createEma, emaDecay, updateEma } from "./ema";
 import { clipByGlobalNorm } from "./grad-clip";
 import { learningRate, type LrSchedule } from "./lr";
-import { streamAt, STREAM } from "./seed";
+import { streamAt } from "./seed";
 import type { Rng } from "../diffusion/rng";
+import type { Module } from "../nn/index";
 import { progress as makeProgress } from "../viz/progress";
-
-/** A network being trained: its variables by state_dict name, and a flag for dropout. */
-export interface TrainableModel {
-  params: Map<string, tf.Variable>;
-  training: boolean;
-}
 
 /** What one step computes: the scalar loss to minimise, plus numbers to report (read after the step). */
 export interface StepLoss {
@@ -77,8 +72,8 @@ export interface TrainState {
   history: StepStats[];
 }
 
-/** A fresh training state for `model` (zero Adam moments, EMA = current weights). */
-export function initTrainState(model: TrainableModel, emaRates: number[] = []): TrainState {
+/** A fresh training state for `model`: an nn Module, or anything with its named variables (zero Adam moments, EMA = current weights). */
+export function initTrainState(model: Pick<Module, "params">, emaRates: number[] = []): TrainState {
   const ema = new Map<number, Map<string, tf.Variable>>();
   for (const r of emaRates) ema.set(r, createEma(model.params));
   return { step: 0, params: model.params, adam: createAdamState(model.params), ema, history: [] };
@@ -90,10 +85,11 @@ export class NonFiniteLossError extends Error {}
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Train until `opts.steps`, starting from `state.step` (0, or a restored checkpoint). Yields to the
+ * Train until `opts.steps`, starting from `state.step` (0, or a restored checkpoint). `model` is an nn
+ * Module, or any network with its variables by state_dict name and a dropout flag. Yields to the
  * event loop after every step so notebook displays (live plots, progress) update while it runs.
  */
-export async function train(model: TrainableModel, task: TrainingTask, state: TrainState, opts: TrainOptions): Promise<TrainState> {
+export async function train(model: Pick<Module, "params" | "training">, task: TrainingTask, state: TrainState, opts: TrainOptions): Promise<TrainState> {
   if (state.params !== model.params) throw new Error("train: the state belongs to another model (its params map differs)");
   const names = Array.from(model.params.keys());
   const vars = names.map((n) => model.params.get(n)!);
@@ -105,7 +101,7 @@ export async function train(model: TrainableModel, task: TrainingTask, state: Tr
     while (state.step < opts.steps) {
       const step = state.step;
       const t0 = Date.now();
-      const rng = streamAt(opts.seed, STREAM.step, step);
+      const rng = streamAt({ seed: opts.seed, purpose: "step", index: step });
       const extras: Record<string, number> = {};
       const { value, grads } = tf.variableGrads(() => {
         const out = task.lossAt(step, rng);
@@ -129,7 +125,7 @@ export async function train(model: TrainableModel, task: TrainingTask, state: Tr
       const lr = learningRate(opts.lr, step);
       adamStep(model.params, clipped.grads, state.adam, lr, opts.adam);
       tf.dispose(Array.from(clipped.grads.values()));
-      for (const [rate, ema] of state.ema) updateEma(ema, model.params, emaDecay(rate, step));
+      for (const [rate, ema] of state.ema) updateEma(ema, model.params, emaDecay({ rate, step }));
       task.afterStep?.(step);
       state.step = step + 1;
       const stats: StepStats = { step, loss, lr, gradNorm: clipped.norm, seconds: (Date.now() - t0) / 1000, extras };

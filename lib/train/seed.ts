@@ -24,9 +24,16 @@ export function subSeed(...words: number[]): number {
 /** Purposes of random streams, so data order, timesteps and noise never share draws. */
 export const STREAM = { order: 1, step: 2, init: 3 } as const;
 
+/** Where one random stream is: the run's seed, what the stream is for, and the step (or epoch) it serves. */
+export interface StreamPosition {
+  seed: number;
+  purpose: keyof typeof STREAM;
+  index: number;
+}
+
 /** The random stream for one purpose at one step (or epoch). */
-export function streamAt(seed: number, purpose: number, index: number): Rng {
-  return makeRng(subSeed(seed, purpose, index));
+export function streamAt({ seed, purpose, index }: StreamPosition): Rng {
+  return makeRng(subSeed(seed, STREAM[purpose], index));
 }
 
 /** A uniformly random permutation of 0..n-1 (Fisher-Yates) from `rng`. */
@@ -42,21 +49,29 @@ export function permutation(n: number, rng: Rng): Int32Array {
   return p;
 }
 
+/** Which batch to draw: batch number `step` of `batchSize` examples from a data set of `n`, in the run with `seed`. */
+export interface BatchPosition {
+  n: number;
+  batchSize: number;
+  seed: number;
+  step: number;
+}
+
 /**
  * Example indices of batch `step`: epochs are fresh permutations of the data set, and a batch that
  * crosses an epoch boundary continues into the next permutation. Pure in (n, batchSize, seed, step).
  */
-export function batchIndices(n: number, batchSize: number, seed: number, step: number): Int32Array {
+export function batchIndices({ n, batchSize, seed, step }: BatchPosition): Int32Array {
   if (n < 1) throw new Error("batchIndices: the data set is empty");
   const out = new Int32Array(batchSize);
   let pos = step * batchSize;
   let epoch = Math.floor(pos / n);
-  let perm = permutation(n, streamAt(seed, STREAM.order, epoch));
+  let perm = permutation(n, streamAt({ seed, purpose: "order", index: epoch }));
   for (let i = 0; i < batchSize; i++, pos++) {
     const e = Math.floor(pos / n);
     if (e !== epoch) {
       epoch = e;
-      perm = permutation(n, streamAt(seed, STREAM.order, epoch));
+      perm = permutation(n, streamAt({ seed, purpose: "order", index: epoch }));
     }
     out[i] = perm[pos - epoch * n];
   }

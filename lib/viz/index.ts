@@ -3,6 +3,6 @@ export { displayBundle, inNotebook, showMarkdown, showHtml, type MimeBundle } fr
 export { plot, plotlyBundle, plotlyHtml, type Figure, type PlotOptions } from "./plot";
 export { imageGridPng, showImages, type GridOptions, type ImageBatch } from "./images";
 export { livePlot, type LivePlot } from "./live";
-export { progress, progressLine, formatDuration, type Progress, type ProgressOptions } from "./progress";
+export { progress, progressLine, formatDuration, type Progress, type ProgressOptions, type ProgressState } from "./progress";
 export { lineChartSvg, type SvgSeries, type SvgChartOptions } from "./svg-chart";
 export { metricCurves, tradeoffCurve, resultsMarkdown, resultsHtml, METRIC_LABELS, X_AXES, type MetricName, type MetricPoint, type MetricSeries, type CurveOptions, type ResultRow, type TableOptions } from "./curves";

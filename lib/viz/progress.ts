@@ -28,8 +28,17 @@ export function formatDuration(s: number): string {
   return (h > 0 ? `${h}:` : "") + `${mm}:${String(sec).padStart(2, "0")}`;
 }
 
+/** What one progress line shows: `done` of `total` steps after `elapsedS` seconds. */
+export interface ProgressState {
+  label: string;
+  done: number;
+  total: number;
+  elapsedS: number;
+  note?: string;
+}
+
 /** The text of a progress line: `label [#####.....] 50/100 12.3 it/s ETA 0:04 note`. */
-export function progressLine(label: string, done: number, total: number, elapsedS: number, note = ""): string {
+export function progressLine({ label, done, total, elapsedS, note = "" }: ProgressState): string {
   const width = 24;
   const frac = total > 0 ? Math.min(1, done / total) : 0;
   const filled = Math.round(frac * width);
@@ -50,7 +59,7 @@ export function progress(label: string, total: number, opts: ProgressOptions = {
   let count = 0, last = 0, lastLogged = 0, shown = false;
   const tty = process.stderr.isTTY === true;
   const draw = (note: string, final: boolean): void => {
-    const line = progressLine(label, count, total, (Date.now() - start) / 1000, note);
+    const line = progressLine({ label, done: count, total, elapsedS: (Date.now() - start) / 1000, note });
     if (to === "notebook") {
       displayBundle({ "text/plain": line, "text/html": `<pre style="margin:0">${line}</pre>` }, { displayId: id, update: shown });
       shown = true;

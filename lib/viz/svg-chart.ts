@@ -21,8 +21,8 @@ const COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2"
 
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/** Round tick values: 1, 2 or 5 times a power of ten, about `n` of them across [lo, hi]. */
-export function niceTicks(lo: number, hi: number, n = 5): number[] {
+/** Round tick values: 1, 2 or 5 times a power of ten, about `n` of them across the range [lo, hi]. */
+export function niceTicks([lo, hi]: readonly [number, number], n = 5): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const step = [1, 2, 5, 10].map((k) => k * mag).find((s) => s >= raw) as number;
@@ -31,8 +31,8 @@ export function niceTicks(lo: number, hi: number, n = 5): number[] {
   return ticks;
 }
 
-/** Ticks of a log axis (positions in log10 units): 1, 2 and 5 times each power of ten in range. */
-export function logTicks(lo: number, hi: number): number[] {
+/** Ticks of a log axis (positions in log10 units): 1, 2 and 5 times each power of ten in the range [lo, hi]. */
+export function logTicks([lo, hi]: readonly [number, number]): number[] {
   const ticks: number[] = [];
   for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
     for (const m of [1, 2, 5]) {
@@ -58,10 +58,10 @@ export function lineChartSvg(series: SvgSeries[], opts: SvgChartOptions = {}): s
   const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="white"/>`];
   if (opts.title) out.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(opts.title)}</text>`);
-  for (const v of niceTicks(x0, x1)) {
+  for (const v of niceTicks([x0, x1])) {
     out.push(`<line x1="${px(v)}" y1="${T}" x2="${px(v)}" y2="${H - B}" stroke="#eee"/>`, `<text x="${px(v)}" y="${H - B + 14}" text-anchor="middle">${v}</text>`);
   }
-  for (const v of opts.logY ? logTicks(y0, y1) : niceTicks(y0, y1)) {
+  for (const v of opts.logY ? logTicks([y0, y1]) : niceTicks([y0, y1])) {
     if (v < y0 - 1e-12 || v > y1 + 1e-12) continue;
     const label = opts.logY ? String(+Math.pow(10, v).toPrecision(3)) : String(v);
     out.push(`<line x1="${L}" y1="${py(v)}" x2="${W - R}" y2="${py(v)}" stroke="#eee"/>`, `<text x="${L - 6}" y="${py(v) + 4}" text-anchor="end">${label}</text>`);

@@ -3,9 +3,9 @@ import { diffusePoints, pathTraces, recordTimes, simulateChainMoments } from "..
 
 describe("forward chain, step by step", () => {
   it("records t = 0, every, ..., T with T always included", () => {
-    expect(recordTimes(10, 4)).toEqual([0, 4, 8, 10]);
-    expect(recordTimes(3, 1)).toEqual([0, 1, 2, 3]);
-    expect(() => recordTimes(3, 0)).toThrow(/positive integer/);
+    expect(recordTimes(10, { every: 4 })).toEqual([0, 4, 8, 10]);
+    expect(recordTimes(3)).toEqual([0, 1, 2, 3]);
+    expect(() => recordTimes(3, { every: 0 })).toThrow(/positive integer/);
   });
 
   it("matches the closed form q(x_t | x_0): mean sqrt(alphaBar_t) x_0, variance 1 - alphaBar_t (t steps -> table index t-1)", () => {

@@ -11,7 +11,7 @@ const line = (xs: number[]) => matrix(xs, xs.length, 1);
 
 describe("precisionRecall", () => {
   test("radius is the squared distance to the k-th neighbour, the point itself being the 0th", () => {
-    const r = manifoldRadii(line([0, 1, 3, 7, 8]), 2, 2);
+    const r = manifoldRadii(line([0, 1, 3, 7, 8]), { k: 2, batchSize: 2 });
     // neighbours of 0: 0,1,3 -> 9; of 1: 1,0,3 -> 4; of 3: 3,1,0 -> 9; of 7: 7,8,3 -> 16; of 8: 8,7,3 -> 25
     expect(Array.from(r)).toEqual([9, 4, 9, 16, 25]);
   });

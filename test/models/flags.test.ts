@@ -1,6 +1,6 @@
 import { initBackend } from "../../lib/backend";
 import {
-  RELEASED_CLASSIFIERS, TABLE_11_MODELS, classifierConfigFromFlags, countClassifierParameters, countParameters,
+  RELEASED_CLASSIFIERS, TABLE_11_MODELS, classifierConfigFromFlags, countParameters,
   createModelAndFlags, parseFlags, unetConfigFromFlags,
 } from "../../lib/models";
 
@@ -17,11 +17,34 @@ describe("guided-diffusion flags", () => {
     expect(countParameters(TABLE_11_MODELS.imagenet512)).toBe(558_997_638);
   });
 
-  test("released classifier parameter counts", () => {
-    expect(countClassifierParameters(RELEASED_CLASSIFIERS.imagenet64)).toBe(65_438_568);
-    expect(countClassifierParameters(RELEASED_CLASSIFIERS.imagenet128)).toBe(42_568_040);
-    expect(countClassifierParameters(RELEASED_CLASSIFIERS.imagenet256)).toBe(54_096_360);
-    expect(countClassifierParameters(RELEASED_CLASSIFIERS.imagenet512)).toBe(54_448_360);
+  // The counts below are guided-diffusion's: sum(p.numel() for p in create_classifier(...).parameters())
+  // (and create_model for the UNet), run with Debian's python3-torch.
+  test("classifier flags count the classifier: the released ones", () => {
+    expect(countParameters(RELEASED_CLASSIFIERS.imagenet64)).toBe(65_438_568);
+    expect(countParameters(RELEASED_CLASSIFIERS.imagenet128)).toBe(42_568_040);
+    expect(countParameters(RELEASED_CLASSIFIERS.imagenet256)).toBe(54_096_360);
+    expect(countParameters(RELEASED_CLASSIFIERS.imagenet512)).toBe(54_448_360);
+  });
+
+  test("one classifier flag is enough to count a classifier; model flags alone count a UNet", () => {
+    expect(countParameters("--classifier_pool adaptive")).toBe(40_465_768);
+    expect(countParameters({ image_size: 64, classifier_width: 64, classifier_depth: 1, classifier_pool: "spatial", classifier_attention_resolutions: "16,8" })).toBe(11_716_136);
+    expect(countParameters("--image_size 64 --num_channels 64 --num_res_blocks 1")).toBe(15_766_851);
+    // sampling flags that merely mention the classifier do not make it one
+    expect(countParameters("--image_size 64 --num_channels 64 --num_res_blocks 1 --classifier_scale 2 --classifier_path c.pt")).toBe(15_766_851);
+  });
+
+  test("flags of both networks at once are refused, naming them", () => {
+    expect(() => countParameters(`${TABLE_11_MODELS.imagenet64} ${RELEASED_CLASSIFIERS.imagenet64}`)).toThrow(
+      /countParameters: these flags describe a UNet \(--attention_resolutions, --class_cond, .*\) and a classifier \(--classifier_depth, .*\); call it once with the model's flags and once with the classifier's/,
+    );
+  });
+
+  test("parsed flags have their real types", () => {
+    const f = parseFlags("--image_size 128 --class_cond True --classifier_pool spatial --lr 3e-4");
+    const size: number = f.image_size, cond: boolean = f.class_cond, pool: "adaptive" | "attention" | "spatial" | "spatial_v2" = f.classifier_pool, lr: number = f.lr;
+    expect([size, cond, pool, lr]).toEqual([128, true, "spatial", 3e-4]);
+    expect(parseFlags({}).attention_resolutions).toBe("16,8");
   });
 
   test("a README string becomes create_model's arguments", () => {
@@ -56,6 +79,8 @@ describe("guided-diffusion flags", () => {
     expect(() => parseFlags({ attention_res: "16" })).toThrow(/unknown flag --attention_res.*did you mean.*--attention_resolutions/);
     expect(() => parseFlags("--class_cond maybe")).toThrow(/--class_cond: expected a boolean/);
     expect(() => parseFlags("--num_res_blocks 2.5")).toThrow(/--num_res_blocks: expected an integer/);
+    expect(() => parseFlags("--classifier_pool max")).toThrow(/flag --classifier_pool: expected one of adaptive, attention, spatial, spatial_v2, got "max"/);
+    expect(() => parseFlags({ lr: "fast" })).toThrow(/flag --lr: expected a number, got "fast"/);
     expect(() => unetConfigFromFlags("--image_size 48")).toThrow(/--image_size 48 has no default channel_mult/);
   });
 

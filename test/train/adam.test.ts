@@ -43,9 +43,9 @@ describe("EMA, clipping, learning rate", () => {
   });
 
   it("warms the EMA decay up as (1 + k) / (10 + k), capped at the rate", () => {
-    expect(emaDecay(0.999, 0)).toBeCloseTo(0.1, 12);
-    expect(emaDecay(0.999, 90)).toBeCloseTo(0.91, 12);
-    expect(emaDecay(0.999, 100000)).toBe(0.999);
+    expect(emaDecay({ rate: 0.999, step: 0 })).toBeCloseTo(0.1, 12);
+    expect(emaDecay({ rate: 0.999, step: 90 })).toBeCloseTo(0.91, 12);
+    expect(emaDecay({ rate: 0.999, step: 100000 })).toBe(0.999);
   });
 
   it("clips by the global norm and leaves small gradients alone", () => {

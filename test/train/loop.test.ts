@@ -9,7 +9,7 @@ import { UniformSampler } from "../../lib/diffusion/resample";
 import { diffusionTask } from "../../lib/train/diffusion-task";
 import { initTrainState, train, NonFiniteLossError } from "../../lib/train/loop";
 import { loadCheckpoint, saveCheckpoint } from "../../lib/train/checkpoint";
-import { COURSE_CONFIGS, type DiffusionModelConfig } from "../../lib/train/course-configs";
+import { COURSE_CONFIGS, type DiffusionModelConfig } from "../../lib/course/model-configs";
 import type { ImageDataset } from "../../lib/train/dataset";
 import { seedInitialWeights } from "../../lib/train/init";
 

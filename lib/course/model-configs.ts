@@ -3,8 +3,8 @@
  * to 32x32): ADM's architecture at laptop scale. Same building blocks as Table 11 (AdaGN, BigGAN
  * up/down-sampling, attention at 8x8, learned sigma with the hybrid loss), fewer channels and blocks.
  */
-import type { UNetConfig, EncoderUNetConfig } from "../models/config";
-import type { GaussianDiffusionOptions } from "../diffusion/gaussian-diffusion";
+import type { UNetConfig, EncoderUNetConfig } from "../models/index";
+import type { GaussianDiffusionOptions } from "../diffusion/index";
 
 export interface DiffusionModelConfig {
   kind: "diffusion";

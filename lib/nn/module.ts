@@ -1,9 +1,10 @@
 /**
  * What every network here shares: parameters keyed by state_dict names, their specs (our layout and
- * PyTorch's), a training flag for dropout, and disposal.
+ * PyTorch's), a training flag for dropout, and disposal; and the checks of a network's inputs.
+ * lib/io loads weights into a Module, lib/train trains one, lib/models builds them.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ParamSpec, Params } from "../nn/index";
+import type { ParamSpec, Params } from "./params";
 
 export interface Module {
   /** variables keyed by guided-diffusion state_dict names, in our layout (conv HWIO, linear [in, out]) */

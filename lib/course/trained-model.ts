@@ -5,13 +5,12 @@
 import { existsSync } from "fs";
 import { join } from "path";
 import { readSafetensors } from "../io/safetensors";
+import type { StateDict } from "../io/tensor-record";
 import { loadStateDict } from "../io/state-dict";
-import { UNetModel } from "../models/unet";
-import { EncoderUNetModel } from "../models/encoder-unet";
-import type { GaussianDiffusionOptions } from "../diffusion/gaussian-diffusion";
-import type { DiffusionModel } from "../diffusion/gaussian-diffusion";
-import { MODEL_FILE } from "./checkpoint";
-import type { CourseModelConfig } from "./course-configs";
+import { EncoderUNetModel, UNetModel } from "../models/index";
+import type { DiffusionModel, GaussianDiffusionOptions } from "../diffusion/index";
+import { MODEL_FILE } from "../train/checkpoint";
+import type { CourseModelConfig } from "./model-configs";
 
 /** The run configuration a trained model directory was made with (see scripts/train.ts). */
 export interface TrainedRun {
@@ -20,11 +19,25 @@ export interface TrainedRun {
   [key: string]: unknown;
 }
 
-function readModelFile(dir: string): { path: string; run: TrainedRun; step: number; tensors: ReturnType<typeof readSafetensors>["tensors"] } {
+/** What a trained model directory's model.safetensors holds. */
+export interface TrainedFile {
+  path: string;
+  run: TrainedRun;
+  step: number;
+  /** the EMA weights in PyTorch layout, keyed by guided-diffusion's state_dict names */
+  tensors: StateDict;
+}
+
+/**
+ * Read `dir/model.safetensors` and its run configuration. `flag` names the command-line flag that
+ * gave `dir` (e.g. "--init-from"), so that errors say which argument to change.
+ */
+export function readTrainedFile(dir: string, flag?: string): TrainedFile {
+  const given = flag ? `${flag} ` : "";
   const path = join(dir, MODEL_FILE);
-  if (!existsSync(path)) throw new Error(`${dir}: no ${MODEL_FILE}; train one with 'adm-ts train --config NAME --out ${dir}' or check the path`);
+  if (!existsSync(path)) throw new Error(`${given}${dir}: no ${MODEL_FILE} there; train one with 'adm-ts train --config NAME --out ${dir}' or check the path`);
   const { tensors, metadata } = readSafetensors(path);
-  if (!metadata.config) throw new Error(`${path}: its metadata has no "config"; it was not written by adm-ts train`);
+  if (!metadata.config) throw new Error(`${given}${path}: its metadata has no "config"; it was not written by adm-ts train`);
   return { path, run: JSON.parse(metadata.config) as TrainedRun, step: Number(metadata.step ?? 0), tensors };
 }
 
@@ -44,7 +57,7 @@ export interface TrainedDiffusionModel {
 
 /** Load a trained diffusion model directory. */
 export function loadTrainedDiffusion(dir: string): TrainedDiffusionModel {
-  const { path, run, step, tensors } = readModelFile(dir);
+  const { path, run, step, tensors } = readTrainedFile(dir);
   if (run.model.kind !== "diffusion") throw new Error(`${path} holds a ${run.model.kind}, not a diffusion model`);
   const net = new UNetModel(run.model.unet);
   loadStateDict(net, tensors, { source: path });
@@ -64,7 +77,7 @@ export interface TrainedClassifier {
 
 /** Load a trained classifier directory (noisy, for guidance, or clean, for features). */
 export function loadTrainedClassifier(dir: string): TrainedClassifier {
-  const { path, run, step, tensors } = readModelFile(dir);
+  const { path, run, step, tensors } = readTrainedFile(dir);
   if (run.model.kind !== "classifier") throw new Error(`${path} holds a ${run.model.kind} model, not a classifier`);
   const net = new EncoderUNetModel(run.model.encoder);
   loadStateDict(net, tensors, { source: path });

@@ -8,15 +8,12 @@
  * network whose last time-embedding bias is time_embed.2.bias + label_emb.weight[null]. Folding that
  * row into the bias turns the classifier-free-guidance model into the unconditional one it contains.
  */
-import { existsSync } from "fs";
-import { join } from "path";
 import type { StateDict, TensorRecord } from "../io/tensor-record";
 import { toFloat32 } from "../io/tensor-record";
-import { readSafetensors } from "../io/safetensors";
 import { loadStateDict } from "../io/state-dict";
-import type { Module } from "../models/model";
-import { MODEL_FILE } from "./checkpoint";
-import type { CourseModelConfig } from "./course-configs";
+import type { Module } from "../nn/index";
+import type { CourseModelConfig } from "./model-configs";
+import { readTrainedFile } from "./trained-model";
 
 const LABEL_KEY = "label_emb.weight";
 const BIAS_KEY = "time_embed.2.bias";
@@ -64,11 +61,7 @@ export interface WarmStartInfo {
  * class-conditional model trained with label dropout starts an unconditional one.
  */
 export function warmStart(model: Module, target: CourseModelConfig, dir: string): WarmStartInfo {
-  const path = join(dir, MODEL_FILE);
-  if (!existsSync(path)) throw new Error(`--init-from ${dir}: no ${MODEL_FILE} there; name a directory written by 'adm-ts train'`);
-  const { tensors, metadata } = readSafetensors(path);
-  if (!metadata.config) throw new Error(`--init-from ${path}: its metadata has no "config"; it was not written by adm-ts train`);
-  const source = JSON.parse(metadata.config) as { name: string; model: CourseModelConfig };
+  const { path, run: source, step, tensors } = readTrainedFile(dir, "--init-from");
   if (source.model.kind !== target.kind) throw new Error(`--init-from ${dir} holds a ${source.model.kind} model; this run trains a ${target.kind}`);
   let dict = tensors;
   let foldedNullClass: number | null = null;
@@ -80,5 +73,5 @@ export function warmStart(model: Module, target: CourseModelConfig, dir: string)
     dict = foldNullClass(tensors, foldedNullClass, path);
   }
   loadStateDict(model, dict, { source: path });
-  return { dir, name: source.name, step: Number(metadata.step ?? 0), foldedNullClass };
+  return { dir, name: source.name, step, foldedNullClass };
 }

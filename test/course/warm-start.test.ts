@@ -8,8 +8,8 @@ import { stateDict } from "../../lib/io/state-dict";
 import { seedInitialWeights } from "../../lib/train/init";
 import { initTrainState } from "../../lib/train/loop";
 import { saveCheckpoint } from "../../lib/train/checkpoint";
-import { COURSE_CONFIGS, type DiffusionModelConfig } from "../../lib/train/course-configs";
-import { foldNullClass, warmStart } from "../../lib/train/warm-start";
+import { COURSE_CONFIGS, type DiffusionModelConfig } from "../../lib/course/model-configs";
+import { foldNullClass, warmStart } from "../../lib/course/warm-start";
 
 const cond = COURSE_CONFIGS["test-tiny"] as DiffusionModelConfig;
 const uncond: DiffusionModelConfig = { ...cond, unet: { ...cond.unet, numClasses: null }, classDropout: 0 };

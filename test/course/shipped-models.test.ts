@@ -14,7 +14,7 @@ import { ddim } from "../../lib/sampling/samplers";
 import { cfgModel, classifierCondFn } from "../../lib/sampling/guidance";
 import { fashionMnistDataset } from "../../lib/train/dataset";
 import { accuracyByTimestep, cleanAccuracy } from "../../lib/train/classifier-task";
-import { loadTrainedClassifier, loadTrainedDiffusion, type TrainedDiffusionModel } from "../../lib/train/trained-model";
+import { loadTrainedClassifier, loadTrainedDiffusion, type TrainedDiffusionModel } from "../../lib/course/trained-model";
 
 const MODELS = resolve(__dirname, "../../models");
 const shipped = readdirSync(MODELS).filter((d) => existsSync(join(MODELS, d, "model.safetensors")));
