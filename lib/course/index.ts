@@ -3,6 +3,7 @@ export { COURSE_CONFIGS, type CourseModelConfig, type DiffusionModelConfig, type
 export { loadTrainedDiffusion, loadTrainedClassifier, readTrainedFile, type TrainedDiffusionModel, type TrainedClassifier, type TrainedFile, type TrainedRun } from "./trained-model";
 export { foldNullClass, warmStart, type WarmStartInfo } from "./warm-start";
 export { courseFeatureExtractor } from "./feature-extractor";
+export { checkFunction, randomCases, type Checkable, type CheckResult, type CheckOptions } from "./check";
 export { createMlpDenoiser, copyMlpDenoiser, type MlpDenoiser, type MlpDenoiserOptions } from "./mlp-denoiser";
 export { scaleToUnitBox, quantize8bit, pointsTensor, pointsDataset } from "./points";
 export { simulateChainMoments, diffusePoints, pathTraces, recordTimes, type PointPaths, type PathTraceOptions } from "./forward-chain";
