@@ -2,6 +2,7 @@
  * The plain tensor record every reader and writer here shares: dtype, shape, and a typed array in
  * C (row-major) order. float16 and bfloat16 keep their raw 16-bit patterns in a Uint16Array.
  */
+import { describe, isCount, refuse } from "./errors";
 
 export type DType = "float32" | "float64" | "float16" | "bfloat16" | "int64" | "int32" | "int16" | "int8" | "uint8" | "bool";
 
@@ -41,6 +42,22 @@ export function shapeSize(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
+}
+
+/**
+ * A shape read from a file, checked: a list of non-negative integers whose product (the element
+ * count) is a safe integer. `[-2, -2]`, `[1.5]` and `"4"` are refused, never reinterpreted.
+ */
+export function checkShape(shape: unknown, file: string, at: string): number[] {
+  const fix = "the file is corrupt or not written by numpy/PyTorch/safetensors: save it again";
+  if (!Array.isArray(shape)) refuse(file, at, `the shape is ${describe(shape)}, not a list of dimensions`, fix);
+  let n = 1;
+  for (const d of shape) {
+    if (!isCount(d)) refuse(file, at, `the shape ${describe(shape)} has the dimension ${describe(d)}; dimensions are non-negative integers`, fix);
+    n *= d;
+    if (!Number.isSafeInteger(n)) refuse(file, at, `the shape ${describe(shape)} has more elements than any array can`, fix);
+  }
+  return shape.slice() as number[];
 }
 
 /** IEEE half bits -> float. */
