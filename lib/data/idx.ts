@@ -39,7 +39,8 @@ export function parseIdx(bytes: Uint8Array, name: string, limits?: LoadLimits): 
     refuse(name, "data type byte", `IDX data type 0x${buf[2].toString(16)} is not supported (only unsigned bytes, 0x08)`, FIX_DATA);
   }
   const nd = buf[3];
-  if (nd < 1 || buf.length < 4 + 4 * nd) refuse(name, "dims", `IDX header is truncated (${nd} dims need ${4 + 4 * nd} bytes, the data holds ${buf.length})`, REDOWNLOAD);
+  if (nd < 1) refuse(name, "dims", "IDX header gives 0 dimensions", FIX_DATA);
+  if (buf.length < 4 + 4 * nd) refuse(name, "dims", `IDX header is truncated (${nd} dims need ${4 + 4 * nd} bytes, the data holds ${buf.length})`, REDOWNLOAD);
   const dims: number[] = [];
   for (let i = 0; i < nd; i++) dims.push(buf.readUInt32BE(4 + 4 * i));
   const off = 4 + 4 * nd;
