@@ -6,7 +6,7 @@ import { REDOWNLOAD, describe, refuse } from "./errors";
 import { atomicWrite, readWhole, writeAll } from "./file-bytes";
 import { DecodeBudget, LoadLimits, decodeBudget } from "./limits";
 import { PyValue, parsePyLiteral } from "./py-literal";
-import { DType, TensorRecord, allocData, checkShape, shapeSize, DTYPE_BYTES } from "./tensor-record";
+import { DType, TensorRecord, allocFor, checkShape, shapeSize, DTYPE_BYTES } from "./tensor-record";
 
 const DESCR_TO_DTYPE: Record<string, DType> = {
   "<f4": "float32", "<f8": "float64", "<f2": "float16", "<i8": "int64", "<i4": "int32", "<i2": "int16",
@@ -65,7 +65,7 @@ export function decodeNpy(bytes: Uint8Array, file: string, budget: DecodeBudget,
     refuse(file, `${member ? `${member} ` : ""}data`, `shape [${shape}] of ${dtype} needs ${byteLength} bytes, the file holds ${held} (${held < byteLength ? "truncated" : "trailing data"})`, REDOWNLOAD);
   }
   budget.take(byteLength, member || "data");
-  const data = allocData(dtype, shapeSize(shape));
+  const data = allocFor(dtype, shapeSize(shape), file, member || "data");
   new Uint8Array(data.buffer).set(buf.subarray(dataStart, dataStart + byteLength));
   return { dtype, shape, data };
 }

@@ -7,7 +7,7 @@ import { closeSync } from "fs";
 import { REDOWNLOAD, describe, isCount, refuse } from "./errors";
 import { atomicWrite, openRead, readAt, readExact, writeAll } from "./file-bytes";
 import { LoadLimits, decodeBudget } from "./limits";
-import { DType, DTYPE_BYTES, StateDict, TensorRecord, allocData, checkShape, shapeSize } from "./tensor-record";
+import { DType, DTYPE_BYTES, StateDict, TensorRecord, allocFor, checkShape, shapeSize } from "./tensor-record";
 import { recordBytes } from "./npy";
 
 const CODES: Record<DType, string> = {
@@ -83,7 +83,7 @@ export function readSafetensors(path: string, limits?: LoadLimits): Safetensors 
     const tensors: StateDict = new Map();
     for (const e of entries) {
       budget.take(e.end - e.begin, `tensor ${JSON.stringify(e.name)}`);
-      const data = allocData(e.dtype, shapeSize(e.shape));
+      const data = allocFor(e.dtype, shapeSize(e.shape), path, `tensor ${JSON.stringify(e.name)}`);
       readExact(fd, path, new Uint8Array(data.buffer, 0, data.byteLength), 8 + headerLen + e.begin);
       tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
     }

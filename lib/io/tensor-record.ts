@@ -37,6 +37,19 @@ export function allocData(dtype: DType, n: number, buffer?: ArrayBuffer, byteOff
   }
 }
 
+/**
+ * `allocData` for a loader: an allocation the machine cannot make (after every size check passed)
+ * is refused naming the file, not left as a RangeError.
+ */
+export function allocFor(dtype: DType, n: number, file: string, at: string): TensorData {
+  try {
+    return allocData(dtype, n);
+  } catch (e) {
+    if ((e as Error).name !== "RangeError") throw e; // by name: the error may come from another realm (jest, vm)
+    refuse(file, at, `cannot allocate ${n * DTYPE_BYTES[dtype]} bytes (${e.message})`, "free memory, or load the file on a machine with more");
+  }
+}
+
 /** Product of a shape (1 for a scalar). */
 export function shapeSize(shape: readonly number[]): number {
   let n = 1;

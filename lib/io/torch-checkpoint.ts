@@ -8,7 +8,7 @@ import { endianness } from "os";
 import { REDOWNLOAD, describe, isCount, refuse } from "./errors";
 import { DecodeBudget, LoadLimits, decodeBudget } from "./limits";
 import { unpickle, PickleGlobal } from "./pickle";
-import { DType, DTYPE_BYTES, StateDict, TensorRecord, allocData, checkShape, shapeSize, toFloat32 } from "./tensor-record";
+import { DType, DTYPE_BYTES, StateDict, TensorRecord, allocFor, checkShape, shapeSize, toFloat32 } from "./tensor-record";
 import { ZipReader } from "./zip-reader";
 
 const STORAGE_DTYPES: Record<string, DType> = {
@@ -144,7 +144,7 @@ function readTensor(zip: ZipReader, prefix: string, name: string, t: TensorRef, 
   if (numel * bytes > entry.size) refuse(path, at, `storage ${key} claims ${numel} ${dtype} elements (${numel * bytes} bytes) but its member holds ${entry.size} bytes`, REDOWNLOAD);
   const half = dtype === "float16" || dtype === "bfloat16";
   budget.take(n * (half ? 4 : bytes), at);
-  const data = allocData(dtype, n);
+  const data = allocFor(dtype, n, path, at);
   const view = new Uint8Array(data.buffer, data.byteOffset, n * bytes);
   if (entry.method === 0) zip.readStored(entry, t.offset * bytes, view);
   else view.set(zip.read(entry, budget).subarray(t.offset * bytes, (t.offset + n) * bytes));
