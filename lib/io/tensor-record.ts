@@ -46,7 +46,7 @@ export function allocFor(dtype: DType, n: number, file: string, at: string): Ten
     return allocData(dtype, n);
   } catch (e) {
     if ((e as Error).name !== "RangeError") throw e; // by name: the error may come from another realm (jest, vm)
-    refuse(file, at, `cannot allocate ${n * DTYPE_BYTES[dtype]} bytes (${e.message})`, "free memory, or load the file on a machine with more");
+    refuse(file, at, `cannot allocate ${n * DTYPE_BYTES[dtype]} bytes (${(e as Error).message})`, "free memory, or load the file on a machine with more");
   }
 }
 
