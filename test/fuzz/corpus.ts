@@ -242,7 +242,7 @@ function idxNext(rng: Rng): Buffer {
     return rng.uniform() < 0.3 ? gzipSync(b) : b;
   }
   // a gzip bomb (rare: each one inflates to its cap, tens of MiB, before it is refused)
-  if (r < 0.83) return gzipAround(zeroBombStream(pick(rng, [1, 64, 128])), pick(rng, [0, 0xffffffff]), pick(rng, [0, 60, 0xffffffff]));
+  if (r < 0.815) return gzipAround(zeroBombStream(pick(rng, [1, 64, 128])), pick(rng, [0, 0xffffffff]), pick(rng, [0, 60, 0xffffffff]));
   if (r < 0.9) return Buffer.concat([gzipSync(seed), gzipSync(seed)]); // two members: more data than the dims say
   const gz = gzipSync(seed); // a lying trailer: wrong CRC or size
   gz.writeUInt32LE(pick(rng, HOSTILE_U32), gz.length - pick(rng, [4, 8]));
