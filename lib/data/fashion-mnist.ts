@@ -8,6 +8,7 @@
  */
 import { existsSync } from "fs";
 import { join, resolve } from "path";
+import { isCount, refuse } from "../io/errors";
 import { readIdx } from "./idx";
 
 export const FASHION_CLASSES = [
@@ -64,27 +65,33 @@ export interface LoadOptions {
 
 /** Load a Fashion-MNIST split. Errors name the files and directories tried and how to get the data. */
 export function loadFashionMnist(split: Split, opts: LoadOptions = {}): LabeledImages {
+  if (split !== "train" && split !== "test") throw new Error(`loadFashionMnist: split must be "train" or "test", got ${JSON.stringify(split)}`);
+  if (opts.limit !== undefined && !isCount(opts.limit)) throw new Error(`loadFashionMnist: limit must be a non-negative integer, got ${opts.limit}`);
   const dirs = opts.subset ? [SUBSET_FASHION_DIR] : fashionMnistDirs(opts.dir);
   const [imgStem, lblStem] = FILES[split];
   for (const dir of dirs) {
     const imgPath = findFile(dir, imgStem), lblPath = findFile(dir, lblStem);
     if (!imgPath || !lblPath) continue;
     const img = readIdx(imgPath), lbl = readIdx(lblPath);
-    if (img.dims.length !== 3) throw new Error(`${imgPath}: expected 3 dims [n, 28, 28], got [${img.dims}]`);
-    if (lbl.dims.length !== 1) throw new Error(`${lblPath}: expected 1 dim [n], got [${lbl.dims}]`);
+    const redo = "the pair is not Fashion-MNIST as published: run 'npm run fetch-data' or reinstall dataset-fashion-mnist";
+    if (img.dims.length !== 3) refuse(imgPath, "dims", `expected 3 dims [n, 28, 28], got [${img.dims}]`, redo);
+    if (img.dims[1] === 0 || img.dims[2] === 0) refuse(imgPath, "dims", `images of ${img.dims[1]}x${img.dims[2]} pixels`, redo);
+    if (lbl.dims.length !== 1) refuse(lblPath, "dims", `expected 1 dim [n], got [${lbl.dims}]`, redo);
     if (img.dims[0] !== lbl.dims[0]) {
-      throw new Error(`${imgPath} has ${img.dims[0]} images but ${lblPath} has ${lbl.dims[0]} labels; the pair does not match`);
+      refuse(imgPath, "dims", `${imgPath} has ${img.dims[0]} images but ${lblPath} has ${lbl.dims[0]} labels; the pair does not match`, redo);
     }
     for (let i = 0; i < lbl.data.length; i++) {
-      if (lbl.data[i] > 9) throw new Error(`${lblPath}: label ${lbl.data[i]} at index ${i} is not a Fashion-MNIST class (0-9)`);
+      if (lbl.data[i] > 9) refuse(lblPath, `label ${i}`, `label ${lbl.data[i]} at index ${i} is not a Fashion-MNIST class (0-9)`, redo);
     }
     const n = Math.min(img.dims[0], opts.limit ?? Infinity);
     const [, h, w] = img.dims;
     return { images: img.data.subarray(0, n * h * w), labels: lbl.data.subarray(0, n), n, height: h, width: w, source: dir };
   }
-  throw new Error(
-    `Fashion-MNIST ${split} split not found (looked for ${imgStem}[.gz] and ${lblStem}[.gz] in ${dirs.join(", ")}). ` +
-      `Install it with 'apt-get install dataset-fashion-mnist', run 'npm run fetch-data', or set ADM_FASHION_MNIST=<dir>.`,
+  return refuse(
+    dirs.join(", "),
+    `${imgStem}[.gz] and ${lblStem}[.gz]`,
+    `Fashion-MNIST ${split} split not found (looked for ${imgStem}[.gz] and ${lblStem}[.gz] in each directory)`,
+    "install it with 'apt-get install dataset-fashion-mnist', run 'npm run fetch-data', or set ADM_FASHION_MNIST=<dir>",
   );
 }
 

@@ -1,26 +1,60 @@
 /** Positioned reads from an open file (never the whole file in memory) and atomic writes. */
-import { closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "fs";
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from "fs";
+import { REDOWNLOAD, isCount, refuse } from "./errors";
 
-/** A file open for reading: its descriptor, and its path for error messages. */
-export interface OpenFile {
-  fd: number;
-  path: string;
+const OPEN_FIX: Record<string, string> = {
+  ENOENT: "check the path: no such file",
+  EISDIR: "give a file, not a directory",
+  EACCES: "the file is not readable by this user: change its permissions",
+  EMFILE: "too many files are open in this process: close some",
+};
+
+function cannotOpen(path: string, what: string, e: unknown): never {
+  const code = (e as NodeJS.ErrnoException).code ?? "error";
+  refuse(path, "open", `cannot read ${what} (${code})`, OPEN_FIX[code] ?? `check the path and the file (${(e as Error).message})`);
 }
 
-/** Fill `into` from `file` at byte `position`; throws naming the file on a short read. */
-export function readExact(file: OpenFile, into: Uint8Array, position: number): void {
+/** Open `path` (a `what`, for messages) for reading; returns its descriptor and size. Errors name the file. */
+export function openRead(path: string, what = "the file"): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    cannotOpen(path, what, e);
+  }
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
+    closeSync(fd);
+    refuse(path, "open", `cannot read ${what} (it is not a regular file)`, "give the path of a file");
+  }
+  return { fd, size: stat.size };
+}
+
+/** The whole of a small file (an .npy, an IDX file: a `what`, for messages). Errors name the file. */
+export function readWhole(path: string, what = "the file"): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    cannotOpen(path, what, e);
+  }
+}
+
+/** Fill `into` from `fd` at byte `position`; throws naming `path` on a short read. */
+export function readExact(fd: number, path: string, into: Uint8Array, position: number): void {
+  if (!isCount(position)) refuse(path, `byte ${position}`, "a read outside the file was asked for", REDOWNLOAD);
   let done = 0;
   while (done < into.length) {
-    const n = readSync(file.fd, into, done, into.length - done, position + done);
-    if (n === 0) throw new Error(`${file.path}: unexpected end of file at byte ${position + done} (the file is truncated)`);
+    const n = readSync(fd, into, done, into.length - done, position + done);
+    if (n === 0) refuse(path, `byte ${position + done}`, "unexpected end of file (the file is truncated)", REDOWNLOAD);
     done += n;
   }
 }
 
-/** The `length` bytes of `file` from byte `position`. */
-export function readAt(file: OpenFile, { position, length }: { position: number; length: number }): Buffer {
+/** `length` bytes of `fd` at `position` (the caller has checked both against the file's size). */
+export function readAt(fd: number, path: string, position: number, length: number): Buffer {
+  if (!isCount(length)) refuse(path, `byte ${position}`, `a read of ${length} bytes was asked for`, REDOWNLOAD);
   const b = Buffer.alloc(length);
-  readExact(file, b, position);
+  readExact(fd, path, b, position);
   return b;
 }
 

@@ -1,4 +1,8 @@
 /** Checkpoint and array IO: PyTorch .pt (restricted unpickler), safetensors, npy/npz, state_dict <-> model. */
+export { AdmInputError } from "./errors";
+export type { InputProblem } from "./errors";
+export { DEFAULT_LOAD_LIMITS, EXPANSION_ALLOWANCE } from "./limits";
+export type { LoadLimits } from "./limits";
 export * from "./tensor-record";
 export * from "./torch-checkpoint";
 export * from "./safetensors";

@@ -1,17 +1,23 @@
 /** NumPy `.npz`: a zip of `<name>.npy` members. Reads STORED and DEFLATED (savez_compressed); writes STORED. */
-import { parseNpy, npyHeader, recordBytes } from "./npy";
+import { LoadLimits, decodeBudget } from "./limits";
+import { decodeNpy, npyHeader, recordBytes } from "./npy";
 import { StateDict, TensorRecord } from "./tensor-record";
 import { ZipReader } from "./zip-reader";
 import { writeStoredZip } from "./zip-writer";
 
-/** All arrays of an .npz, keyed by member name without `.npy`, in file order. */
-export function readNpz(path: string): StateDict {
+/**
+ * All arrays of an .npz, keyed by member name without `.npy`, in file order. Every member's size,
+ * CRC-32 and header is checked, and all of them together may decode to at most the load's budget
+ * (see limits.ts). Throws AdmInputError, naming the file and member, for anything it will not read.
+ */
+export function readNpz(path: string, limits?: LoadLimits): StateDict {
   const zip = new ZipReader(path);
   try {
+    const budget = decodeBudget(path, zip.size, limits);
     const out: StateDict = new Map();
     for (const entry of zip.entries.values()) {
       if (!entry.name.endsWith(".npy")) continue;
-      out.set(entry.name.slice(0, -4), parseNpy(zip.read(entry), `${path}:${entry.name}`));
+      out.set(entry.name.slice(0, -4), decodeNpy(zip.read(entry, budget), path, budget, `member ${JSON.stringify(entry.name)}`));
     }
     return out;
   } finally {

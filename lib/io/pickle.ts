@@ -6,7 +6,12 @@
  *
  * Python objects become: dict / OrderedDict -> Map, list and tuple -> Array, str -> string,
  * int -> number (bigint when beyond 2^53), float -> number, bytes -> Uint8Array, None -> null.
+ *
+ * A pickle is a program, so every length and memo index it gives is checked before it is used, and
+ * every opcode outside the short list below is refused: bad input ends in an AdmInputError naming
+ * the byte, never in a loop, a crash or an allocation the file's size does not justify.
  */
+import { describe, isCount, refuse } from "./errors";
 
 /** A global the allow-list accepted, e.g. `{module: "collections", name: "OrderedDict"}`. */
 export interface PickleGlobal {
@@ -16,8 +21,10 @@ export interface PickleGlobal {
 }
 
 export interface UnpickleHooks {
-  /** where the pickle came from, for error messages */
+  /** the file the pickle came from, for error messages */
   source: string;
+  /** the zip member it came from ("archive/data.pkl"), for error messages */
+  member: string;
   /** allowed globals as "module.name" */
   allowedGlobals: ReadonlySet<string>;
   /** REDUCE of an allowed global with its argument tuple */
@@ -26,7 +33,8 @@ export interface UnpickleHooks {
   persistentLoad(pid: unknown): unknown;
 }
 
-const MARK = Symbol("mark");
+/** Memo slots a pickle may name (torch.save uses a few per tensor; 16M is far beyond any state_dict). */
+const MAX_MEMO = 1 << 24;
 
 export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): unknown {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -34,14 +42,18 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): unknown {
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
   let p = 0;
-  const fail = (msg: string): never => {
-    throw new Error(`${hooks.source}: ${msg}`);
-  };
+  let op = 0;
+  let opAt = 0;
+  const fail = (msg: string, fix = "the checkpoint is damaged, or was not written by torch.save: save or download it again"): never =>
+    refuse(hooks.source, `${hooks.member} byte ${opAt} (opcode 0x${op.toString(16).padStart(2, "0")})`, msg, fix);
+  // every length a pickle gives is checked here before the cursor moves: a negative or oversized one
+  // would move it backwards (and loop forever) or past the end
   const need = (n: number) => {
-    if (p + n > buf.length) fail("truncated pickle");
+    if (!isCount(n)) fail(`corrupt pickle (length ${n})`);
+    if (n > buf.length - p) fail(`truncated pickle (${n} bytes asked for, ${buf.length - p} left)`);
   };
   const pop = (): unknown => {
-    if (stack.length === 0) fail("corrupt pickle (stack underflow)");
+    if (stack.length === 0 || (marks.length > 0 && stack.length === marks[marks.length - 1])) fail("corrupt pickle (stack underflow)");
     return stack.pop();
   };
   const popMark = (): unknown[] => {
@@ -49,48 +61,82 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): unknown {
     if (m === undefined) fail("corrupt pickle (no MARK)");
     return stack.splice(m as number);
   };
-  const top = (): unknown => stack[stack.length - 1];
+  const top = (): unknown => {
+    if (stack.length === 0) fail("corrupt pickle (empty stack)");
+    return stack[stack.length - 1];
+  };
   const str = (n: number, enc: "utf8" | "latin1") => {
     need(n);
     const s = buf.toString(enc, p, p + n);
     p += n;
     return s;
   };
+  const bytesOf = (n: number) => {
+    need(n);
+    const b = Uint8Array.from(buf.subarray(p, p + n));
+    p += n;
+    return b;
+  };
   const line = () => {
     const end = buf.indexOf(0x0a, p);
-    if (end < 0) fail("truncated pickle");
+    if (end < 0 || end - p > 256) fail("truncated pickle (a GLOBAL without its newline)");
     const s = buf.toString("utf8", p, end);
     p = end + 1;
     return s;
   };
-  const global = (module: string, name: string): PickleGlobal => {
+  const global = (module: unknown, name: unknown): PickleGlobal => {
+    if (typeof module !== "string" || typeof name !== "string") fail(`corrupt pickle (a global named by ${describe(module)} and ${describe(name)}, not strings)`);
     const full = `${module}.${name}`;
     if (!hooks.allowedGlobals.has(full)) {
-      fail(`refusing to unpickle: it references the global ${full}, which is not on the allow-list (${[...hooks.allowedGlobals].join(", ")}); a state_dict never needs it, and loading it could run code. Only load checkpoints you trust with PyTorch itself.`);
+      fail(
+        `refusing to unpickle: it references the global ${full}, which is not on the allow-list (${[...hooks.allowedGlobals].join(", ")})`,
+        "a state_dict never needs it, and loading it could run code. Only load checkpoints you trust with PyTorch itself",
+      );
     }
-    return { kind: "global", module, name };
+    return { kind: "global", module: module as string, name: name as string };
   };
   const setItems = (d: unknown, items: unknown[]) => {
-    if (!(d instanceof Map)) fail("corrupt pickle (SETITEM on a non-dict)");
-    for (let i = 0; i + 1 < items.length; i += 2) (d as Map<unknown, unknown>).set(items[i], items[i + 1]);
+    if (!(d instanceof Map)) fail(`corrupt pickle (SETITEM on ${describe(d)}, not a dict)`);
+    if (items.length % 2 !== 0) fail("corrupt pickle (SETITEMS with a key and no value)");
+    for (let i = 0; i < items.length; i += 2) (d as Map<unknown, unknown>).set(items[i], items[i + 1]);
   };
+  const appendTo = (l: unknown, items: unknown[]) => {
+    if (!Array.isArray(l)) fail(`corrupt pickle (APPEND to ${describe(l)}, not a list)`);
+    for (const v of items) (l as unknown[]).push(v);
+  };
+  const put = (k: number) => {
+    if (k >= MAX_MEMO) fail(`corrupt pickle (memo slot ${k})`);
+    memo.set(k, top());
+  };
+  const get = (k: number) => {
+    if (!memo.has(k)) fail(`corrupt pickle (memo ${k} was never stored)`);
+    stack.push(memo.get(k));
+  };
+  // little-endian two's complement of n bytes (LONG1, LONG4); linear time however long
   const longLE = (n: number): number | bigint => {
     need(n);
     if (n === 0) return 0;
-    let v = 0n;
-    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[p + i]);
+    const hex = Buffer.from(buf.subarray(p, p + n)).reverse().toString("hex");
+    let v = BigInt(`0x${hex}`);
     if (buf[p + n - 1] & 0x80) v -= 1n << BigInt(8 * n);
     p += n;
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   };
+  const u64 = () => {
+    need(8);
+    const v = buf.readBigUInt64LE(p);
+    p += 8;
+    return v > BigInt(buf.length) ? buf.length + 1 : Number(v);
+  };
 
   for (;;) {
-    need(1);
-    const op = buf[p++];
+    if (p >= buf.length) { opAt = p; fail("truncated pickle (no STOP)"); }
+    opAt = p;
+    op = buf[p++];
     switch (op) {
-      case 0x80: need(1); p += 1; break; // PROTO
-      case 0x95: need(8); p += 8; break; // FRAME
-      case 0x2e: return pop(); // STOP
+      case 0x80: { need(1); const v = buf[p++]; if (v < 2 || v > 5) fail(`pickle protocol ${v} (torch.save writes 2)`); break; } // PROTO
+      case 0x95: u64(); break; // FRAME (a length hint; every read is bounds-checked anyway)
+      case 0x2e: { const v = pop(); if (stack.length || marks.length) fail("corrupt pickle (values left on the stack at STOP)"); return v; } // STOP
       case 0x28: marks.push(stack.length); break; // MARK
       case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
       case 0x5d: stack.push([]); break; // EMPTY_LIST
@@ -103,13 +149,13 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): unknown {
       case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push([a, b, c]); break; } // TUPLE3
       case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
       case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
-      case 0x61: { const v = pop(); (top() as unknown[]).push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); (top() as unknown[]).push(...items); break; } // APPENDS
-      case 0x71: need(1); memo.set(buf[p++], top()); break; // BINPUT
-      case 0x72: need(4); memo.set(buf.readUInt32LE(p), top()); p += 4; break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: { need(1); const k = buf[p++]; if (!memo.has(k)) fail(`corrupt pickle (memo ${k})`); stack.push(memo.get(k)); break; } // BINGET
-      case 0x6a: { need(4); const k = buf.readUInt32LE(p); p += 4; if (!memo.has(k)) fail(`corrupt pickle (memo ${k})`); stack.push(memo.get(k)); break; } // LONG_BINGET
+      case 0x61: { const v = pop(); appendTo(top(), [v]); break; } // APPEND
+      case 0x65: { const items = popMark(); appendTo(top(), items); break; } // APPENDS
+      case 0x71: need(1); put(buf[p++]); break; // BINPUT
+      case 0x72: need(4); put(buf.readUInt32LE(p)); p += 4; break; // LONG_BINPUT
+      case 0x94: put(memo.size); break; // MEMOIZE
+      case 0x68: need(1); get(buf[p++]); break; // BINGET
+      case 0x6a: { need(4); const k = buf.readUInt32LE(p); p += 4; get(k); break; } // LONG_BINGET
       case 0x4a: need(4); stack.push(buf.readInt32LE(p)); p += 4; break; // BININT
       case 0x4b: need(1); stack.push(buf[p++]); break; // BININT1
       case 0x4d: need(2); stack.push(buf.readUInt16LE(p)); p += 2; break; // BININT2
@@ -121,18 +167,18 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): unknown {
       case 0x89: stack.push(false); break; // NEWFALSE
       case 0x58: { need(4); const n = buf.readUInt32LE(p); p += 4; stack.push(str(n, "utf8")); break; } // BINUNICODE
       case 0x8c: { need(1); const n = buf[p++]; stack.push(str(n, "utf8")); break; } // SHORT_BINUNICODE
-      case 0x8d: { need(8); const n = Number(buf.readBigUInt64LE(p)); p += 8; stack.push(str(n, "utf8")); break; } // BINUNICODE8
+      case 0x8d: stack.push(str(u64(), "utf8")); break; // BINUNICODE8
       case 0x54: { need(4); const n = buf.readInt32LE(p); p += 4; stack.push(str(n, "latin1")); break; } // BINSTRING
       case 0x55: { need(1); const n = buf[p++]; stack.push(str(n, "latin1")); break; } // SHORT_BINSTRING
-      case 0x42: { need(4); const n = buf.readUInt32LE(p); p += 4; need(n); stack.push(Uint8Array.from(buf.subarray(p, p + n))); p += n; break; } // BINBYTES
-      case 0x43: { need(1); const n = buf[p++]; need(n); stack.push(Uint8Array.from(buf.subarray(p, p + n))); p += n; break; } // SHORT_BINBYTES
+      case 0x42: { need(4); const n = buf.readUInt32LE(p); p += 4; stack.push(bytesOf(n)); break; } // BINBYTES
+      case 0x43: { need(1); const n = buf[p++]; stack.push(bytesOf(n)); break; } // SHORT_BINBYTES
       case 0x63: { const module = line(); const name = line(); stack.push(global(module, name)); break; } // GLOBAL
-      case 0x93: { const name = pop(); const module = pop(); stack.push(global(String(module), String(name))); break; } // STACK_GLOBAL
+      case 0x93: { const name = pop(); const module = pop(); stack.push(global(module, name)); break; } // STACK_GLOBAL
       case 0x51: stack.push(hooks.persistentLoad(pop())); break; // BINPERSID
       case 0x52: { // REDUCE
         const args = pop();
         const fn = pop() as PickleGlobal;
-        if (!fn || fn.kind !== "global" || !Array.isArray(args)) fail("corrupt pickle (REDUCE without a global and an argument tuple)");
+        if (!fn || typeof fn !== "object" || fn.kind !== "global" || !Array.isArray(args)) fail(`corrupt pickle (REDUCE of ${describe(fn)} with ${describe(args)}, not a global and an argument tuple)`);
         stack.push(hooks.reduce(fn, args as unknown[]));
         break;
       }
@@ -145,7 +191,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): unknown {
       case 0x31: popMark(); break; // POP_MARK
       case 0x32: stack.push(top()); break; // DUP
       default:
-        fail(`unsupported pickle opcode 0x${op.toString(16)} at byte ${p - 1}; only the opcodes of a plain tensor state_dict are interpreted`);
+        fail(`unsupported pickle opcode 0x${op.toString(16)}; only the opcodes of a plain tensor state_dict are interpreted`, "save a plain state_dict (model.state_dict()) with torch.save, or convert it to safetensors");
     }
   }
 }

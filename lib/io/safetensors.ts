@@ -3,9 +3,11 @@
  * `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}`, then the raw
  * little-endian bytes. Tensors are read one by one with positioned reads; writes are atomic.
  */
-import { closeSync, fstatSync, openSync } from "fs";
-import { atomicWrite, readAt, readExact, writeAll } from "./file-bytes";
-import { DType, DTYPE_BYTES, StateDict, TensorRecord, allocData, shapeSize } from "./tensor-record";
+import { closeSync } from "fs";
+import { REDOWNLOAD, describe, isCount, refuse } from "./errors";
+import { atomicWrite, openRead, readAt, readExact, writeAll } from "./file-bytes";
+import { LoadLimits, decodeBudget } from "./limits";
+import { DType, DTYPE_BYTES, StateDict, TensorRecord, allocFor, checkShape, shapeSize } from "./tensor-record";
 import { recordBytes } from "./npy";
 
 const CODES: Record<DType, string> = {
@@ -13,56 +15,102 @@ const CODES: Record<DType, string> = {
 };
 const FROM_CODE: Record<string, DType> = Object.fromEntries(Object.entries(CODES).map(([k, v]) => [v, k as DType]));
 
+/** The format's own cap on the JSON header (safetensors refuses larger ones too). */
+const MAX_HEADER = 100_000_000;
+const NOT_SAFETENSORS = "save it with safetensors (save_file) or adm-ts's writeSafetensors";
+
 export interface Safetensors {
   tensors: StateDict;
   metadata: Record<string, string>;
 }
 
-interface HeaderEntry { dtype: string; shape: number[]; data_offsets: [number, number] }
+interface Entry { name: string; dtype: DType; shape: number[]; begin: number; end: number }
 
-/** Read every tensor of a .safetensors file (dtypes kept as stored) and its string metadata. */
-export function readSafetensors(path: string): Safetensors {
-  const file = { fd: openSync(path, "r"), path };
+/** One header entry, checked: exactly dtype, shape and data_offsets, sized consistently. */
+function checkEntry(path: string, name: string, e: unknown): Entry {
+  const at = `tensor ${JSON.stringify(name)}`;
+  if (e === null || typeof e !== "object" || Array.isArray(e)) refuse(path, at, `the header entry is ${describe(e)}, not {dtype, shape, data_offsets}`, NOT_SAFETENSORS);
+  const { dtype: code, shape, data_offsets: offsets, ...extra } = e as Record<string, unknown>;
+  const unknown = Object.keys(extra);
+  if (unknown.length) refuse(path, at, `the header entry has unknown fields (${unknown.join(", ")})`, NOT_SAFETENSORS);
+  const dtype = typeof code === "string" ? FROM_CODE[code] : undefined;
+  if (!dtype) refuse(path, at, `unsupported dtype ${describe(code)} (supported: ${Object.values(CODES).join(", ")})`, "convert the tensor to a supported dtype before saving");
+  const dims = checkShape(shape, path, `${at} shape`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
+    refuse(path, `${at} data_offsets`, `data_offsets ${describe(offsets)} are not [begin, end] with 0 <= begin <= end`, REDOWNLOAD);
+  }
+  const [begin, end] = offsets as number[];
+  const need = shapeSize(dims) * DTYPE_BYTES[dtype];
+  if (end - begin !== need) refuse(path, `${at} data_offsets`, `data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape [${dims}] ${code} needs ${need}`, REDOWNLOAD);
+  return { name, dtype, shape: dims, begin, end };
+}
+
+/**
+ * Read every tensor of a .safetensors file (dtypes kept as stored) and its string metadata. The
+ * header is checked as the format defines it: well-formed entries whose byte ranges tile the data
+ * exactly (no gaps, no overlaps, nothing past the end or before the start). Throws AdmInputError,
+ * naming the file and tensor, for anything it will not read.
+ */
+export function readSafetensors(path: string, limits?: LoadLimits): Safetensors {
+  const { fd, size } = openRead(path);
   try {
-    const size = fstatSync(file.fd).size;
-    const n = Number(readAt(file, { position: 0, length: 8 }).readBigUInt64LE(0));
-    if (n > size - 8 || n > 100_000_000) throw new Error(`${path}: not a safetensors file (header length ${n})`);
-    let header: Record<string, unknown>;
+    if (size < 8) refuse(path, "header length", `not a safetensors file (${size} bytes, shorter than its 8-byte header length)`, NOT_SAFETENSORS);
+    const n = readAt(fd, path, 0, 8).readBigUInt64LE(0);
+    if (n > BigInt(Math.min(size - 8, MAX_HEADER))) refuse(path, "header length", `not a safetensors file (header length ${n}, in a file of ${size} bytes)`, NOT_SAFETENSORS);
+    const headerLen = Number(n);
+    let header: unknown;
     try {
-      header = JSON.parse(readAt(file, { position: 8, length: n }).toString("utf8"));
+      header = JSON.parse(readAt(fd, path, 8, headerLen).toString("utf8"));
     } catch {
-      throw new Error(`${path}: not a safetensors file (header is not JSON)`);
+      refuse(path, "header", "not a safetensors file (header is not JSON)", NOT_SAFETENSORS);
     }
-    const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
+    if (header === null || typeof header !== "object" || Array.isArray(header)) refuse(path, "header", `not a safetensors file (the header is ${describe(header)}, not an object)`, NOT_SAFETENSORS);
+    const { __metadata__: meta, ...named } = header as Record<string, unknown>;
+    const metadata = checkMetadata(path, meta);
+    const entries = Object.entries(named).map(([name, e]) => checkEntry(path, name, e));
+    entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+    const dataLen = size - 8 - headerLen;
+    let covered = 0;
+    for (const e of entries) {
+      if (e.begin !== covered) {
+        const what = e.begin < covered ? `overlaps the tensor before it (which ends at ${covered})` : `leaves bytes ${covered} to ${e.begin} unused`;
+        refuse(path, `tensor ${JSON.stringify(e.name)} data_offsets`, `data_offsets [${e.begin}, ${e.end}] ${what}; the format requires tensors to tile the data`, REDOWNLOAD);
+      }
+      covered = e.end;
+    }
+    if (covered !== dataLen) refuse(path, "data", `the tensors cover ${covered} bytes but the file holds ${dataLen} after its header (${covered > dataLen ? "truncated" : "trailing data"})`, REDOWNLOAD);
+    const budget = decodeBudget(path, size, limits);
     const tensors: StateDict = new Map();
-    const entries = Object.entries(header).filter(([k]) => k !== "__metadata__") as [string, HeaderEntry][];
-    entries.sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]);
-    for (const [name, e] of entries) {
-      const dtype = FROM_CODE[e.dtype];
-      if (!dtype) throw new Error(`${path}: tensor ${name} has unsupported dtype ${e.dtype}`);
-      const count = shapeSize(e.shape);
-      const [begin, end] = e.data_offsets;
-      if (end - begin !== count * DTYPE_BYTES[dtype] || 8 + n + end > size) throw new Error(`${path}: tensor ${name} has bad data_offsets [${begin}, ${end}] for shape [${e.shape}] ${e.dtype}`);
-      const data = allocData(dtype, count);
-      readExact(file, new Uint8Array(data.buffer, 0, data.byteLength), 8 + n + begin);
-      tensors.set(name, { dtype, shape: e.shape.slice(), data });
+    for (const e of entries) {
+      budget.take(e.end - e.begin, `tensor ${JSON.stringify(e.name)}`);
+      const data = allocFor(e.dtype, shapeSize(e.shape), path, `tensor ${JSON.stringify(e.name)}`);
+      readExact(fd, path, new Uint8Array(data.buffer, 0, data.byteLength), 8 + headerLen + e.begin);
+      tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
     }
     return { tensors, metadata };
   } finally {
-    closeSync(file.fd);
+    closeSync(fd);
   }
+}
+
+function checkMetadata(path: string, meta: unknown): Record<string, string> {
+  if (meta === undefined) return {};
+  if (meta === null || typeof meta !== "object" || Array.isArray(meta)) refuse(path, "__metadata__", `__metadata__ is ${describe(meta)}, not an object of strings`, NOT_SAFETENSORS);
+  const entries = Object.entries(meta as Record<string, unknown>);
+  for (const [k, v] of entries) if (typeof v !== "string") refuse(path, `__metadata__ ${JSON.stringify(k)}`, `metadata values must be strings, this one is ${describe(v)}`, NOT_SAFETENSORS);
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 /** Write tensors (in the given order) and optional string metadata to `path` atomically. */
 export function writeSafetensors(path: string, tensors: Map<string, TensorRecord>, metadata?: Record<string, string>): void {
   const header: Record<string, unknown> = {};
   if (metadata) {
-    for (const [k, v] of Object.entries(metadata)) if (typeof v !== "string") throw new Error(`${path}: metadata ${k} must be a string`);
+    for (const [k, v] of Object.entries(metadata)) if (typeof v !== "string") refuse(path, `__metadata__ ${JSON.stringify(k)}`, `metadata ${k} is ${describe(v)}`, "give every metadata value as a string (JSON.stringify objects)");
     header.__metadata__ = metadata;
   }
   let offset = 0;
   for (const [name, t] of tensors) {
-    if (shapeSize(t.shape) !== t.data.length) throw new Error(`${path}: tensor ${name} has shape [${t.shape}] but ${t.data.length} values`);
+    if (shapeSize(t.shape) !== t.data.length) refuse(path, `tensor ${JSON.stringify(name)}`, `shape [${t.shape}] but ${t.data.length} values`, "give a shape whose product is the number of values");
     const bytes = t.data.length * DTYPE_BYTES[t.dtype];
     header[name] = { dtype: CODES[t.dtype], shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;

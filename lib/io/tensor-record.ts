@@ -2,6 +2,7 @@
  * The plain tensor record every reader and writer here shares: dtype, shape, and a typed array in
  * C (row-major) order. float16 and bfloat16 keep their raw 16-bit patterns in a Uint16Array.
  */
+import { describe, isCount, refuse } from "./errors";
 
 export type DType = "float32" | "float64" | "float16" | "bfloat16" | "int64" | "int32" | "int16" | "int8" | "uint8" | "bool";
 
@@ -35,11 +36,40 @@ export function allocData(dtype: DType, n: number): TensorData {
   }
 }
 
+/**
+ * `allocData` for a loader: an allocation the machine cannot make (after every size check passed)
+ * is refused naming the file, not left as a RangeError.
+ */
+export function allocFor(dtype: DType, n: number, file: string, at: string): TensorData {
+  try {
+    return allocData(dtype, n);
+  } catch (e) {
+    if ((e as Error).name !== "RangeError") throw e; // by name: the error may come from another realm (jest, vm)
+    refuse(file, at, `cannot allocate ${n * DTYPE_BYTES[dtype]} bytes (${(e as Error).message})`, "free memory, or load the file on a machine with more");
+  }
+}
+
 /** Product of a shape (1 for a scalar). */
 export function shapeSize(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
+}
+
+/**
+ * A shape read from a file, checked: a list of non-negative integers whose product (the element
+ * count) is a safe integer. `[-2, -2]`, `[1.5]` and `"4"` are refused, never reinterpreted.
+ */
+export function checkShape(shape: unknown, file: string, at: string): number[] {
+  const fix = "the file is corrupt or not written by numpy/PyTorch/safetensors: save it again";
+  if (!Array.isArray(shape)) refuse(file, at, `the shape is ${describe(shape)}, not a list of dimensions`, fix);
+  let n = 1;
+  for (const d of shape) {
+    if (!isCount(d)) refuse(file, at, `the shape ${describe(shape)} has the dimension ${describe(d)}; dimensions are non-negative integers`, fix);
+    n *= d;
+    if (!Number.isSafeInteger(n)) refuse(file, at, `the shape ${describe(shape)} has more elements than any array can`, fix);
+  }
+  return shape.slice() as number[];
 }
 
 /** IEEE half bits -> float. */

@@ -5,8 +5,10 @@
  * `<any>/data/<key>` entry at the tensor's storage offset. Half and bfloat16 are upcast to float32.
  */
 import { endianness } from "os";
+import { REDOWNLOAD, describe, isCount, refuse } from "./errors";
+import { DecodeBudget, LoadLimits, decodeBudget } from "./limits";
 import { unpickle, PickleGlobal } from "./pickle";
-import { DType, DTYPE_BYTES, StateDict, TensorRecord, allocData, shapeSize, toFloat32 } from "./tensor-record";
+import { DType, DTYPE_BYTES, StateDict, TensorRecord, allocFor, checkShape, shapeSize, toFloat32 } from "./tensor-record";
 import { ZipReader } from "./zip-reader";
 
 const STORAGE_DTYPES: Record<string, DType> = {
@@ -25,6 +27,8 @@ const ALLOWED = new Set([
   ...Object.keys(STORAGE_DTYPES),
 ]);
 
+const NOT_STATE_DICT = "save a plain state_dict (torch.save(model.state_dict(), path)), or convert it to safetensors";
+
 interface StorageRef { kind: "storage"; dtype: DType; key: string; numel: number }
 interface TensorRef { kind: "tensor"; storage: StorageRef; offset: number; shape: number[]; stride: number[] }
 
@@ -32,43 +36,65 @@ function isTensorRef(v: unknown): v is TensorRef {
   return typeof v === "object" && v !== null && (v as TensorRef).kind === "tensor";
 }
 
-function toInts(v: unknown, what: string, path: string): number[] {
-  if (!Array.isArray(v) || !v.every((d) => typeof d === "number")) throw new Error(`${path}: corrupt tensor ${what}`);
-  return v as number[];
-}
-
-function unpickleStateDict(pkl: Uint8Array, path: string): Map<unknown, unknown> {
+function unpickleStateDict(pkl: Uint8Array, path: string, member: string): Map<string, TensorRef> {
+  function bad(what: string, fix = REDOWNLOAD): never {
+    refuse(path, member, what, fix);
+  }
   const obj = unpickle(pkl, {
     source: path,
+    member,
     allowedGlobals: ALLOWED,
+    // ('storage', StorageClass, key, location, numel): flat, every field typed; anything else
+    // (another storage, a list that contains itself) is refused before it is looked at further
     persistentLoad(pid) {
-      if (!Array.isArray(pid) || pid[0] !== "storage") throw new Error(`${path}: unsupported persistent id ${JSON.stringify(pid)}`);
-      const cls = pid[1] as PickleGlobal;
-      const dtype = cls && cls.kind === "global" ? STORAGE_DTYPES[`${cls.module}.${cls.name}`] : undefined;
-      if (!dtype) throw new Error(`${path}: storage of unsupported type ${cls && cls.kind === "global" ? `${cls.module}.${cls.name}` : String(cls)}`);
-      return { kind: "storage", dtype, key: String(pid[2]), numel: Number(pid[4]) } as StorageRef;
+      if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== "storage") bad(`unsupported persistent id ${describe(pid)}; torch.save writes ('storage', type, key, location, numel)`, NOT_STATE_DICT);
+      const [, cls, key, location, numel] = pid as unknown[];
+      const g = cls as PickleGlobal;
+      const dtype = g && typeof g === "object" && g.kind === "global" ? STORAGE_DTYPES[`${g.module}.${g.name}`] : undefined;
+      if (!dtype) bad(`storage of unsupported type ${describe(cls)}`, NOT_STATE_DICT);
+      if (typeof key !== "string" || !/^\w{1,64}$/.test(key)) bad(`storage key ${describe(key)} is not a plain name`);
+      if (typeof location !== "string") bad(`storage location ${describe(location)} is not a device name`);
+      if (!isCount(numel)) bad(`storage ${key} has ${describe(numel)} elements`);
+      return { kind: "storage", dtype, key, numel } as StorageRef;
     },
     reduce(fn, args) {
       const full = `${fn.module}.${fn.name}`;
-      if (full === "collections.OrderedDict") return new Map(args.length ? (args[0] as [unknown, unknown][]) : []);
-      if (full === "torch._utils._rebuild_parameter") return args[0];
-      if (full === "torch._utils._rebuild_tensor_v2") {
-        const storage = args[0] as StorageRef;
-        if (!storage || storage.kind !== "storage") throw new Error(`${path}: corrupt tensor (no storage)`);
-        return { kind: "tensor", storage, offset: Number(args[1]), shape: toInts(args[2], "size", path), stride: toInts(args[3], "stride", path) } as TensorRef;
+      if (full === "collections.OrderedDict") {
+        if (args.length === 0) return new Map();
+        const pairs = args[0];
+        if (args.length !== 1 || !Array.isArray(pairs) || !pairs.every((kv) => Array.isArray(kv) && kv.length === 2)) bad(`OrderedDict called with ${describe(args)}, not a list of (key, value) pairs`);
+        return new Map(pairs as [unknown, unknown][]);
       }
-      throw new Error(`${path}: ${full} cannot be called`);
+      if (full === "torch._utils._rebuild_parameter") {
+        if (!isTensorRef(args[0])) bad(`_rebuild_parameter of ${describe(args[0])}, not a tensor`);
+        return args[0];
+      }
+      if (full === "torch._utils._rebuild_tensor_v2") {
+        const [storage, offset, size, stride] = args;
+        const at = "_rebuild_tensor_v2";
+        if (args.length < 4 || !storage || (storage as StorageRef).kind !== "storage") bad(`${at} of ${describe(args)}: no storage`);
+        if (!isCount(offset)) bad(`${at}: storage offset ${describe(offset)} is not a non-negative integer`);
+        const shape = checkShape(size, path, `${member} ${at} size`);
+        if (!Array.isArray(stride) || stride.length !== shape.length || !stride.every(isCount)) bad(`${at}: stride ${describe(stride)} does not fit size [${shape}]`);
+        return { kind: "tensor", storage, offset, shape, stride: (stride as number[]).slice() } as TensorRef;
+      }
+      return bad(`${full} cannot be called`, NOT_STATE_DICT);
     },
   });
-  if (!(obj instanceof Map)) throw new Error(`${path}: the pickle holds a ${Array.isArray(obj) ? "list" : typeof obj}, not a state_dict (a dict of tensors)`);
-  return obj;
+  if (!(obj instanceof Map)) bad(`the pickle holds ${describe(obj)}, not a state_dict (a dict of tensors)`, NOT_STATE_DICT);
+  const keys = [...obj.keys()];
+  for (const [key, value] of obj) {
+    if (typeof key !== "string") bad(`the state_dict has the key ${describe(key)}, not a string`, NOT_STATE_DICT);
+    if (!isTensorRef(value)) bad(`entry ${key} is ${describe(value)}, not a tensor; expected a plain state_dict (keys: ${keys.slice(0, 5).map((k) => describe(k)).join(", ")}...)`, NOT_STATE_DICT);
+  }
+  return obj as Map<string, TensorRef>;
 }
 
 function checkContiguous(name: string, t: TensorRef, path: string): void {
   let expected = 1;
   for (let i = t.shape.length - 1; i >= 0; i--) {
     if (t.shape[i] !== 1 && t.stride[i] !== expected) {
-      throw new Error(`${path}: tensor ${name} is not contiguous (shape [${t.shape}], stride [${t.stride}]); save it with .contiguous() in PyTorch`);
+      refuse(path, `tensor ${name}`, `tensor ${name} is not contiguous (shape [${t.shape}], stride [${t.stride}])`, "save it with .contiguous() in PyTorch");
     }
     expected *= t.shape[i];
   }
@@ -76,43 +102,52 @@ function checkContiguous(name: string, t: TensorRef, path: string): void {
 
 /**
  * Load a PyTorch state_dict file (e.g. guided-diffusion's released `.pt` checkpoints) as records in
- * PyTorch's own layout. Files may exceed 2 GB: tensors are read one by one at their offsets.
+ * PyTorch's own layout. Files may exceed 2 GB: tensors are read one by one at their offsets. Every
+ * storage is checked against the bytes its zip member holds before anything is allocated, and all
+ * tensors together may decode to at most the load's budget (see limits.ts). Throws AdmInputError,
+ * naming the file and the tensor or pickle byte, for anything it will not read.
  */
-export function loadTorchCheckpoint(path: string): StateDict {
+export function loadTorchCheckpoint(path: string, limits?: LoadLimits): StateDict {
   if (endianness() !== "LE") throw new Error("loadTorchCheckpoint needs a little-endian machine");
   const zip = new ZipReader(path);
   try {
+    const budget = decodeBudget(path, zip.size, limits);
     const pklEntry = zip.findSuffix("data.pkl");
-    if (!pklEntry) throw new Error(`${path}: no data.pkl entry; this is a zip but not a torch.save file`);
-    const order = zip.findSuffix("byteorder");
-    if (order && zip.read(order).toString("utf8").trim() !== "little") throw new Error(`${path}: big-endian checkpoints are not supported`);
-    const top = unpickleStateDict(zip.read(pklEntry), path);
-    const out: StateDict = new Map();
-    for (const [key, value] of top) {
-      const name = String(key);
-      if (!isTensorRef(value)) {
-        throw new Error(`${path}: entry ${name} is not a tensor; expected a plain state_dict (keys: ${[...top.keys()].slice(0, 5).join(", ")}...)`);
-      }
-      out.set(name, readTensor(zip, name, value, path));
+    if (!pklEntry) refuse(path, "data.pkl", "no data.pkl entry; this is a zip but not a torch.save file", "give a file written by torch.save");
+    const prefix = pklEntry.name.slice(0, -"data.pkl".length);
+    const order = zip.entries.get(`${prefix}byteorder`);
+    if (order) {
+      if (order.size > 16) refuse(path, order.name, `a ${order.size}-byte byteorder record`, REDOWNLOAD);
+      const text = zip.read(order, budget).toString("utf8").trim();
+      if (text !== "little") refuse(path, order.name, `byte order ${describe(text)}; big-endian checkpoints are not supported`, "save the checkpoint on a little-endian machine");
     }
+    const pkl = zip.read(pklEntry, budget);
+    budget.take(pkl.length, pklEntry.name);
+    const top = unpickleStateDict(pkl, path, pklEntry.name);
+    const out: StateDict = new Map();
+    for (const [name, value] of top) out.set(name, readTensor(zip, prefix, name, value, path, budget));
     return out;
   } finally {
     zip.close();
   }
 }
 
-function readTensor(zip: ZipReader, name: string, t: TensorRef, path: string): TensorRecord {
+function readTensor(zip: ZipReader, prefix: string, name: string, t: TensorRef, path: string, budget: DecodeBudget): TensorRecord {
   checkContiguous(name, t, path);
-  const { dtype, key } = t.storage;
+  const at = `tensor ${name}`;
+  const { dtype, key, numel } = t.storage;
   const n = shapeSize(t.shape);
-  if (t.offset + n > t.storage.numel) throw new Error(`${path}: tensor ${name} runs past its storage (${t.offset} + ${n} > ${t.storage.numel})`);
-  const entry = zip.findSuffix(`data/${key}`);
-  if (!entry) throw new Error(`${path}: storage data/${key} of tensor ${name} is missing`);
+  if (t.offset + n > numel) refuse(path, at, `tensor ${name} runs past its storage (${t.offset} + ${n} > ${numel})`, REDOWNLOAD);
+  const entry = zip.entries.get(`${prefix}data/${key}`);
+  if (!entry) refuse(path, at, `storage ${prefix}data/${key} of tensor ${name} is missing`, REDOWNLOAD);
   const bytes = DTYPE_BYTES[dtype];
-  const data = allocData(dtype, n);
+  if (numel * bytes > entry.size) refuse(path, at, `storage ${key} claims ${numel} ${dtype} elements (${numel * bytes} bytes) but its member holds ${entry.size} bytes`, REDOWNLOAD);
+  const half = dtype === "float16" || dtype === "bfloat16";
+  budget.take(n * (half ? 4 : bytes), at);
+  const data = allocFor(dtype, n, path, at);
   const view = new Uint8Array(data.buffer, data.byteOffset, n * bytes);
   if (entry.method === 0) zip.readStored(entry, t.offset * bytes, view);
-  else view.set(zip.read(entry).subarray(t.offset * bytes, (t.offset + n) * bytes));
+  else view.set(zip.read(entry, budget).subarray(t.offset * bytes, (t.offset + n) * bytes));
   const record: TensorRecord = { dtype, shape: t.shape.slice(), data };
-  return dtype === "float16" || dtype === "bfloat16" ? { dtype: "float32", shape: record.shape, data: toFloat32(record) } : record;
+  return half ? { dtype: "float32", shape: record.shape, data: toFloat32(record) } : record;
 }

@@ -1,5 +1,6 @@
 /** Write a zip of STORED entries (what numpy.savez writes), atomically. Limited to 4 GB (no zip64). */
 import { crc32 } from "./crc32";
+import { refuse } from "./errors";
 import { atomicWrite, writeAll } from "./file-bytes";
 
 export interface ZipFile {
@@ -17,7 +18,7 @@ export function writeStoredZip(path: string, files: ZipFile[]): void {
       let size = 0;
       let crc = 0;
       for (const c of f.chunks) { size += c.length; crc = crc32(c, crc); }
-      if (size > 0xfffffffe || offset > 0xfffffffe) throw new Error(`${path}: entry ${f.name} would pass 4 GB; zip64 writing is not supported, split the arrays into several files`);
+      if (size > 0xfffffffe || offset > 0xfffffffe) refuse(path, `member ${f.name}`, "the archive would pass 4 GB, and zip64 writing is not supported", "split the arrays into several files");
       const local = Buffer.alloc(30);
       local.writeUInt32LE(0x04034b50, 0);
       local.writeUInt16LE(20, 4);

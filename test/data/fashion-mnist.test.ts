@@ -53,7 +53,7 @@ describe("Fashion-MNIST", () => {
           found = loadFashionMnist(split, { dir: DEBIAN_FASHION_DIR, limit: n });
           expect(found.n).toBe(n);
         } else {
-          expect(() => loadFashionMnist(split, { dir: DEBIAN_FASHION_DIR })).toThrow(`looked for ${FILES[split]} in ${DEBIAN_FASHION_DIR})`);
+          expect(() => loadFashionMnist(split, { dir: DEBIAN_FASHION_DIR })).toThrow(`${DEBIAN_FASHION_DIR}: Fashion-MNIST ${split} split not found (looked for ${FILES[split]} in each directory)`);
           found = withoutEnv(() => loadFashionMnist(split));
           // datasets/fashion-mnist-full (npm run fetch-data) comes before the subset when it is there
           expect(found.source).toBe(hasSplits(FETCHED_FASHION_DIR) ? FETCHED_FASHION_DIR : SUBSET_FASHION_DIR);

@@ -1,6 +1,10 @@
-import { existsSync, unlinkSync } from "fs";
+import { existsSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
 import * as path from "path";
-import { loadTorchCheckpoint, TensorRecord } from "../../lib/io";
+import { AdmInputError, loadTorchCheckpoint, TensorRecord } from "../../lib/io";
+import { ZipReader } from "../../lib/io/zip-reader";
+import { peakGrowthMiB, thrown } from "../helpers/memory";
+import { f32Bytes, stateDictPickle, torchZipBytes, TensorSpec } from "../helpers/pickle-bytes";
 
 const FIX = path.resolve(__dirname, "../fixtures/io");
 
@@ -47,5 +51,51 @@ describe("loadTorchCheckpoint", () => {
 
   test("says clearly when a file is not a torch.save zip", () => {
     expect(() => loadTorchCheckpoint(path.join(FIX, "single.npy"))).toThrow(/single\.npy: not a zip file/);
+  });
+
+  describe("hostile and damaged checkpoints", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "adm-pt-"));
+    const W: TensorSpec = { name: "w", storage: "FloatStorage", key: "0", numel: 6, offset: 0, shape: [6], stride: [1] };
+    const write = (name: string, bytes: Buffer) => {
+      const file = path.join(dir, name);
+      writeFileSync(file, bytes);
+      return file;
+    };
+
+    test("issue 16: a 643-byte .pt claiming 5e8 floats is refused before it allocates", () => {
+      const file = write("claims.pt", torchZipBytes(stateDictPickle([{ ...W, numel: 5e8, shape: [5e8] }]), { 0: f32Bytes([1, 2, 3, 4, 5, 6]) }));
+      expect(readFileSync(file).length).toBeLessThan(1000);
+      let e: Error | undefined;
+      expect(peakGrowthMiB(() => (e = thrown(() => loadTorchCheckpoint(file))))).toBeLessThan(64);
+      expect(e).toBeInstanceOf(AdmInputError);
+      expect(e!.message).toMatch(/claims\.pt: storage 0 claims 500000000 float32 elements \(2000000000 bytes\) but its member holds 24 bytes \(at tensor w\)/);
+    });
+
+    test("issue 16: a negative storage offset is refused (it used to read the bytes before the storage)", () => {
+      const file = write("negative.pt", torchZipBytes(stateDictPickle([{ ...W, offset: -2, shape: [4] }]), { 0: f32Bytes([1, 2, 3, 4, 5, 6]) }));
+      expect(thrown(() => loadTorchCheckpoint(file)).message).toMatch(/negative\.pt: _rebuild_tensor_v2: storage offset -2 is not a non-negative integer/);
+    });
+
+    test("views past their storage, missing storages and shape products beyond 2^53 are refused", () => {
+      const six = { 0: f32Bytes([1, 2, 3, 4, 5, 6]) };
+      expect(thrown(() => loadTorchCheckpoint(write("past.pt", torchZipBytes(stateDictPickle([{ ...W, offset: 3, shape: [4] }]), six)))).message).toMatch(/tensor w runs past its storage \(3 \+ 4 > 6\)/);
+      expect(thrown(() => loadTorchCheckpoint(write("missing.pt", torchZipBytes(stateDictPickle([{ ...W, key: "7" }]), six)))).message).toMatch(/storage archive\/data\/7 of tensor w is missing/);
+      const huge = { ...W, shape: [2 ** 30, 2 ** 30, 2 ** 30], stride: [2 ** 60, 2 ** 30, 1] };
+      expect(thrown(() => loadTorchCheckpoint(write("huge.pt", torchZipBytes(stateDictPickle([huge]), six)))).message).toMatch(/has more elements than any array can/);
+    });
+
+    test("every single-bit flip in dtypes.pt's tensor bytes is refused by the member's CRC-32", () => {
+      const bytes = readFileSync(path.join(FIX, "dtypes.pt"));
+      const zip = new ZipReader(path.join(FIX, "dtypes.pt"));
+      const storage = [...zip.entries.values()].find((e) => /\/data\/\d+$/.test(e.name) && e.size >= 16)!;
+      zip.close();
+      for (let bit = 0; bit < 32; bit++) {
+        const flipped = Buffer.from(bytes);
+        flipped[storage.dataOffset + (bit >> 3)] ^= 1 << (bit & 7);
+        const e = thrown(() => loadTorchCheckpoint(write(`flip${bit}.pt`, flipped)));
+        expect(e).toBeInstanceOf(AdmInputError);
+        expect(e.message).toMatch(/CRC-32 mismatch/);
+      }
+    });
   });
 });

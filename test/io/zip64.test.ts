@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { readNpz, writeNpy } from "../../lib/io";
+import { crc32 } from "../../lib/io/crc32";
 import { readFileSync } from "fs";
 
 /**
@@ -13,6 +14,7 @@ function zip64Archive(name: string, data: Buffer): Buffer {
   const local = Buffer.alloc(30);
   local.writeUInt32LE(0x04034b50, 0);
   local.writeUInt16LE(45, 4);
+  local.writeUInt32LE(crc32(data), 14);
   local.writeUInt32LE(0xffffffff, 18);
   local.writeUInt32LE(0xffffffff, 22);
   local.writeUInt16LE(nameBytes.length, 26);
@@ -27,6 +29,7 @@ function zip64Archive(name: string, data: Buffer): Buffer {
   cd.writeUInt32LE(0x02014b50, 0);
   cd.writeUInt16LE(45, 4);
   cd.writeUInt16LE(45, 6);
+  cd.writeUInt32LE(crc32(data), 16);
   cd.writeUInt32LE(0xffffffff, 20);
   cd.writeUInt32LE(0xffffffff, 24);
   cd.writeUInt16LE(nameBytes.length, 28);
