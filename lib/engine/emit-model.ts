@@ -1,0 +1,57 @@
+/**
+ * UNetModel and EncoderUNetModel as ONNX graphs: the plan of lib/models walked by the same
+ * `walkUNet` / `walkEncoder` as tfjs, with the ONNX executor (./emit-layers) and the model's current
+ * weights. Graph inputs: `x` float32 NHWC `[N, H, W, C]` (the library's layout; transposed to NCHW
+ * inside), `t` float32 `[N]` (timesteps, fractional allowed), `y` int64 `[N]` when class-conditional.
+ * Output: `out` NHWC `[N, H, W, outChannels]` (UNet) or `logits` `[N, classes]` (classifier).
+ */
+import { EncoderUNetModel, UNetModel, walkEncoder, walkUNet } from "../models/index";
+import { GraphBuilder } from "./graph";
+import { onnxExecutor } from "./emit-layers";
+import { EmitContext, Value } from "./emit-ops";
+
+/** A graph ready to serialise, and what its inputs and output are. */
+export interface EmittedModel {
+  kind: "unet" | "classifier";
+  graph: GraphBuilder;
+  /** x is `[N, imageSize, imageSize, inChannels]` */
+  imageSize: number;
+  inChannels: number;
+  outChannels: number;
+  /** the graph takes labels y */
+  conditional: boolean;
+  /** name of the graph output */
+  output: "out" | "logits";
+}
+
+/** Graph inputs x (NHWC, transposed to NCHW) and t; the batch dimension is symbolic ("N"). */
+function inputs(g: GraphBuilder, imageSize: number, inChannels: number): { x: Value; t: Value } {
+  const x = g.input("x", "float32", ["N", imageSize, imageSize, inChannels]);
+  const t = g.input("t", "float32", ["N"]);
+  return { x: { name: g.node("Transpose", [x], { perm: [0, 3, 1, 2] }, "x_nchw"), rank: 4 }, t: { name: t, rank: 1 } };
+}
+
+/** The UNet's forward graph with its current weights (dropout off). */
+export function emitUNet(model: UNetModel): EmittedModel {
+  const c = model.config;
+  const g = new GraphBuilder();
+  const ctx: EmitContext = { g, params: model.params };
+  const { x, t } = inputs(g, c.imageSize, c.inChannels);
+  const conditional = c.numClasses !== null;
+  const y: Value | null = conditional ? { name: g.input("y", "int64", ["N"]), rank: 1 } : null;
+  const out = walkUNet(model.plan, onnxExecutor(ctx), x, t, y);
+  const nhwc = g.node("Transpose", [out.name], { perm: [0, 2, 3, 1] }, "out_nhwc");
+  g.output("out", nhwc, "float32", ["N", c.imageSize, c.imageSize, c.outChannels]);
+  return { kind: "unet", graph: g, imageSize: c.imageSize, inChannels: c.inChannels, outChannels: c.outChannels, conditional, output: "out" };
+}
+
+/** The noisy classifier's logits graph with its current weights. */
+export function emitClassifier(model: EncoderUNetModel): EmittedModel {
+  const c = model.config;
+  const g = new GraphBuilder();
+  const ctx: EmitContext = { g, params: model.params };
+  const { x, t } = inputs(g, c.imageSize, c.inChannels);
+  const logits = walkEncoder(model.plan, onnxExecutor(ctx), x, t);
+  g.output("logits", logits.name, "float32", ["N", c.outChannels]);
+  return { kind: "classifier", graph: g, imageSize: c.imageSize, inChannels: c.inChannels, outChannels: c.outChannels, conditional: false, output: "logits" };
+}
