@@ -85,11 +85,15 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-/** Start a worker, create the session in it, and return once the model is loaded. */
-export async function createSession(model: SerializedModel, opts: SessionOptions = {}): Promise<OnnxSession> {
+/**
+ * Start a worker, create the session in it, and return once the model is loaded.
+ * @param model serialised bytes, or the path of a .onnx file (its external data file beside it)
+ */
+export async function createSession(model: SerializedModel | string, opts: SessionOptions = {}): Promise<OnnxSession> {
   const threads = opts.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`createSession: threads must be a positive integer, got ${threads}`);
   const executionProviders = opts.executionProviders ?? ["cpu"];
+  if (typeof model === "string" && !fs.existsSync(model)) throw new Error(`createSession: no ONNX file at ${model}`);
   const worker = new Worker(path.join(__dirname, "session-worker.js"));
   const pending = new Map<number, Pending>();
   let nextId = 0;
@@ -123,8 +127,18 @@ export async function createSession(model: SerializedModel, opts: SessionOptions
   const options = {
     intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", executionProviders,
   };
-  const buffers = opts.transfer ? [model.model.buffer, ...(model.externalData ? [model.externalData.data.buffer] : [])] : [];
-  const ready = await call({ type: "create", model: model.model, externalData: model.externalData, options }, buffers as ArrayBuffer[]);
+  let ready;
+  try {
+    if (typeof model === "string") {
+      ready = await call({ type: "create", model: path.resolve(model), externalData: null, options });
+    } else {
+      const buffers = opts.transfer ? [model.model.buffer, ...(model.externalData ? [model.externalData.data.buffer] : [])] : [];
+      ready = await call({ type: "create", model: model.model, externalData: model.externalData, options }, buffers as ArrayBuffer[]);
+    }
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
   let disposed = false;
   return {
     threads, executionProviders, inputNames: ready.inputNames, outputNames: ready.outputNames,
