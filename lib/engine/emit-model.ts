@@ -3,11 +3,13 @@
  * `walkUNet` / `walkEncoder` as tfjs, with the ONNX executor (./emit-layers) and the model's current
  * weights. Graph inputs: `x` float32 NHWC `[N, H, W, C]` (the library's layout; transposed to NCHW
  * inside), `t` float32 `[N]` (timesteps, fractional allowed), `y` int64 `[N]` when class-conditional.
- * Output: `out` NHWC `[N, H, W, outChannels]` (UNet) or `logits` `[N, classes]` (classifier).
+ * Outputs: `out` NHWC `[N, H, W, outChannels]` (UNet) or `logits` `[N, classes]` (classifier), and
+ * for guidance also `grad` NHWC, d/dx sum_i log p(y_i | x_i, t_i).
  */
 import { EncoderUNetModel, UNetModel, walkEncoder, walkUNet } from "../models/index";
 import { GraphBuilder } from "./graph";
 import { onnxExecutor } from "./emit-layers";
+import { appendInputGradient } from "./input-gradient";
 import { EmitContext, Value } from "./emit-ops";
 
 /** A graph ready to serialise, and what its inputs and output are. */
@@ -20,8 +22,8 @@ export interface EmittedModel {
   outChannels: number;
   /** the graph takes labels y */
   conditional: boolean;
-  /** name of the graph output */
-  output: "out" | "logits";
+  /** names of the graph outputs */
+  outputs: string[];
 }
 
 /** Graph inputs x (NHWC, transposed to NCHW) and t; the batch dimension is symbolic ("N"). */
@@ -42,16 +44,37 @@ export function emitUNet(model: UNetModel): EmittedModel {
   const out = walkUNet(model.plan, onnxExecutor(ctx), x, t, y);
   const nhwc = g.node("Transpose", [out.name], { perm: [0, 2, 3, 1] }, "out_nhwc");
   g.output("out", nhwc, "float32", ["N", c.imageSize, c.imageSize, c.outChannels]);
-  return { kind: "unet", graph: g, imageSize: c.imageSize, inChannels: c.inChannels, outChannels: c.outChannels, conditional, output: "out" };
+  return { kind: "unet", graph: g, imageSize: c.imageSize, inChannels: c.inChannels, outChannels: c.outChannels, conditional, outputs: ["out"] };
+}
+
+function classifierGraph(model: EncoderUNetModel): GraphBuilder {
+  const c = model.config;
+  const g = new GraphBuilder();
+  const { x, t } = inputs(g, c.imageSize, c.inChannels);
+  const logits = walkEncoder(model.plan, onnxExecutor({ g, params: model.params }), x, t);
+  g.output("logits", logits.name, "float32", ["N", c.outChannels]);
+  return g;
 }
 
 /** The noisy classifier's logits graph with its current weights. */
 export function emitClassifier(model: EncoderUNetModel): EmittedModel {
   const c = model.config;
-  const g = new GraphBuilder();
-  const ctx: EmitContext = { g, params: model.params };
-  const { x, t } = inputs(g, c.imageSize, c.inChannels);
-  const logits = walkEncoder(model.plan, onnxExecutor(ctx), x, t);
-  g.output("logits", logits.name, "float32", ["N", c.outChannels]);
-  return { kind: "classifier", graph: g, imageSize: c.imageSize, inChannels: c.inChannels, outChannels: c.outChannels, conditional: false, output: "logits" };
+  return { kind: "classifier", graph: classifierGraph(model), imageSize: c.imageSize, inChannels: c.inChannels, outChannels: c.outChannels, conditional: false, outputs: ["logits"] };
+}
+
+/**
+ * Classifier guidance in one graph: the logits and grad_x sum_i log p(y_i | x_i, t_i), the gradient
+ * classifier_sample.py's cond_fn takes (before its classifier_scale), by reverse mode through the
+ * logits graph. With l = logits, d/dl sum_i log_softmax(l_i)[y_i] = onehot(y) - softmax(l).
+ */
+export function emitClassifierGradient(model: EncoderUNetModel): EmittedModel {
+  const c = model.config;
+  const g = classifierGraph(model);
+  const y = g.input("y", "int64", ["N"]);
+  const grad = appendInputGradient(g, "x", "logits", (gb) => {
+    const onehot = gb.node("OneHot", [y, gb.ints([c.outChannels]), gb.floats([0, 1], [2])], { axis: -1 }, "onehot_y");
+    return gb.node("Sub", [onehot, gb.node("Softmax", ["logits"], { axis: -1 }, "p")], {}, "dlogp_dlogits");
+  });
+  g.output("grad", grad, "float32", ["N", c.imageSize, c.imageSize, c.inChannels]);
+  return { kind: "classifier", graph: g, imageSize: c.imageSize, inChannels: c.inChannels, outChannels: c.outChannels, conditional: true, outputs: ["logits", "grad"] };
 }

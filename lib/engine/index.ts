@@ -11,4 +11,7 @@ export * from "./emit-layers";
 export * from "./emit-model";
 export * from "./serialize";
 export * from "./session";
+export * from "./shapes";
+export * from "./grad-rules";
+export * from "./input-gradient";
 export * from "./onnx-model";

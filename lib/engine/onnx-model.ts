@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { EncoderUNetModel, UNetModel } from "../models/index";
-import { emitClassifier, emitUNet, EmittedModel } from "./emit-model";
+import { emitClassifier, emitClassifierGradient, emitUNet, EmittedModel } from "./emit-model";
 import { serializeGraph, SerializeOptions } from "./serialize";
 import { createSession, OnnxSession, RunOptions, SessionOptions } from "./session";
 
@@ -35,7 +35,7 @@ export interface EngineModel {
 }
 
 function checkInputs(e: EmittedModel, x: ImageArray, t: ArrayLike<number>, y: ArrayLike<number> | null | undefined): void {
-  const who = e.kind === "unet" ? "UNet (ONNX)" : "classifier (ONNX)";
+  const who = `${e.kind} (ONNX)`;
   const [n, h, w, c] = x.shape;
   if (x.shape.length !== 4 || h !== e.imageSize || w !== e.imageSize || c !== e.inChannels) {
     throw new Error(`${who}: x must be NHWC [N, ${e.imageSize}, ${e.imageSize}, ${e.inChannels}], got [${x.shape}]`);
@@ -44,37 +44,83 @@ function checkInputs(e: EmittedModel, x: ImageArray, t: ArrayLike<number>, y: Ar
   if (t.length !== n) throw new Error(`${who}: t must hold ${n} timesteps (one per image), got ${t.length}`);
   const hasY = y !== undefined && y !== null;
   if (hasY !== e.conditional) {
-    throw new Error(e.conditional ? `${who}: this model is class-conditional: pass y, ${n} integer labels` : `${who}: this model is unconditional: do not pass y`);
+    throw new Error(e.conditional ? `${who}: this graph reads labels: pass y, ${n} integers` : `${who}: this model is unconditional: do not pass y`);
   }
   if (hasY && y.length !== n) throw new Error(`${who}: y must hold ${n} labels, got ${y.length}`);
+}
+
+type Feeds = Parameters<OnnxSession["run"]>[0];
+
+/** Serialise and load an emitted graph; `feeds` checks and packs x, t (and y). */
+async function load(emitted: EmittedModel, opts: EngineOptions): Promise<{ session: OnnxSession; feeds: (x: ImageArray, t: ArrayLike<number>, y?: ArrayLike<number> | null) => Feeds }> {
+  const serialized = serializeGraph(emitted.graph, emitted.kind, { externalData: opts.externalData });
+  const session = await createSession(serialized, { ...opts, transfer: true });
+  const feeds = (x: ImageArray, t: ArrayLike<number>, y?: ArrayLike<number> | null): Feeds => {
+    checkInputs(emitted, x, t, y);
+    const n = x.shape[0];
+    const f: Feeds = {
+      x: { type: "float32", data: x.data, dims: x.shape.slice() },
+      t: { type: "float32", data: Float32Array.from(t), dims: [n] },
+    };
+    if (y) f.y = { type: "int64", data: BigInt64Array.from(Array.from(y), (v) => BigInt(Math.round(v))), dims: [n] };
+    return f;
+  };
+  return { session, feeds };
+}
+
+/** Read tfjs inputs for `run`: x must be float32 NHWC. */
+async function arrays(who: string, x: tf.Tensor4D, t: tf.Tensor1D, y?: tf.Tensor1D | null): Promise<[ImageArray, ArrayLike<number>, ArrayLike<number> | null]> {
+  if (x.dtype !== "float32") throw new Error(`${who} (ONNX): x must be float32, got ${x.dtype}`);
+  const [xd, td, yd] = await Promise.all([x.data(), t.data(), y ? y.data() : Promise.resolve(null)]);
+  return [{ data: xd as Float32Array, shape: x.shape as [number, number, number, number] }, td, yd];
 }
 
 /** Emit, serialise and load `model` (its weights as they are now) into a new worker session. */
 export async function onnxModel(model: UNetModel | EncoderUNetModel, opts: EngineOptions = {}): Promise<EngineModel> {
   const emitted = model instanceof UNetModel ? emitUNet(model) : emitClassifier(model);
-  const serialized = serializeGraph(emitted.graph, emitted.kind, { externalData: opts.externalData });
-  const session: OnnxSession = await createSession(serialized, { ...opts, transfer: true });
-
+  const { session, feeds } = await load(emitted, opts);
   const run: EngineModel["run"] = async (x, t, y, runOpts) => {
-    checkInputs(emitted, x, t, y);
-    const n = x.shape[0];
-    const feeds: Parameters<OnnxSession["run"]>[0] = {
-      x: { type: "float32", data: x.data, dims: x.shape.slice() },
-      t: { type: "float32", data: Float32Array.from(t), dims: [n] },
-    };
-    if (y) feeds.y = { type: "int64", data: BigInt64Array.from(Array.from(y), (v) => BigInt(Math.round(v))), dims: [n] };
-    const out = (await session.run(feeds, runOpts))[emitted.output];
+    const out = (await session.run(feeds(x, t, y), runOpts))[emitted.outputs[0]];
     return { data: out.data as Float32Array, shape: out.dims };
   };
-
   return {
     kind: emitted.kind, threads: session.threads, executionProviders: session.executionProviders, run,
     async forward(x, t, y, runOpts) {
-      if (x.dtype !== "float32") throw new Error(`${emitted.kind} (ONNX): x must be float32, got ${x.dtype}`);
-      const shape = x.shape as [number, number, number, number];
-      const [xd, td, yd] = await Promise.all([x.data(), t.data(), y ? y.data() : Promise.resolve(null)]);
-      const out = await run({ data: xd as Float32Array, shape }, td, yd, runOpts);
+      const out = await run(...(await arrays(emitted.kind, x, t, y)), runOpts);
       return tf.tensor(out.data, out.shape, "float32");
+    },
+    dispose: () => session.dispose(),
+  };
+}
+
+/** A noisy classifier's logits and guidance gradient from one ONNX Runtime run. */
+export interface GuidanceModel {
+  readonly threads: number;
+  readonly executionProviders: readonly string[];
+  /**
+   * @returns logits `[N, classes]` and grad = d/dx sum_i log p(y_i | x_i, t_i), NHWC like x: the
+   *   gradient classifier guidance scales (guided-diffusion's cond_fn before classifier_scale)
+   */
+  run(x: ImageArray, t: ArrayLike<number>, y: ArrayLike<number>, opts?: RunOptions): Promise<{ logits: Float32Array; grad: Float32Array }>;
+  /** `run` on tfjs tensors; the caller owns the results */
+  forward(x: tf.Tensor4D, t: tf.Tensor1D, y: tf.Tensor1D, opts?: RunOptions): Promise<{ logits: tf.Tensor2D; grad: tf.Tensor4D }>;
+  dispose(): Promise<void>;
+}
+
+/** Emit the classifier with its input gradient (./input-gradient) and load it into a worker session. */
+export async function onnxClassifierGradient(model: EncoderUNetModel, opts: EngineOptions = {}): Promise<GuidanceModel> {
+  const emitted = emitClassifierGradient(model);
+  const { session, feeds } = await load(emitted, opts);
+  const run: GuidanceModel["run"] = async (x, t, y, runOpts) => {
+    const out = await session.run(feeds(x, t, y), runOpts);
+    return { logits: out.logits.data as Float32Array, grad: out.grad.data as Float32Array };
+  };
+  return {
+    threads: session.threads, executionProviders: session.executionProviders, run,
+    async forward(x, t, y, runOpts) {
+      const out = await run(...((await arrays("classifier gradient", x, t, y)) as [ImageArray, ArrayLike<number>, ArrayLike<number>]), runOpts);
+      const n = x.shape[0];
+      return { logits: tf.tensor2d(out.logits, [n, emitted.outChannels]), grad: tf.tensor4d(out.grad, x.shape) };
     },
     dispose: () => session.dispose(),
   };
