@@ -4,9 +4,10 @@
  * conv HWIO -> OIHW; linear `[in, out]` is what Gemm and MatMul take as B. Each formula is that of
  * the lib/nn function of the same name, op for op.
  */
-import { param, Params, timestepFrequencies } from "../nn/index";
+import { timestepFrequencies } from "../nn/index";
 import { GROUPS, GROUP_NORM_EPS } from "../nn/group-norm";
 import { GraphBuilder } from "./graph";
+import { WeightSource } from "./weights";
 
 /** A graph value: its name and rank (images are `[N, C, H, W]`, vectors `[N, C]`). */
 export interface Value {
@@ -14,22 +15,21 @@ export interface Value {
   rank: number;
 }
 
-/** What the layer emitters share: the graph under construction and the model's parameters. */
+/** What the layer emitters share: the graph under construction and the network's weights. */
 export interface EmitContext {
   g: GraphBuilder;
-  params: Params;
+  weights: WeightSource;
 }
 
 /** A parameter's values and shape in our layout. */
 export function weight(ctx: EmitContext, name: string): { data: Float32Array; shape: number[] } {
-  const v = param(ctx.params, name);
-  return { data: v.dataSync() as Float32Array, shape: v.shape.slice() };
+  return ctx.weights(name);
 }
 
-/** A parameter as an initializer, unchanged (biases, GroupNorm affine, linear `[in, out]`). */
-export function initializer(ctx: EmitContext, name: string, dims?: number[]): string {
+/** A parameter as an initializer, unchanged (biases, GroupNorm affine, linear `[in, out]`); `dims` reshapes it. */
+export function initializer(ctx: EmitContext, name: string, dims?: (shape: number[]) => number[]): string {
   const w = weight(ctx, name);
-  return ctx.g.initializer(name, w.data, dims ?? w.shape);
+  return ctx.g.initializer(name, w.data, dims ? dims(w.shape) : w.shape);
 }
 
 /** HWIO `[kh, kw, in, out]` -> OIHW `[out, in, kh, kw]`. */
@@ -74,13 +74,13 @@ export function emitLinear(ctx: EmitContext, name: string, x: Value): Value {
  */
 export function emitGroupNorm(ctx: EmitContext, name: string, x: Value): Value {
   const { g } = ctx;
-  const c = param(ctx.params, `${name}.weight`).shape[0];
   const grouped = g.node("Reshape", [x.name, g.ints([0, GROUPS, -1])], {}, `${name}.grouped`);
   const ones = g.floats(new Array(GROUPS).fill(1), [GROUPS]);
   const zeros = g.floats(new Array(GROUPS).fill(0), [GROUPS]);
   const normed = g.node("InstanceNormalization", [grouped, ones, zeros], { epsilon: { float: GROUP_NORM_EPS } }, `${name}.normed`);
   const back = g.node("Reshape", [normed, g.node("Shape", [x.name])], {}, `${name}.ungrouped`);
-  const dims = x.rank === 4 ? [c, 1, 1] : [c];
+  // per-channel affine, broadcast over H and W
+  const dims = ([c]: number[]) => (x.rank === 4 ? [c, 1, 1] : [c]);
   const scaled = g.node("Mul", [back, initializer(ctx, `${name}.weight`, dims)], {}, `${name}.scaled`);
   return { name: g.node("Add", [scaled, initializer(ctx, `${name}.bias`, dims)], {}, name), rank: x.rank };
 }

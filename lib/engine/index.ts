@@ -9,6 +9,7 @@ export * from "./emit-ops";
 export * from "./emit-attention";
 export * from "./emit-layers";
 export * from "./emit-model";
+export * from "./weights";
 export * from "./serialize";
 export * from "./session";
 export * from "./shapes";

@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { EncoderUNetModel, UNetModel } from "../models/index";
-import { emitClassifier, emitClassifierGradient, emitUNet, EmittedModel } from "./emit-model";
+import { ClassifierSource, emitClassifier, emitClassifierGradient, emitUNet, EmittedModel, UNetSource } from "./emit-model";
 import { serializeGraph, SerializeOptions } from "./serialize";
 import { createSession, OnnxSession, RunOptions, SessionOptions } from "./session";
 
@@ -75,9 +75,14 @@ async function arrays(who: string, x: tf.Tensor4D, t: tf.Tensor1D, y?: tf.Tensor
   return [{ data: xd as Float32Array, shape: x.shape as [number, number, number, number] }, td, yd];
 }
 
-/** Emit, serialise and load `model` (its weights as they are now) into a new worker session. */
-export async function onnxModel(model: UNetModel | EncoderUNetModel, opts: EngineOptions = {}): Promise<EngineModel> {
-  const emitted = model instanceof UNetModel ? emitUNet(model) : emitClassifier(model);
+/**
+ * Emit, serialise and load a network into a new worker session: a tfjs model (its weights as they
+ * are now) or a source such as `unetFromStateDict(config, readStateDict(file))` (no tfjs model).
+ */
+export async function onnxModel(model: UNetModel | EncoderUNetModel | UNetSource | ClassifierSource, opts: EngineOptions = {}): Promise<EngineModel> {
+  const emitted = model instanceof UNetModel ? emitUNet(model)
+    : model instanceof EncoderUNetModel ? emitClassifier(model)
+    : model.kind === "unet" ? emitUNet(model) : emitClassifier(model);
   const { session, feeds } = await load(emitted, opts);
   const run: EngineModel["run"] = async (x, t, y, runOpts) => {
     const out = (await session.run(feeds(x, t, y), runOpts))[emitted.outputs[0]];
@@ -108,7 +113,7 @@ export interface GuidanceModel {
 }
 
 /** Emit the classifier with its input gradient (./input-gradient) and load it into a worker session. */
-export async function onnxClassifierGradient(model: EncoderUNetModel, opts: EngineOptions = {}): Promise<GuidanceModel> {
+export async function onnxClassifierGradient(model: EncoderUNetModel | ClassifierSource, opts: EngineOptions = {}): Promise<GuidanceModel> {
   const emitted = emitClassifierGradient(model);
   const { session, feeds } = await load(emitted, opts);
   const run: GuidanceModel["run"] = async (x, t, y, runOpts) => {
