@@ -34,7 +34,10 @@ export interface EngineModel {
   dispose(): Promise<void>;
 }
 
-function checkInputs(e: EmittedModel, x: ImageArray, t: ArrayLike<number>, y: ArrayLike<number> | null | undefined): void {
+/** What an emitted graph takes and gives, without the graph. */
+type Meta = Omit<EmittedModel, "graph">;
+
+function checkInputs(e: Meta, x: ImageArray, t: ArrayLike<number>, y: ArrayLike<number> | null | undefined): void {
   const who = `${e.kind} (ONNX)`;
   const [n, h, w, c] = x.shape;
   if (x.shape.length !== 4 || h !== e.imageSize || w !== e.imageSize || c !== e.inChannels) {
@@ -51,12 +54,15 @@ function checkInputs(e: EmittedModel, x: ImageArray, t: ArrayLike<number>, y: Ar
 
 type Feeds = Parameters<OnnxSession["run"]>[0];
 
-/** Serialise and load an emitted graph; `feeds` checks and packs x, t (and y). */
-async function load(emitted: EmittedModel, opts: EngineOptions): Promise<{ session: OnnxSession; feeds: (x: ImageArray, t: ArrayLike<number>, y?: ArrayLike<number> | null) => Feeds }> {
-  const serialized = serializeGraph(emitted.graph, emitted.kind, { externalData: opts.externalData });
-  const session = await createSession(serialized, { ...opts, transfer: true });
+/**
+ * Serialise and load an emitted graph; `feeds` checks and packs x, t (and y). Only the graph's
+ * description is kept, not its weights: they live in the worker's session.
+ */
+async function load(emitted: EmittedModel, opts: EngineOptions): Promise<{ meta: Meta; session: OnnxSession; feeds: (x: ImageArray, t: ArrayLike<number>, y?: ArrayLike<number> | null) => Feeds }> {
+  const { graph, ...meta } = emitted;
+  const session = await createSession(serializeGraph(graph, meta.kind, { externalData: opts.externalData }), { ...opts, transfer: true });
   const feeds = (x: ImageArray, t: ArrayLike<number>, y?: ArrayLike<number> | null): Feeds => {
-    checkInputs(emitted, x, t, y);
+    checkInputs(meta, x, t, y);
     const n = x.shape[0];
     const f: Feeds = {
       x: { type: "float32", data: x.data, dims: x.shape.slice() },
@@ -65,7 +71,7 @@ async function load(emitted: EmittedModel, opts: EngineOptions): Promise<{ sessi
     if (y) f.y = { type: "int64", data: BigInt64Array.from(Array.from(y), (v) => BigInt(Math.round(v))), dims: [n] };
     return f;
   };
-  return { session, feeds };
+  return { meta, session, feeds };
 }
 
 /** Read tfjs inputs for `run`: x must be float32 NHWC. */
@@ -80,18 +86,20 @@ async function arrays(who: string, x: tf.Tensor4D, t: tf.Tensor1D, y?: tf.Tensor
  * are now) or a source such as `unetFromStateDict(config, readStateDict(file))` (no tfjs model).
  */
 export async function onnxModel(model: UNetModel | EncoderUNetModel | UNetSource | ClassifierSource, opts: EngineOptions = {}): Promise<EngineModel> {
-  const emitted = model instanceof UNetModel ? emitUNet(model)
-    : model instanceof EncoderUNetModel ? emitClassifier(model)
-    : model.kind === "unet" ? emitUNet(model) : emitClassifier(model);
-  const { session, feeds } = await load(emitted, opts);
+  const { meta, session, feeds } = await load(
+    model instanceof UNetModel ? emitUNet(model)
+      : model instanceof EncoderUNetModel ? emitClassifier(model)
+      : model.kind === "unet" ? emitUNet(model) : emitClassifier(model),
+    opts,
+  );
   const run: EngineModel["run"] = async (x, t, y, runOpts) => {
-    const out = (await session.run(feeds(x, t, y), runOpts))[emitted.outputs[0]];
+    const out = (await session.run(feeds(x, t, y), runOpts))[meta.outputs[0]];
     return { data: out.data as Float32Array, shape: out.dims };
   };
   return {
-    kind: emitted.kind, threads: session.threads, executionProviders: session.executionProviders, run,
+    kind: meta.kind, threads: session.threads, executionProviders: session.executionProviders, run,
     async forward(x, t, y, runOpts) {
-      const out = await run(...(await arrays(emitted.kind, x, t, y)), runOpts);
+      const out = await run(...(await arrays(meta.kind, x, t, y)), runOpts);
       return tf.tensor(out.data, out.shape, "float32");
     },
     dispose: () => session.dispose(),
@@ -114,8 +122,7 @@ export interface GuidanceModel {
 
 /** Emit the classifier with its input gradient (./input-gradient) and load it into a worker session. */
 export async function onnxClassifierGradient(model: EncoderUNetModel | ClassifierSource, opts: EngineOptions = {}): Promise<GuidanceModel> {
-  const emitted = emitClassifierGradient(model);
-  const { session, feeds } = await load(emitted, opts);
+  const { meta, session, feeds } = await load(emitClassifierGradient(model), opts);
   const run: GuidanceModel["run"] = async (x, t, y, runOpts) => {
     const out = await session.run(feeds(x, t, y), runOpts);
     return { logits: out.logits.data as Float32Array, grad: out.grad.data as Float32Array };
@@ -125,7 +132,7 @@ export async function onnxClassifierGradient(model: EncoderUNetModel | Classifie
     async forward(x, t, y, runOpts) {
       const out = await run(...((await arrays("classifier gradient", x, t, y)) as [ImageArray, ArrayLike<number>, ArrayLike<number>]), runOpts);
       const n = x.shape[0];
-      return { logits: tf.tensor2d(out.logits, [n, emitted.outChannels]), grad: tf.tensor4d(out.grad, x.shape) };
+      return { logits: tf.tensor2d(out.logits, [n, meta.outChannels]), grad: tf.tensor4d(out.grad, x.shape) };
     },
     dispose: () => session.dispose(),
   };
