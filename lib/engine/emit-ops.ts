@@ -4,8 +4,7 @@
  * conv HWIO -> OIHW; linear `[in, out]` is what Gemm and MatMul take as B. Each formula is that of
  * the lib/nn function of the same name, op for op.
  */
-import { timestepFrequencies } from "../nn/index";
-import { GROUPS, GROUP_NORM_EPS } from "../nn/group-norm";
+import { GROUPS, GROUP_NORM_EPS, timestepFrequencies } from "../nn/index";
 import { GraphBuilder } from "./graph";
 import { WeightSource } from "./weights";
 
@@ -21,14 +20,9 @@ export interface EmitContext {
   weights: WeightSource;
 }
 
-/** A parameter's values and shape in our layout. */
-export function weight(ctx: EmitContext, name: string): { data: Float32Array; shape: number[] } {
-  return ctx.weights(name);
-}
-
 /** A parameter as an initializer, unchanged (biases, GroupNorm affine, linear `[in, out]`); `dims` reshapes it. */
 export function initializer(ctx: EmitContext, name: string, dims?: (shape: number[]) => number[]): string {
-  const w = weight(ctx, name);
+  const w = ctx.weights(name);
   return ctx.g.initializer(name, w.data, dims ? dims(w.shape) : w.shape);
 }
 
@@ -48,7 +42,7 @@ function hwioToOihw(data: Float32Array, [kh, kw, ci, co]: number[]): Float32Arra
 
 /** nn.Conv2d with padding (k-1)/2 on every side. */
 export function emitConv(ctx: EmitContext, name: string, x: Value, stride: 1 | 2 = 1): Value {
-  const w = weight(ctx, `${name}.weight`);
+  const w = ctx.weights(`${name}.weight`);
   const [kh, kw, ci, co] = w.shape;
   const wName = ctx.g.initializer(`${name}.weight`, hwioToOihw(w.data, w.shape), [co, ci, kh, kw]);
   const pad = (kh - 1) / 2;
