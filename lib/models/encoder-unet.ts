@@ -5,18 +5,12 @@
  * input block and the middle block).
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  attentionPool, checkTimesteps, conv2d, createParams, disposeParams, groupNorm32, linear, silu, timestepEmbedding, toNHWC,
-  type ForwardOptions, type Module, type Params, type ParamSpec,
-} from "../nn/index";
+import { checkTimesteps, createParams, disposeParams, groupNorm32, silu, toNHWC, type ForwardOptions, type Module, type Params, type ParamSpec } from "../nn/index";
 import { EncoderUNetConfig, ResolvedEncoderConfig, resolveEncoderConfig } from "./config";
-import { applyBlock } from "./layers";
+import { tfExecutor } from "./layers";
 import { EncoderPlan, planEncoder } from "./unet-plan";
 import { encoderParamSpecs } from "./unet-params";
-
-function spatialMean(h: tf.Tensor4D): tf.Tensor2D {
-  return tf.mean(h, [1, 2]) as tf.Tensor2D;
-}
+import { walkEncoder, walkEncoderTrunk } from "./walk";
 
 export class EncoderUNetModel implements Module {
   readonly config: ResolvedEncoderConfig;
@@ -38,30 +32,9 @@ export class EncoderUNetModel implements Module {
    * @returns logits `[N, outChannels]`
    */
   forward(x: tf.Tensor4D, t: tf.Tensor1D, opts?: ForwardOptions): tf.Tensor2D {
-    const c = this.config;
-    const p = this.params;
-    return tf.tidy((): tf.Tensor2D => {
-      const { h, means } = this.trunk(x, t, opts, "EncoderUNetModel.forward");
-      switch (c.pool) {
-        case "attention":
-          return attentionPool(p, "out.2", {
-            spatialDim: Math.floor(c.imageSize / this.plan.ds), channels: this.plan.channels,
-            numHeadChannels: c.numHeadChannels, outChannels: c.outChannels,
-          }, silu(groupNorm32(p, "out.0", h)));
-        case "adaptive": {
-          const pooled = tf.mean(silu(groupNorm32(p, "out.0", h)), [1, 2], true) as tf.Tensor4D;
-          return conv2d(p, "out.3", pooled).reshape([-1, c.outChannels]) as tf.Tensor2D;
-        }
-        case "spatial": {
-          const feats = tf.concat([...means, spatialMean(h)], 1);
-          return linear(p, "out.2", tf.relu(linear(p, "out.0", feats)));
-        }
-        case "spatial_v2": {
-          const feats = linear(p, "out.0", tf.concat([...means, spatialMean(h)], 1));
-          const normed = groupNorm32(p, "out.1", feats.reshape([-1, 1, 1, 2048]) as tf.Tensor4D).reshape([-1, 2048]);
-          return linear(p, "out.3", silu(normed) as tf.Tensor2D);
-        }
-      }
+    return tf.tidy(() => {
+      const h = this.input(x, t, opts, "EncoderUNetModel.forward");
+      return walkEncoder(this.plan, tfExecutor(this.params, this.training), h, t) as tf.Tensor2D;
     });
   }
 
@@ -74,28 +47,19 @@ export class EncoderUNetModel implements Module {
    *   (each group is standardised per image), so prefer a spatial pool for a feature network.
    */
   features(x: tf.Tensor4D, t: tf.Tensor1D, opts?: ForwardOptions): tf.Tensor2D {
-    const c = this.config;
     return tf.tidy(() => {
-      const { h, means } = this.trunk(x, t, opts, "EncoderUNetModel.features");
-      if (c.pool === "spatial" || c.pool === "spatial_v2") return tf.concat([...means, spatialMean(h)], 1) as tf.Tensor2D;
-      return tf.mean(silu(groupNorm32(this.params, "out.0", h)), [1, 2]) as tf.Tensor2D;
+      const h0 = this.input(x, t, opts, "EncoderUNetModel.features");
+      const { h, means } = walkEncoderTrunk(this.plan, tfExecutor(this.params, this.training), h0, t);
+      if (means.length) return tf.concat(means, 1) as tf.Tensor2D;
+      return tf.mean(silu(groupNorm32(this.params, "out.0", h as tf.Tensor4D)), [1, 2]) as tf.Tensor2D;
     });
   }
 
-  /** Input blocks and middle block; the per-block spatial means when a spatial pool needs them. */
-  private trunk(x: tf.Tensor4D, t: tf.Tensor1D, opts: ForwardOptions | undefined, who: string): { h: tf.Tensor4D; means: tf.Tensor2D[] } {
-    const c = this.config;
-    const p = this.params;
-    let h = toNHWC(x, c.inChannels, opts, who);
+  /** Check the inputs and bring x to NHWC. */
+  private input(x: tf.Tensor4D, t: tf.Tensor1D, opts: ForwardOptions | undefined, who: string): tf.Tensor4D {
+    const h = toNHWC(x, this.config.inChannels, opts, who);
     checkTimesteps(t, h.shape[0], who);
-    const emb = linear(p, "time_embed.2", silu(linear(p, "time_embed.0", timestepEmbedding(t, c.modelChannels))));
-    const spatial = c.pool === "spatial" || c.pool === "spatial_v2";
-    const means: tf.Tensor2D[] = [];
-    for (const block of this.plan.inputBlocks) {
-      h = applyBlock(p, block, h, emb, this.training);
-      if (spatial) means.push(spatialMean(h));
-    }
-    return { h: applyBlock(p, this.plan.middleBlock, h, emb, this.training), means };
+    return h;
   }
 
   dispose(): void {

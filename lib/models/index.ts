@@ -5,6 +5,7 @@ export * from "./encoder-unet";
 export * from "./unet-plan";
 export * from "./unet-params";
 export * from "./layers";
+export * from "./walk";
 export * from "./flags";
 export * from "./from-flags";
 export * from "./configs";

@@ -1,27 +1,47 @@
 /**
- * The layers a UNet block (guided-diffusion's TimestepEmbedSequential) may hold, as plain data, with
- * one function for their parameter specs and one to apply them. Model files only arrange these.
+ * The layers a network here is made of, as plain data (guided-diffusion's modules with their
+ * state_dict names and channel counts), with one function for their parameter specs and the tfjs
+ * executor's `applyLayer`. The ONNX emitter (lib/engine) walks the same layers; model files only
+ * arrange them (./unet-plan) and walk them (./walk).
  */
 import * as tf from "@tensorflow/tfjs";
 import {
-  AttentionBlockConfig, attentionBlock, attentionBlockParams, conv2d, conv2dParams, downsample, downsampleParams,
-  Params, ParamSpec, ResampleConfig, ResBlockConfig, resBlock, resBlockParams, upsample, upsampleParams,
+  AttentionBlockConfig, AttentionPoolConfig, attentionBlock, attentionBlockParams, attentionPool, attentionPoolParams,
+  conv2d, conv2dParams, downsample, downsampleParams, embedding, embeddingParams, groupNorm32, groupNormParams, linear,
+  linearParams, Params, ParamSpec, ResampleConfig, ResBlockConfig, resBlock, resBlockParams, silu, timestepEmbedding,
+  upsample, upsampleParams,
 } from "../nn/index";
+import type { Executor } from "./walk";
 
 export type Layer =
-  | { kind: "conv"; name: string; inChannels: number; outChannels: number }
+  /** nn.Conv2d with padding (k-1)/2; `zero` for guided-diffusion's zero_module (initialisation only) */
+  | { kind: "conv"; name: string; inChannels: number; outChannels: number; kernel: 1 | 3; zero: boolean }
   | { kind: "resblock"; name: string; cfg: ResBlockConfig }
   | { kind: "attention"; name: string; cfg: AttentionBlockConfig }
   | { kind: "downsample"; name: string; cfg: ResampleConfig }
-  | { kind: "upsample"; name: string; cfg: ResampleConfig };
+  | { kind: "upsample"; name: string; cfg: ResampleConfig }
+  /** GroupNorm32 over `[N, H, W, C]`, or over `[N, C]` as if H = W = 1 */
+  | { kind: "norm"; name: string; channels: number }
+  | { kind: "silu" }
+  | { kind: "relu" }
+  | { kind: "linear"; name: string; inFeatures: number; outFeatures: number }
+  /** t `[N]` -> sinusoidal `[N, dim]` */
+  | { kind: "timestepEmbedding"; dim: number }
+  /** labels `[N]` -> rows of `<name>.weight` `[N, dim]` */
+  | { kind: "embedding"; name: string; num: number; dim: number }
+  /** mean over H and W: `[N, C]`, or `[N, 1, 1, C]` with keepDims */
+  | { kind: "spatialMean"; keepDims: boolean }
+  /** `[N, 1, 1, C]` -> `[N, C]` */
+  | { kind: "flatten" }
+  | { kind: "attentionPool"; name: string; cfg: AttentionPoolConfig };
 
-/** A TimestepEmbedSequential: its layers are named `<block>.<index>`. */
+/** A sequence of layers applied in order (guided-diffusion's TimestepEmbedSequential, or a head). */
 export type Block = Layer[];
 
 export function layerParams(layer: Layer): ParamSpec[] {
   switch (layer.kind) {
     case "conv":
-      return conv2dParams(layer.name, layer.inChannels, layer.outChannels, 3);
+      return conv2dParams(layer.name, layer.inChannels, layer.outChannels, layer.kernel, layer.zero);
     case "resblock":
       return resBlockParams(layer.name, layer.cfg);
     case "attention":
@@ -30,6 +50,20 @@ export function layerParams(layer: Layer): ParamSpec[] {
       return downsampleParams(layer.name, layer.cfg);
     case "upsample":
       return upsampleParams(layer.name, layer.cfg);
+    case "norm":
+      return groupNormParams(layer.name, layer.channels);
+    case "linear":
+      return linearParams(layer.name, layer.inFeatures, layer.outFeatures);
+    case "embedding":
+      return embeddingParams(layer.name, layer.num, layer.dim);
+    case "attentionPool":
+      return attentionPoolParams(layer.name, layer.cfg);
+    case "silu":
+    case "relu":
+    case "timestepEmbedding":
+    case "spatialMean":
+    case "flatten":
+      return [];
   }
 }
 
@@ -39,28 +73,47 @@ export function blockParams(block: Block): ParamSpec[] {
   return specs;
 }
 
-/** Apply a block's layers in order; ResBlocks also see the embedding. */
-export function applyBlock(params: Params, block: Block, h: tf.Tensor4D, emb: tf.Tensor2D, training: boolean): tf.Tensor4D {
-  return tf.tidy(() => {
-    for (const layer of block) {
-      switch (layer.kind) {
-        case "conv":
-          h = conv2d(params, layer.name, h);
-          break;
-        case "resblock":
-          h = resBlock(params, layer.name, layer.cfg, h, emb, training);
-          break;
-        case "attention":
-          h = attentionBlock(params, layer.name, layer.cfg, h);
-          break;
-        case "downsample":
-          h = downsample(params, layer.name, layer.cfg, h);
-          break;
-        case "upsample":
-          h = upsample(params, layer.name, layer.cfg, h);
-          break;
-      }
-    }
-    return h;
-  });
+/** One layer on tfjs; ResBlocks also see the embedding, dropout acts only while `training`. */
+export function applyLayer(params: Params, layer: Layer, h: tf.Tensor, emb: tf.Tensor | null, training: boolean): tf.Tensor {
+  switch (layer.kind) {
+    case "conv":
+      return conv2d(params, layer.name, h as tf.Tensor4D);
+    case "resblock":
+      if (!emb) throw new Error(`${layer.name}: a ResBlock needs the timestep embedding`);
+      return resBlock(params, layer.name, layer.cfg, h as tf.Tensor4D, emb as tf.Tensor2D, training);
+    case "attention":
+      return attentionBlock(params, layer.name, layer.cfg, h as tf.Tensor4D);
+    case "downsample":
+      return downsample(params, layer.name, layer.cfg, h as tf.Tensor4D);
+    case "upsample":
+      return upsample(params, layer.name, layer.cfg, h as tf.Tensor4D);
+    case "norm":
+      if (h.rank === 4) return groupNorm32(params, layer.name, h as tf.Tensor4D);
+      return tf.tidy(() => groupNorm32(params, layer.name, h.reshape([-1, 1, 1, layer.channels]) as tf.Tensor4D).reshape([-1, layer.channels]));
+    case "silu":
+      return silu(h);
+    case "relu":
+      return tf.relu(h);
+    case "linear":
+      return linear(params, layer.name, h);
+    case "timestepEmbedding":
+      return timestepEmbedding(h as tf.Tensor1D, layer.dim);
+    case "embedding":
+      return embedding(params, layer.name, h as tf.Tensor1D);
+    case "spatialMean":
+      return tf.mean(h, [1, 2], layer.keepDims);
+    case "flatten":
+      return h.reshape([h.shape[0], -1]);
+    case "attentionPool":
+      return attentionPool(params, layer.name, layer.cfg, h as tf.Tensor4D);
+  }
+}
+
+/** The tfjs executor of a plan: NHWC tensors, channels last; each layer in its own tidy. */
+export function tfExecutor(params: Params, training: boolean): Executor<tf.Tensor> {
+  return {
+    layer: (layer, h, emb) => tf.tidy(() => applyLayer(params, layer, h, emb, training)),
+    add: (a, b) => tf.add(a, b),
+    concat: (parts) => tf.concat(parts, parts[0].rank - 1),
+  };
 }

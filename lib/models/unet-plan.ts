@@ -1,13 +1,17 @@
 /**
  * The architecture of UNetModel / EncoderUNetModel as data: which layer sits at which state_dict name
- * with which channel counts. Mirrors guided-diffusion's constructor loops exactly, so names and shapes
- * match its checkpoints. Shared by the models, parameter counting and checkpoint checking.
+ * with which channel counts, from the timestep embedding to the head. Mirrors guided-diffusion's
+ * constructors exactly, so names and shapes match its checkpoints. Shared by both executors (./walk),
+ * parameter counting and checkpoint checking.
  */
 import { AttentionBlockConfig, ResBlockConfig } from "../nn/index";
-import { Block } from "./layers";
-import { ResolvedUNetConfig } from "./config";
+import type { Block, Layer } from "./layers";
+import { PoolKind, ResolvedEncoderConfig, ResolvedUNetConfig } from "./config";
 
-export interface EncoderPlan {
+/** What UNetModel and EncoderUNetModel share: the embedding, the encoder half and the middle block. */
+export interface TrunkPlan {
+  /** t -> emb: sinusoidal embedding, then time_embed.0, SiLU, time_embed.2 */
+  timeEmbed: Block;
   inputBlocks: Block[];
   middleBlock: Block;
   /** channels after the middle block */
@@ -20,8 +24,19 @@ export interface EncoderPlan {
   featureSize: number;
 }
 
-export interface UNetPlan extends EncoderPlan {
+export interface EncoderPlan extends TrunkPlan {
+  /** spatial pools read the spatial means of every block instead of the last feature map */
+  pool: PoolKind;
+  /** the pooling head, EncoderUNetModel.out */
+  out: Block;
+}
+
+export interface UNetPlan extends TrunkPlan {
+  /** label_emb, added to the timestep embedding, when class-conditional */
+  labelEmb: Layer | null;
   outputBlocks: Block[];
+  /** GN -> SiLU -> zero-initialised conv, UNetModel.out */
+  out: Block;
 }
 
 type ArchConfig = Omit<ResolvedUNetConfig, "numClasses" | "outChannels">;
@@ -37,10 +52,20 @@ function attnCfg(c: ArchConfig, channels: number, numHeads: number): AttentionBl
   return { channels, numHeads, numHeadChannels: c.numHeadChannels, order: c.useNewAttentionOrder ? "new" : "legacy" };
 }
 
-/** Encoder half: input blocks and middle block (guided-diffusion's first two constructor loops). */
-export function planEncoder(c: ArchConfig): EncoderPlan {
+function timeEmbed(modelChannels: number): Block {
+  const d = 4 * modelChannels;
+  return [
+    { kind: "timestepEmbedding", dim: modelChannels },
+    { kind: "linear", name: "time_embed.0", inFeatures: modelChannels, outFeatures: d },
+    { kind: "silu" },
+    { kind: "linear", name: "time_embed.2", inFeatures: d, outFeatures: d },
+  ];
+}
+
+/** Embedding, input blocks and middle block (guided-diffusion's first two constructor loops). */
+export function planTrunk(c: ArchConfig): TrunkPlan {
   let ch = Math.trunc(c.channelMult[0] * c.modelChannels);
-  const inputBlocks: Block[] = [[{ kind: "conv", name: "input_blocks.0.0", inChannels: c.inChannels, outChannels: ch }]];
+  const inputBlocks: Block[] = [[{ kind: "conv", name: "input_blocks.0.0", inChannels: c.inChannels, outChannels: ch, kernel: 3, zero: false }]];
   const inputBlockChannels = [ch];
   let featureSize = ch;
   let ds = 1;
@@ -73,12 +98,44 @@ export function planEncoder(c: ArchConfig): EncoderPlan {
     { kind: "resblock", name: "middle_block.2", cfg: resCfg(c, ch, ch) },
   ];
   featureSize += ch;
-  return { inputBlocks, middleBlock, channels: ch, inputBlockChannels, ds, featureSize };
+  return { timeEmbed: timeEmbed(c.modelChannels), inputBlocks, middleBlock, channels: ch, inputBlockChannels, ds, featureSize };
 }
 
-/** Full UNet: the encoder plus output blocks, each taking `cat([h, skip])`. */
-export function planUNet(c: ArchConfig): UNetPlan {
-  const enc = planEncoder(c);
+/** The classifier head of each pool kind, with the names of EncoderUNetModel.out. */
+function poolHead(c: ResolvedEncoderConfig, trunk: TrunkPlan): Block {
+  const ch = trunk.channels;
+  switch (c.pool) {
+    case "adaptive":
+      return [
+        { kind: "norm", name: "out.0", channels: ch }, { kind: "silu" }, { kind: "spatialMean", keepDims: true },
+        { kind: "conv", name: "out.3", inChannels: ch, outChannels: c.outChannels, kernel: 1, zero: true }, { kind: "flatten" },
+      ];
+    case "attention": {
+      const cfg = { spatialDim: Math.floor(c.imageSize / trunk.ds), channels: ch, numHeadChannels: c.numHeadChannels, outChannels: c.outChannels };
+      return [{ kind: "norm", name: "out.0", channels: ch }, { kind: "silu" }, { kind: "attentionPool", name: "out.2", cfg }];
+    }
+    case "spatial":
+      return [
+        { kind: "linear", name: "out.0", inFeatures: trunk.featureSize, outFeatures: 2048 }, { kind: "relu" },
+        { kind: "linear", name: "out.2", inFeatures: 2048, outFeatures: c.outChannels },
+      ];
+    case "spatial_v2":
+      return [
+        { kind: "linear", name: "out.0", inFeatures: trunk.featureSize, outFeatures: 2048 }, { kind: "norm", name: "out.1", channels: 2048 },
+        { kind: "silu" }, { kind: "linear", name: "out.3", inFeatures: 2048, outFeatures: c.outChannels },
+      ];
+  }
+}
+
+/** EncoderUNetModel: the trunk and the pool's head. */
+export function planEncoder(c: ResolvedEncoderConfig): EncoderPlan {
+  const trunk = planTrunk(c);
+  return { ...trunk, pool: c.pool, out: poolHead(c, trunk) };
+}
+
+/** Full UNet: the trunk, label embedding, output blocks each taking `cat([h, skip])`, and the head. */
+export function planUNet(c: ResolvedUNetConfig): UNetPlan {
+  const enc = planTrunk(c);
   const skips = enc.inputBlockChannels.slice();
   const outputBlocks: Block[] = [];
   let ch = enc.channels;
@@ -103,5 +160,12 @@ export function planUNet(c: ArchConfig): UNetPlan {
       outputBlocks.push(block);
     }
   }
-  return { ...enc, outputBlocks };
+  // the decoder ends at the first level's width, int(channel_mult[0] * model_channels)
+  const outCh = Math.trunc(c.modelChannels * c.channelMult[0]);
+  const out: Block = [
+    { kind: "norm", name: "out.0", channels: outCh }, { kind: "silu" },
+    { kind: "conv", name: "out.2", inChannels: outCh, outChannels: c.outChannels, kernel: 3, zero: true },
+  ];
+  const labelEmb: Layer | null = c.numClasses === null ? null : { kind: "embedding", name: "label_emb", num: c.numClasses, dim: 4 * c.modelChannels };
+  return { ...enc, labelEmb, outputBlocks, out };
 }

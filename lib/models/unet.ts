@@ -4,14 +4,12 @@
  * middle block, output blocks on `cat([h, skip])` (h first), then GN -> SiLU -> zero-initialised conv.
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  checkTimesteps, conv2d, createParams, disposeParams, embedding, groupNorm32, linear, silu, timestepEmbedding, toNHWC,
-  type ForwardOptions, type Module, type Params, type ParamSpec,
-} from "../nn/index";
+import { checkTimesteps, createParams, disposeParams, toNHWC, type ForwardOptions, type Module, type Params, type ParamSpec } from "../nn/index";
 import { ResolvedUNetConfig, UNetConfig, resolveUNetConfig } from "./config";
-import { applyBlock } from "./layers";
+import { tfExecutor } from "./layers";
 import { UNetPlan, planUNet } from "./unet-plan";
 import { unetParamSpecs } from "./unet-params";
+import { walkUNet } from "./walk";
 
 export class UNetModel implements Module {
   readonly config: ResolvedUNetConfig;
@@ -44,28 +42,15 @@ export class UNetModel implements Module {
         : "UNetModel.forward: this model is unconditional (class_cond False): do not pass y");
     }
     return tf.tidy(() => {
-      let h = toNHWC(x, c.inChannels, opts, "UNetModel.forward");
+      const h = toNHWC(x, c.inChannels, opts, "UNetModel.forward");
       const n = h.shape[0];
       checkTimesteps(t, n, "UNetModel.forward");
       const factor = 2 ** (c.channelMult.length - 1);
       if (h.shape[1] % factor || h.shape[2] % factor) {
         throw new Error(`UNetModel.forward: H and W must be divisible by ${factor} (${c.channelMult.length} levels), got ${h.shape[1]}x${h.shape[2]}`);
       }
-      let emb = linear(this.params, "time_embed.2", silu(linear(this.params, "time_embed.0", timestepEmbedding(t, c.modelChannels))));
-      if (conditional && y) {
-        if (y.rank !== 1 || y.shape[0] !== n) throw new Error(`UNetModel.forward: y must be [${n}] labels, got [${y.shape}]`);
-        emb = tf.add(emb, embedding(this.params, "label_emb", y));
-      }
-      const hs: tf.Tensor4D[] = [];
-      for (const block of this.plan.inputBlocks) {
-        h = applyBlock(this.params, block, h, emb, this.training);
-        hs.push(h);
-      }
-      h = applyBlock(this.params, this.plan.middleBlock, h, emb, this.training);
-      for (const block of this.plan.outputBlocks) {
-        h = applyBlock(this.params, block, tf.concat([h, hs.pop() as tf.Tensor4D], 3), emb, this.training);
-      }
-      const out = conv2d(this.params, "out.2", silu(groupNorm32(this.params, "out.0", h)));
+      if (conditional && y && (y.rank !== 1 || y.shape[0] !== n)) throw new Error(`UNetModel.forward: y must be [${n}] labels, got [${y.shape}]`);
+      const out = walkUNet(this.plan, tfExecutor(this.params, this.training), h, t, y ?? null) as tf.Tensor4D;
       return opts?.dataFormat === "NCHW" ? out.transpose([0, 3, 1, 2]) : out;
     });
   }

@@ -2,17 +2,10 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { loadStateDict, loadTorchCheckpoint } from "../../lib/io";
 import { EncoderUNetConfig, EncoderUNetModel, countEncoderParameters } from "../../lib/models";
-import { fixture, golden, ints, maxAbsDiff, nhwc } from "./golden-helpers";
+import { GOLDEN_CLASSIFIERS, fixture, golden, ints, maxAbsDiff, nhwc } from "./golden-helpers";
 
-// The constructor arguments make_golden.py passes to guided-diffusion's EncoderUNetModel.
-const ATTENTION: EncoderUNetConfig = {
-  imageSize: 8, inChannels: 3, modelChannels: 32, outChannels: 10, numResBlocks: 1, attentionResolutions: [2], channelMult: [1, 1],
-  numHeadChannels: 16, useScaleShiftNorm: true, resblockUpdown: true, pool: "attention",
-};
-const ADAPTIVE: EncoderUNetConfig = {
-  imageSize: 8, inChannels: 3, modelChannels: 32, outChannels: 10, numResBlocks: 0, attentionResolutions: [1], channelMult: [1],
-  numHeadChannels: 16, useScaleShiftNorm: false, pool: "adaptive",
-};
+const ATTENTION = GOLDEN_CLASSIFIERS.classifier_attention;
+const ADAPTIVE = GOLDEN_CLASSIFIERS.classifier_adaptive;
 
 const SPATIAL: EncoderUNetConfig = {
   imageSize: 8, inChannels: 3, modelChannels: 32, outChannels: 10, numResBlocks: 0, attentionResolutions: [2], channelMult: [1, 1],
