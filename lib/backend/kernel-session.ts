@@ -25,9 +25,9 @@ const squeezed = (f: Listener): string => Function.prototype.toString.call(f).re
  *   process.on("uncaughtException", function (ex) { if (!(ex instanceof ExitStatus)) { throw ex; } });
  *   process.on("unhandledRejection", function (reason) { throw reason; });
  */
-const GLUE: Record<"uncaughtException" | "unhandledRejection", (src: string) => boolean> = {
-  uncaughtException: (src) => /^function \(ex\) \{ if \(!\(ex instanceof ExitStatus\)\) \{ throw ex; \} \}$/.test(src),
-  unhandledRejection: (src) => /^function \(reason\) \{ throw reason; \}$/.test(src),
+const GLUE: Record<"uncaughtException" | "unhandledRejection", RegExp> = {
+  uncaughtException: /^function ?\(ex\) ?\{ ?if ?\(!\(ex instanceof ExitStatus\)\) ?\{ ?throw ex;? ?\} ?\}$/,
+  unhandledRejection: /^function ?\(reason\) ?\{ ?throw reason;? ?\}$/,
 };
 
 /**
@@ -39,7 +39,7 @@ export function removeWasmExitListeners(): number {
   const emitter: NodeJS.EventEmitter = process; // the plain emitter API: process's own overloads take one event name each
   for (const event of ["uncaughtException", "unhandledRejection"] as const) {
     for (const listener of emitter.listeners(event) as Listener[]) {
-      if (GLUE[event](squeezed(listener))) {
+      if (GLUE[event].test(squeezed(listener))) {
         emitter.removeListener(event, listener);
         removed++;
       }
