@@ -12,13 +12,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs"
 import { createServer } from "net";
 import { tmpdir } from "os";
 import { join, resolve } from "path";
+import { pages } from "../helpers/pages";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const pages = require("../../scripts/check-pages") as {
-  inspect(dom: string): { declared: number; drawn: number; images: number; placeholders: string[]; problems: string[] };
-  renderedDom(browser: string, fileOrUrl: string): string;
-  chromium(): string | undefined;
-};
 
 const ROOT = resolve(__dirname, "../..");
 const SESSION = join(ROOT, "test/helpers/jupyter-session.py");

@@ -2,14 +2,9 @@ import { spawn, ChildProcess } from "child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
+import { pages } from "../helpers/pages";
 import { figureJson, PLACEHOLDER, PLOTLY_SERVER_PATH, plotlyBundle, plotlyHtml } from "../../lib/viz/plot";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const pages = require("../../scripts/check-pages") as {
-  inspect(dom: string): { declared: number; drawn: number; placeholders: string[]; problems: string[] };
-  renderedDom(browser: string, fileOrUrl: string): string;
-  chromium(): string | undefined;
-};
 
 const PLOTLY_JS = require.resolve("plotly.js-dist-min");
 const fig = { data: [{ x: [1, 2], y: [0.5, 0.25], name: "</script><b>marker" }], layout: { title: { text: "t" } } };
