@@ -5,10 +5,15 @@
  * optional because their install step downloads libtensorflow) > `wasm` (with our training kernels,
  * see ./backend/wasm-kernels) > `cpu` (pure JS; only for tiny shapes and as a test oracle).
  * The environment variable ADM_BACKEND (tensorflow | wasm | cpu) overrides the choice.
+ * In a Jupyter kernel, initialising keeps the session alive through a student's unhandled promise
+ * rejection, and a tensor made before initBackend says to call it (./backend/kernel-session).
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmKernels, fixCpuKernels } from "./backend/kernels";
+import { hintInitBackendOnError, removeWasmExitListeners } from "./backend/kernel-session";
+
+hintInitBackendOnError();
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export const BACKEND_NAMES: BackendName[] = ["tensorflow", "wasm", "cpu"];
@@ -38,6 +43,9 @@ async function activate(name: BackendName): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`backend "${name}" failed to initialise`);
   await tf.ready();
+  // The wasm module may also have started earlier (a cell's own `await tf.ready()`): remove its
+  // re-throwing listeners whichever backend is asked for now.
+  removeWasmExitListeners();
   if (name === "wasm") registerWasmKernels();
   if (name === "cpu") fixCpuKernels();
 }

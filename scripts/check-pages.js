@@ -9,13 +9,14 @@ function chromium() {
   return ["chromium", "chromium-browser", "google-chrome"].find((c) => spawnSync("which", [c], { stdio: "ignore" }).status === 0);
 }
 
-/** The DOM of `file` after its scripts ran (plotly draws within the virtual time budget). */
+/** The DOM of `file` (or an http URL) after its scripts ran (plotly draws within the virtual time budget). */
 function renderedDom(browser, file) {
+  const url = /^https?:/.test(file) ? file : "file://" + path.resolve(file);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "adm-chromium-"));
   try {
     const r = spawnSync(browser, ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
       "--disable-component-update", "--disable-sync", `--user-data-dir=${profile}`, "--virtual-time-budget=20000",
-      "--dump-dom", "file://" + path.resolve(file)], { encoding: "utf8", maxBuffer: 1 << 30, timeout: 180000 });
+      "--dump-dom", url], { encoding: "utf8", maxBuffer: 1 << 30, timeout: 180000 });
     if (r.status !== 0 && !r.stdout) throw new Error(`${browser} failed on ${file}: ${r.stderr || r.error}`);
     return r.stdout;
   } finally {
@@ -33,10 +34,12 @@ function inspect(dom) {
     const png = Buffer.from(b64, "base64");
     return png.length < 24 || png.toString("latin1", 1, 4) !== "PNG" || png.readUInt32BE(16) === 0 || png.readUInt32BE(20) === 0;
   }).length;
+  // A figure not drawn still shows its placeholder, or the reason its script gave (lib/viz/plot.ts).
+  const placeholders = [...dom.matchAll(/class="adm-plot"[^>]*>(plot not drawn: [^<]*)</g)].map((m) => m[1].replace(/&gt;/g, ">"));
   const problems = [];
-  if (drawn !== declared) problems.push(`${declared - drawn} of ${declared} plots not drawn`);
+  if (drawn !== declared) problems.push(`${declared - drawn} of ${declared} plots not drawn` + (placeholders.length ? ` ("${placeholders[0]}")` : ""));
   if (badImgs) problems.push(`${badImgs} image grids are not valid PNGs`);
-  return { declared, drawn, images: imgs.length, problems };
+  return { declared, drawn, images: imgs.length, placeholders, problems };
 }
 
 function checkPages(pages) {
@@ -56,7 +59,7 @@ function checkPages(pages) {
   return bad;
 }
 
-module.exports = { checkPages, inspect };
+module.exports = { checkPages, inspect, renderedDom, chromium };
 
 if (require.main === module) {
   const pages = process.argv.slice(2);

@@ -16,6 +16,14 @@ then run 'npm run lab' again. VS Code: open a notebook, pick the kernel "TypeScr
 adding ${path.join(ROOT, "jupyter")} to JUPYTER_PATH.`);
   process.exit(1);
 }
+const args = process.argv.slice(2);
+// Jupyter refuses to start as root (containers, Codespaces) unless told --allow-root.
+if (typeof process.getuid === "function" && process.getuid() === 0 && !args.includes("--allow-root")) {
+  console.log("Running as root: adding --allow-root (Jupyter exits at once without it).");
+  args.push("--allow-root");
+}
+// The server's root is the repository: cells import ./lib, and figures load plotly.js from
+// <base>files/node_modules/plotly.js-dist-min/plotly.min.js (lib/viz/plot.ts).
 console.log(`Starting jupyter ${front} in ${ROOT} with the "TypeScript (adm-ts, tslab)" kernel...`);
-const r = spawnSync("jupyter", [front, "--notebook-dir", ROOT, ...process.argv.slice(2)], { stdio: "inherit", env, cwd: ROOT });
+const r = spawnSync("jupyter", [front, "--notebook-dir", ROOT, ...args], { stdio: "inherit", env, cwd: ROOT });
 process.exit(r.status ?? 1);

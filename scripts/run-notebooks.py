@@ -7,6 +7,7 @@ Exit status 1 when any notebook fails.
 """
 import argparse
 import os
+import shutil
 import sys
 import time
 
@@ -16,6 +17,9 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.environ["JUPYTER_PATH"] = os.path.join(ROOT, "jupyter") + os.pathsep + os.environ.get("JUPYTER_PATH", "")
+# Figures in a page load plotly.js from this file next to the page (lib/viz/plot.ts), so that a
+# notebook does not carry 4.8 MB of it.
+PLOTLY_JS = os.path.join(ROOT, "node_modules", "plotly.js-dist-min", "plotly.min.js")
 
 
 def report_failure(path, index, cell, error):
@@ -31,6 +35,19 @@ def report_failure(path, index, cell, error):
             print(f"[{out['name']}] {text}", end="" if text.endswith("\n") else "\n", file=sys.stderr)
     if isinstance(error, (CellTimeoutError, DeadKernelError)):
         print(str(error), file=sys.stderr)
+
+
+def write_html(nb, base):
+    """Write BASE.html for an executed notebook, with the plotly.js its figures load next to it."""
+    from nbconvert import HTMLExporter
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    with open(base + ".html.part", "w", encoding="utf-8") as f:
+        f.write(body)
+    os.replace(base + ".html.part", base + ".html")
+    asset = os.path.join(os.path.dirname(base), "plotly.min.js")
+    if not os.path.exists(asset) or os.path.getsize(asset) != os.path.getsize(PLOTLY_JS):
+        shutil.copyfile(PLOTLY_JS, asset + ".part")
+        os.replace(asset + ".part", asset)
 
 
 def main():
@@ -62,11 +79,7 @@ def main():
         nbformat.write(nb, tmp)
         os.replace(tmp, base + ".ipynb")
         if args.html:
-            from nbconvert import HTMLExporter
-            body, _ = HTMLExporter().from_notebook_node(nb)
-            with open(base + ".html.part", "w", encoding="utf-8") as f:
-                f.write(body)
-            os.replace(base + ".html.part", base + ".html")
+            write_html(nb, base)
         print(f"{status:6} {time.time() - t0:6.1f}s  {path}", flush=True)
     print(f"notebooks: {len(args.notebooks) - failed} passed, {failed} failed", flush=True)
     sys.exit(1 if failed else 0)

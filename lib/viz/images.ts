@@ -73,7 +73,8 @@ export async function imageGridPng(batch: ImageBatch, opts: GridOptions = {}): P
 
 /**
  * Show an image grid in the notebook (PNG, with an optional caption). Outside a notebook it returns
- * the PNG without displaying it.
+ * the PNG without displaying it. The PNG is stored once, in the HTML output (an image/png copy
+ * beside it would double the saved notebook for nothing: every front end here shows the HTML).
  */
 export async function showImages(batch: ImageBatch, opts: GridOptions & { caption?: string } = {}): Promise<Buffer> {
   const png = await imageGridPng(batch, opts);
@@ -81,7 +82,6 @@ export async function showImages(batch: ImageBatch, opts: GridOptions & { captio
     const b64 = png.toString("base64");
     const caption = opts.caption ? `<div style="font-size:90%;color:#555">${escapeHtml(opts.caption)}</div>` : "";
     displayBundle({
-      "image/png": b64,
       "text/html": `<figure style="margin:0"><img class="adm-grid" src="data:image/png;base64,${b64}"/>${caption}</figure>`,
       "text/plain": `<image grid: ${batch.shape[0]} images ${batch.shape[1]}x${batch.shape[2]}>`,
     });

@@ -3,7 +3,7 @@
  */
 import { randomBytes } from "crypto";
 import { displayBundle, inNotebook } from "./display";
-import { claimInlineJs, Figure, plotlyBundle } from "./plot";
+import { Figure, plotlyBundle } from "./plot";
 
 export interface LivePlot {
   /** append points to series `name` (created on first use) and redraw, at most every `everyMs` */
@@ -22,17 +22,15 @@ export function livePlot(layout: object = {}, opts: { everyMs?: number; logY?: b
   const id = "live-" + randomBytes(6).toString("hex");
   const series = new Map<string, { x: number[]; y: number[] }>();
   const everyMs = opts.everyMs ?? 1000;
-  let last = 0, shown = false, ownsJs = false;
+  let last = 0, shown = false;
   const figure = (): Figure => ({
     data: Array.from(series.entries()).map(([name, s]) => ({ type: "scatter", mode: "lines", name, x: s.x.slice(), y: s.y.slice() })),
     layout: { ...(opts.logY ? { yaxis: { type: "log" } } : {}), ...layout },
   });
-  // Each redraw replaces the output. If this plot is the one that carries plotly.js, the first draw
-  // (seen live) and the final one (kept in the saved notebook) both inline it; the ones between do not.
-  const draw = (final: boolean): void => {
+  // Each redraw replaces the output (one display id), so the saved notebook keeps the last figure only.
+  const draw = (): void => {
     if (!inNotebook()) return;
-    if (!shown) ownsJs = claimInlineJs();
-    displayBundle(plotlyBundle(figure(), { inlineJs: ownsJs && (!shown || final) }), { displayId: id, update: shown });
+    displayBundle(plotlyBundle(figure()), { displayId: id, update: shown });
     shown = true;
   };
   return {
@@ -42,11 +40,11 @@ export function livePlot(layout: object = {}, opts: { everyMs?: number; logY?: b
       s.x.push(x);
       s.y.push(y);
       if (Date.now() - last >= everyMs) {
-        draw(false);
+        draw();
         last = Date.now();
       }
     },
-    flush: () => draw(true),
+    flush: draw,
     figure,
   };
 }

@@ -1,5 +1,4 @@
 import { formatDuration, progressLine } from "../../lib/viz/progress";
-import { plotlyBundle } from "../../lib/viz/plot";
 
 describe("progress line", () => {
   it("shows count, rate and ETA", () => {
@@ -14,17 +13,5 @@ describe("progress line", () => {
     expect(formatDuration(59.6)).toBe("1:00");
     expect(formatDuration(3725)).toBe("1:02:05");
     expect(formatDuration(Infinity)).toBe("?");
-  });
-});
-
-describe("plotly bundle", () => {
-  it("carries plotly JSON, self-contained HTML when asked, and escapes closing tags", () => {
-    const fig = { data: [{ x: [1], y: [2], name: "</script><b>" }], layout: { title: { text: "t" } } };
-    const withJs = plotlyBundle(fig, { inlineJs: true });
-    const withoutJs = plotlyBundle(fig, { inlineJs: false });
-    expect((withJs["application/vnd.plotly.v1+json"] as { data: unknown[] }).data).toEqual(fig.data);
-    expect((withJs["text/html"] as string).length).toBeGreaterThan(1_000_000); // plotly.js inlined
-    expect((withoutJs["text/html"] as string).length).toBeLessThan(5_000);
-    expect(withoutJs["text/html"] as string).not.toContain("</script><b>");
   });
 });
