@@ -8,7 +8,7 @@ import type { DiffusionModel, ModelKwargs } from "./types";
 import { predictEpsFromXstart, qMeanVariance, qSample } from "./forward";
 import { meanFlat, normalKl } from "./losses";
 import { pMeanVariance } from "./p-mean-variance";
-import { makeRng, randn } from "./rng";
+import { makeRng, randn } from "../rng";
 import { vbTermsBpd } from "./vb-terms";
 
 /** Prior term L_T = KL(q(x_T | x_0) || N(0, I)) per batch item, in bits/dim. */

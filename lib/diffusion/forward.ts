@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { DiffusionProcess } from "./process";
 import { extractBroadcast, extractIntoTensor as ex } from "./extract";
-import { randn, type Rng } from "./rng";
+import { randn, type Rng } from "../rng";
 
 /** Mean, variance and log-variance of a Gaussian, each shaped like the images. */
 export type GaussianMoments = {

@@ -15,5 +15,5 @@ export { normalKl, approxStandardNormalCdf, discretizedGaussianLogLikelihood, me
 export { modelTimesteps } from "./model-call";
 export { conditionMean, conditionScore } from "./guidance";
 export { stopGradient } from "./stop-gradient";
-export { makeRng, randn, type Rng } from "./rng";
+export { makeRng, randn, type Rng } from "../rng";
 export { UniformSampler, LossSecondMomentResampler, createNamedScheduleSampler, type ScheduleSampler, type ScheduleSamplerOptions, type LossSecondMomentOptions } from "./resample";

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { DiffusionProcess } from "./process";
 import type { DiffusionModel } from "./types";
-import { makeRng, randn, type Rng } from "./rng";
+import { makeRng, randn, type Rng } from "../rng";
 import { ddimSample, pSample, type StepOptions, type StepOutput } from "./steps";
 
 /** Options of a sampling loop. */

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { DiffusionProcess } from "./process";
 import type { CondFn, DiffusionModel } from "./types";
 import { extractIntoTensor as ex } from "./extract";
-import { randn, type Rng } from "./rng";
+import { randn, type Rng } from "../rng";
 import { pMeanVariance, type PMeanVarianceOptions } from "./p-mean-variance";
 import { conditionMean, conditionScore } from "./guidance";
 import { predictEpsFromXstart } from "./forward";

@@ -13,7 +13,7 @@ import { meanFlat } from "./losses";
 import { pMeanVariance, pMeanVarianceFromOutput } from "./p-mean-variance";
 import { vbTermsBpd } from "./vb-terms";
 import { stopGradient } from "./stop-gradient";
-import { randn, type Rng } from "./rng";
+import { randn, type Rng } from "../rng";
 
 /** Options of {@link trainingLosses}. */
 export interface TrainingLossOptions {

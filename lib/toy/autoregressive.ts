@@ -9,7 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Points } from "./data";
 import { batchOf, countParams, variableOf, Mlp, mlp, ToyGenerator, TrainOptions, trainSteps } from "./mlp";
-import { Rng } from "./rng";
+import { makeRng, type Rng } from "../rng";
 
 export interface Autoregressive extends ToyGenerator {
   /** mixture components per conditional */
@@ -44,7 +44,7 @@ export function mixtureLogProb(v: tf.Tensor2D, logits: tf.Tensor2D, means: tf.Te
 
 export function createAutoregressive(opts: AutoregressiveOptions = {}): Autoregressive {
   const K = opts.components ?? 8, h = opts.hidden ?? 64, seed = opts.seed ?? 0;
-  const rng = new Rng(seed);
+  const rng = makeRng(seed);
   const first = {
     logits: variableOf(new Float32Array(K), [1, K]),
     means: variableOf(rng.uniforms(K, -2, 2), [1, K]),
@@ -76,7 +76,7 @@ export function createAutoregressive(opts: AutoregressiveOptions = {}): Autoregr
       });
     },
     sample(n, s = 0) {
-      const r = new Rng(s);
+      const r = makeRng(s);
       const out = new Float32Array(2 * n);
       const pick = (w: ArrayLike<number>, off: number): number => {
         let u = r.uniform(), k = 0;
@@ -114,7 +114,7 @@ export function createAutoregressive(opts: AutoregressiveOptions = {}): Autoregr
 /** Train by maximum likelihood; logs `nll` (nats/point). */
 export function trainAutoregressive(data: Points, opts: TrainOptions & AutoregressiveOptions): Autoregressive {
   const model = createAutoregressive(opts);
-  const rng = new Rng((opts.seed ?? 0) + 100);
+  const rng = makeRng((opts.seed ?? 0) + 100);
   const bs = opts.batchSize ?? 256;
   const opt = tf.train.adam(opts.lr ?? 3e-3);
   const vars = [model.first.logits, model.first.means, model.first.logStds, ...model.cond.params];

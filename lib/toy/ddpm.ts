@@ -15,7 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Points } from "./data";
 import { batchOf, countParams, Mlp, mlp, normalTensor, ToyGenerator, TrainOptions, trainSteps } from "./mlp";
-import { Rng } from "./rng";
+import { makeRng, type Rng } from "../rng";
 
 /**
  * guided-diffusion's "linear" schedule, scaled so any T covers the same noise range as T = 1000:
@@ -80,11 +80,11 @@ export function createDdpm(opts: DdpmOptions = {}): ToyDdpm {
     numParams: countParams(net.params),
     epsilon: (xt, t) => tf.tidy(() => net.apply(tf.concat([xt, timeEmbedding(t, embDim)], 1) as tf.Tensor2D)),
     qSample(x0, t, s = 0) {
-      const rng = new Rng(s), a = Math.sqrt(abar[t]), b = Math.sqrt(1 - abar[t]);
+      const rng = makeRng(s), a = Math.sqrt(abar[t]), b = Math.sqrt(1 - abar[t]);
       return Float32Array.from(x0, (v) => a * v + b * rng.normal());
     },
     sampleTrajectory(n, s = 0, keep = []) {
-      const rng = new Rng(s);
+      const rng = makeRng(s);
       const trajectory: { t: number; x: Float32Array }[] = [];
       let x = normalTensor(n, 2, rng);
       if (keep.includes(T)) trajectory.push({ t: T, x: (x.dataSync() as Float32Array).slice() });
@@ -124,7 +124,7 @@ export function ddpmLoss(model: ToyDdpm, x0: tf.Tensor2D, t: Int32Array, eps: tf
 /** Train with L_simple (t uniform over 0..T-1), Adam with cosine learning-rate decay; logs `loss`. */
 export function trainDdpm(data: Points, opts: TrainOptions & DdpmOptions): ToyDdpm {
   const model = createDdpm(opts);
-  const rng = new Rng((opts.seed ?? 0) + 100);
+  const rng = makeRng((opts.seed ?? 0) + 100);
   const bs = opts.batchSize ?? 256;
   const lr = opts.lr ?? 3e-3;
   const opt = tf.train.adam(lr);

@@ -10,7 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Points } from "./data";
 import { batchOf, countParams, Mlp, mlp, ToyGenerator, TrainOptions, trainSteps } from "./mlp";
-import { Rng } from "./rng";
+import { makeRng, type Rng } from "../rng";
 
 export interface LangevinOptions {
   /** number of Langevin steps */
@@ -27,7 +27,7 @@ export interface LangevinOptions {
  * Run Langevin dynamics on an energy from starting points x0 (row-major [n, d]); returns the final points.
  */
 export function langevin(energy: (x: tf.Tensor2D) => tf.Tensor1D, x0: Float32Array, opts: LangevinOptions, dim = 2): Float32Array {
-  const rng = new Rng(opts.seed ?? 0);
+  const rng = makeRng(opts.seed ?? 0);
   const n = x0.length / dim, eps = opts.stepSize, every = opts.every ?? 10;
   const gradE = tf.grad((x: tf.Tensor) => tf.sum(energy(x as tf.Tensor2D)));
   let x = tf.tensor2d(x0, [n, dim]);
@@ -81,11 +81,11 @@ export function createEbm(opts: EbmOptions = {}): Ebm {
     numParams: countParams(net.params),
     energyTensor: (x) => tf.tidy(() => net.apply(x).reshape([-1]) as tf.Tensor1D),
     energy: (x) => tf.tidy(() => ebm.energyTensor(tf.tensor2d(x, [x.length / 2, 2])).dataSync() as Float32Array).slice(),
-    buffer: new Rng(seed + 7).uniforms(2 * chains, -box, box),
+    buffer: makeRng(seed + 7).uniforms(2 * chains, -box, box),
     sampler: { steps: 300, stepSize: opts.stepSize ?? 0.01, box },
     sample(n, s = 0) {
       // fresh chains from uniform noise over the box
-      const x0 = new Rng(s).uniforms(2 * n, -box, box);
+      const x0 = makeRng(s).uniforms(2 * n, -box, box);
       return langevin(ebm.energyTensor, x0, { steps: ebm.sampler.steps, stepSize: ebm.sampler.stepSize, seed: s + 1 });
     },
     dispose: () => net.dispose(),
@@ -96,7 +96,7 @@ export function createEbm(opts: EbmOptions = {}): Ebm {
 /** Train with persistent contrastive divergence; logs `loss`, `eData` and `eSample` (mean energies). */
 export function trainEbm(data: Points, opts: TrainOptions & EbmOptions): Ebm {
   const ebm = createEbm(opts);
-  const rng = new Rng((opts.seed ?? 0) + 100);
+  const rng = makeRng((opts.seed ?? 0) + 100);
   const bs = opts.batchSize ?? 256, K = opts.langevinSteps ?? 20, eps = opts.stepSize ?? 0.01, alpha = opts.alpha ?? 0.001;
   const chains = ebm.buffer.length / 2, box = ebm.sampler.box;
   const opt = tf.train.adam(opts.lr ?? 5e-3, 0.5);

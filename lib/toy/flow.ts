@@ -12,7 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Points } from "./data";
 import { batchOf, countParams, Mlp, mlp, normalTensor, ToyGenerator, TrainOptions, trainSteps } from "./mlp";
-import { Rng } from "./rng";
+import { makeRng, type Rng } from "../rng";
 
 export interface Coupling {
   /** the coordinate passed through unchanged (and fed to the network) */
@@ -105,7 +105,7 @@ export function createFlow(opts: FlowOptions = {}): Flow {
     logProb: (x) => tf.tidy(() => flow.logProbTensor(tf.tensor2d(x, [x.length / 2, 2])).dataSync() as Float32Array).slice(),
     decode: (z) => tf.tidy(() => flow.inverse(tf.tensor2d(z, [z.length / 2, 2])).dataSync() as Float32Array).slice(),
     encode: (x) => tf.tidy(() => flow.forward(tf.tensor2d(x, [x.length / 2, 2])).z.dataSync() as Float32Array).slice(),
-    sample: (n, s = 0) => tf.tidy(() => flow.inverse(normalTensor(n, 2, new Rng(s))).dataSync() as Float32Array).slice(),
+    sample: (n, s = 0) => tf.tidy(() => flow.inverse(normalTensor(n, 2, makeRng(s))).dataSync() as Float32Array).slice(),
     dispose() {
       couplings.forEach((c) => c.net.dispose());
     },
@@ -116,7 +116,7 @@ export function createFlow(opts: FlowOptions = {}): Flow {
 /** Train a flow by maximum likelihood: minimise the negative log-likelihood, logged as `nll` (nats/point). */
 export function trainFlow(data: Points, opts: TrainOptions & FlowOptions): Flow {
   const flow = createFlow(opts);
-  const rng = new Rng((opts.seed ?? 0) + 100);
+  const rng = makeRng((opts.seed ?? 0) + 100);
   const bs = opts.batchSize ?? 256;
   const opt = tf.train.adam(opts.lr ?? 3e-3);
   const vars = flow.couplings.flatMap((c) => c.net.params);

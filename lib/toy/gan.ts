@@ -10,7 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Points } from "./data";
 import { batchOf, countParams, Mlp, mlp, normalTensor, ToyGenerator, TrainOptions, trainSteps } from "./mlp";
-import { Rng } from "./rng";
+import { makeRng, type Rng } from "../rng";
 
 export interface Gan extends ToyGenerator {
   generator: Mlp;
@@ -37,7 +37,7 @@ export function createGan(opts: GanOptions = {}): Gan {
     history: [], seconds: 0,
     numParams: countParams(generator.params) + countParams(discriminator.params),
     decode: (z) => tf.tidy(() => generator.apply(tf.tensor2d(z, [z.length / zDim, zDim])).dataSync() as Float32Array).slice(),
-    sample: (n, s = 0) => tf.tidy(() => generator.apply(normalTensor(n, zDim, new Rng(s))).dataSync() as Float32Array).slice(),
+    sample: (n, s = 0) => tf.tidy(() => generator.apply(normalTensor(n, zDim, makeRng(s))).dataSync() as Float32Array).slice(),
     realness: (x) => tf.tidy(() => tf.sigmoid(discriminator.apply(tf.tensor2d(x, [x.length / 2, 2]))).dataSync() as Float32Array).slice(),
     dispose() {
       generator.dispose();
@@ -61,7 +61,7 @@ export function ganLosses(gan: Gan, real: tf.Tensor2D, z: tf.Tensor2D): { d: tf.
 /** Alternate one discriminator step and one generator step (Adam, beta1 = 0.5). Logs `d` and `g`. */
 export function trainGan(data: Points, opts: TrainOptions & GanOptions): Gan {
   const gan = createGan(opts);
-  const rng = new Rng((opts.seed ?? 0) + 100);
+  const rng = makeRng((opts.seed ?? 0) + 100);
   const bs = opts.batchSize ?? 256;
   const lr = opts.lr ?? 2e-3;
   const optD = tf.train.adam(lr, 0.5), optG = tf.train.adam(lr, 0.5);

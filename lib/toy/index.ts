@@ -1,7 +1,6 @@
 /**
  * lib/toy: 2-D data, a tiny MLP, and one small model per generative family, for notebooks 01-02.
  */
-export { Rng } from "./rng";
 export { twoMoons, swissRoll, gaussianClasses, subset, ofClass, split, standardize, uniformBox, coord, meanNearestDistance } from "./data";
 export type { Points, ClassSpec } from "./data";
 export {

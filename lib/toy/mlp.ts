@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Points } from "./data";
-import { Rng } from "./rng";
+import { makeRng, type Rng } from "../rng";
 
 export type Activation = "relu" | "leakyRelu" | "tanh" | "silu" | "elu";
 
@@ -43,7 +43,7 @@ export function variableOf(values: Float32Array | number[], shape: number[]): tf
 /** A fully connected network with the given layer sizes (Glorot-uniform weights, zero biases). */
 export function mlp(sizes: number[], opts: MlpOptions = {}): Mlp {
   if (sizes.length < 2) throw new Error(`mlp: need at least input and output sizes, got [${sizes}]`);
-  const rng = new Rng(opts.seed ?? 0);
+  const rng = makeRng(opts.seed ?? 0);
   const act = opts.activation ?? "relu";
   const params: tf.Variable[] = [];
   for (let l = 0; l + 1 < sizes.length; l++) {

@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Points } from "./data";
 import { batchOf, countParams, variableOf, mapPoints, Mlp, mlp, normalTensor, ToyGenerator, TrainOptions, trainSteps } from "./mlp";
-import { Rng } from "./rng";
+import { makeRng, type Rng } from "../rng";
 
 export interface Vae extends ToyGenerator {
   encoder: Mlp;
@@ -45,7 +45,7 @@ export function createVae(opts: VaeOptions = {}): Vae {
     history: [], seconds: 0,
     numParams: countParams(vars),
     elbo(x, samples = 1, s = 0) {
-      const rng = new Rng(s);
+      const rng = makeRng(s);
       const n = x.length / 2, out = new Float32Array(n);
       for (let k = 0; k < samples; k++) {
         const v = tf.tidy(() => {
@@ -61,7 +61,7 @@ export function createVae(opts: VaeOptions = {}): Vae {
       return tf.tidy(() => decoder.apply(tf.tensor2d(z, [z.length / zDim, zDim])).dataSync() as Float32Array).slice();
     },
     sample(n, s = 0) {
-      const rng = new Rng(s);
+      const rng = makeRng(s);
       return tf.tidy(() => {
         const mean = decoder.apply(normalTensor(n, zDim, rng));
         return tf.add(mean, tf.mul(normalTensor(n, 2, rng), tf.exp(logSigmaX))).dataSync() as Float32Array;
@@ -100,7 +100,7 @@ export function vaeTerms(vae: Vae, x: tf.Tensor2D, eps: tf.Tensor2D): { recon: t
 /** Train a VAE by minimising the negative ELBO with Adam. Logs `loss` (-ELBO), `recon` and `kl`. */
 export function trainVae(data: Points, opts: TrainOptions & VaeOptions): Vae {
   const vae = createVae(opts);
-  const rng = new Rng((opts.seed ?? 0) + 100);
+  const rng = makeRng((opts.seed ?? 0) + 100);
   const bs = opts.batchSize ?? 256;
   const opt = tf.train.adam(opts.lr ?? 3e-3);
   const vars = [...vae.encoder.params, ...vae.decoder.params, vae.logSigmaX];

@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GaussianDiffusion } from "../diffusion/gaussian-diffusion";
-import { randn, type Rng } from "../diffusion/rng";
+import { randn, type Rng } from "../rng";
 import { batchIndices } from "./seed";
 import { gatherBatch, type ImageDataset } from "./dataset";
 import type { StepLoss, TrainingTask } from "./loop";

@@ -10,7 +10,7 @@ import { createEma, emaDecay, updateEma } from "./ema";
 import { clipByGlobalNorm } from "./grad-clip";
 import { learningRate, type LrSchedule } from "./lr";
 import { streamAt, STREAM } from "./seed";
-import type { Rng } from "../diffusion/rng";
+import type { Rng } from "../rng";
 import { progress as makeProgress } from "../viz/progress";
 
 /** A network being trained: its variables by state_dict name, and a flag for dropout. */

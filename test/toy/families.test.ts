@@ -9,7 +9,7 @@ import { alphaBars, createDdpm, linearBetas, trainDdpm } from "../../lib/toy/ddp
 import { trainVae } from "../../lib/toy/vae";
 import { trainGan } from "../../lib/toy/gan";
 import { LogEntry } from "../../lib/toy/mlp";
-import { Rng } from "../../lib/toy/rng";
+import { makeRng } from "../../lib/rng";
 
 let moons: Points;
 beforeAll(async () => {
@@ -27,7 +27,7 @@ describe("normalizing flow", () => {
   it("log |det J| equals the log of the numerical Jacobian determinant", () => {
     const flow = createFlow({ seed: 3, layers: 4, hidden: 16 });
     // randomise the (zero-initialised) last layers so the couplings are not the identity
-    const rng = new Rng(9);
+    const rng = makeRng(9);
     for (const c of flow.couplings) {
       const W = c.net.params[c.net.params.length - 2];
       W.assign(tf.tensor(rng.normals(W.size), W.shape).mul(0.5));
