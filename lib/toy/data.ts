@@ -2,7 +2,7 @@
  * 2-D data sets for the first notebooks. Points are stored row-major in a Float32Array
  * ([x0, y0, x1, y1, ...]), with optional integer class labels.
  */
-import { makeRng, type Rng } from "../rng";
+import { makeRng } from "../rng";
 
 export interface Points {
   /** coordinates, row-major [n, 2] */
