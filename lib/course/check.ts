@@ -7,7 +7,7 @@
  *   // shows "✓ posterior mean matches the library on 5 inputs (largest difference 2.4e-8)" in the notebook
  */
 import * as tf from "@tensorflow/tfjs";
-import { makeRng } from "../diffusion/rng";
+import { makeRng } from "../rng";
 import { inNotebook, showMarkdown } from "../viz/display";
 
 /** What a checked function may return: numbers, arrays or tensors of them, or an object of those. */

@@ -9,7 +9,7 @@
  * (the noise of the step from x_k to x_{k+1}). Everything here is reported in the seminar's
  * time t = 0..T, where t = 0 is the data itself: t steps of noise have been applied to x_t.
  */
-import { makeRng, type Rng } from "../diffusion/rng";
+import { makeRng, type Rng } from "../rng";
 
 /** A standard normal from a uniform source (Box-Muller; one value per call, the pair's partner is dropped). */
 export function gaussian(rng: Rng): number {

@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { DiffusionModel } from "../diffusion/gaussian-diffusion";
-import { makeRng, type Rng } from "../diffusion/rng";
+import { makeRng, type Rng } from "../rng";
 import { timestepEmbedding } from "../nn/timestep-embedding";
 
 export interface MlpDenoiserOptions {

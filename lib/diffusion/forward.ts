@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { checkShape, checkTimesteps, coef, type GaussianDiffusion } from "./gaussian-diffusion";
-import { randn, type Rng } from "./rng";
+import { randn, type Rng } from "../rng";
 
 /** Mean, variance and log-variance of a Gaussian, each shaped like the images. */
 export type GaussianMoments = {

@@ -169,6 +169,18 @@ function tableTensor(table: Float64Array): tf.Tensor1D {
 }
 
 /**
+ * Free the float32 table tensors `d` has made (they are otherwise kept for the diffusion's life):
+ * for code that makes many short-lived diffusions and counts its tensors.
+ */
+export function releaseTables(d: GaussianDiffusion): void {
+  for (const value of Object.values(d)) {
+    if (!(value instanceof Float64Array)) continue;
+    for (const tensor of tableTensors.get(value)?.values() ?? []) tensor.dispose();
+    tableTensors.delete(value);
+  }
+}
+
+/**
  * table[t] as float32, shaped [N, 1, 1, 1] to broadcast over NHWC images (guided-diffusion's
  * `_extract_into_tensor`), or broadcast to `shape` when given.
  */

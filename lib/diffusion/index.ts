@@ -2,7 +2,7 @@
 export { getNamedBetaSchedule, betasForAlphaBar, computeDiffusionTables, type BetaScheduleName, type DiffusionTables } from "./schedules";
 export { spaceTimesteps, respaceBetas } from "./respace";
 export {
-  createGaussianDiffusion, gaussianDiffusion, respace, coef,
+  createGaussianDiffusion, gaussianDiffusion, respace, coef, releaseTables,
   type GaussianDiffusion, type GaussianDiffusionOptions, type DiffusionTypes, type TableName,
   type DiffusionModel, type NoisyClassifier, type ModelKwargs, type CondFn, type DenoisedFn, type ModelMeanType, type ModelVarType, type LossType,
 } from "./gaussian-diffusion";
@@ -15,5 +15,5 @@ export {
   normalKl, approxStandardNormalCdf, discretizedGaussianLogLikelihood, meanFlat, vbTermsBpd, stopGradient, trainingLosses, priorBpd, calcBpdLoop,
   type TrainingLosses, type TrainingLossOptions, type BpdTerms, type CalcBpdOptions,
 } from "./losses";
-export { makeRng, randn, type Rng } from "./rng";
+export { makeRng, randn, type Rng } from "../rng";
 export { UniformSampler, LossSecondMomentResampler, createNamedScheduleSampler, type ScheduleSampler, type ScheduleSamplerOptions, type LossSecondMomentOptions } from "./resample";

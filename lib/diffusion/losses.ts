@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { checkTimesteps, type DiffusionModel, type GaussianDiffusion, type ModelKwargs } from "./gaussian-diffusion";
 import { predictEpsFromXstart, qMeanVariance, qPosteriorMeanVariance, qSample } from "./forward";
 import { callModel, pMeanVariance, type PMeanVariance } from "./reverse";
-import { makeRng, randn, type Rng } from "./rng";
+import { makeRng, randn, type Rng } from "../rng";
 
 
 type TensorOrNumber = tf.Tensor | number;

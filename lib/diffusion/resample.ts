@@ -3,7 +3,7 @@
  * timesteps and return importance weights 1 / (T p(t)) that keep the loss unbiased.
  */
 import * as tf from "@tensorflow/tfjs";
-import { makeRng, type Rng } from "./rng";
+import { makeRng, type Rng } from "../rng";
 
 /** A distribution over the timesteps of a diffusion. */
 export interface ScheduleSampler {

@@ -8,8 +8,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Points } from "./data";
-import { batchOf, countParams, variableOf, Mlp, mlp, ToyGenerator, TrainOptions, trainSteps } from "./mlp";
-import { Rng } from "./rng";
+import { countParams, variableOf, Mlp, mlp } from "./mlp";
+import { batchOf, minimize, optimizer, ToyGenerator, TrainOptions, trainSteps } from "./train";
+import { makeRng } from "../rng";
 
 export interface Autoregressive extends ToyGenerator {
   /** mixture components per conditional */
@@ -44,7 +45,7 @@ export function mixtureLogProb(v: tf.Tensor2D, logits: tf.Tensor2D, means: tf.Te
 
 export function createAutoregressive(opts: AutoregressiveOptions = {}): Autoregressive {
   const K = opts.components ?? 8, h = opts.hidden ?? 64, seed = opts.seed ?? 0;
-  const rng = new Rng(seed);
+  const rng = makeRng(seed);
   const first = {
     logits: variableOf(new Float32Array(K), [1, K]),
     means: variableOf(rng.uniforms(K, -2, 2), [1, K]),
@@ -76,7 +77,7 @@ export function createAutoregressive(opts: AutoregressiveOptions = {}): Autoregr
       });
     },
     sample(n, s = 0) {
-      const r = new Rng(s);
+      const r = makeRng(s);
       const out = new Float32Array(2 * n);
       const pick = (w: ArrayLike<number>, off: number): number => {
         let u = r.uniform(), k = 0;
@@ -112,18 +113,14 @@ export function createAutoregressive(opts: AutoregressiveOptions = {}): Autoregr
 }
 
 /** Train by maximum likelihood; logs `nll` (nats/point). */
-export function trainAutoregressive(data: Points, opts: TrainOptions & AutoregressiveOptions): Autoregressive {
+export async function trainAutoregressive(data: Points, opts: TrainOptions & AutoregressiveOptions): Promise<Autoregressive> {
   const model = createAutoregressive(opts);
-  const rng = new Rng((opts.seed ?? 0) + 100);
   const bs = opts.batchSize ?? 256;
-  const opt = tf.train.adam(opts.lr ?? 3e-3);
-  const vars = [model.first.logits, model.first.means, model.first.logStds, ...model.cond.params];
-  const report = trainSteps(opts, () => {
+  const opt = optimizer([model.first.logits, model.first.means, model.first.logStds, ...model.cond.params], { lr: opts.lr ?? 3e-3 });
+  const report = await trainSteps(opts, [opt], (i, rng) => {
     const x = batchOf(data, bs, rng);
-    const nll = opt.minimize(() => tf.neg(tf.mean(model.logProbTensor(x))) as tf.Scalar, true, vars)!;
-    return { nll };
+    return { nll: minimize(opt, i, () => ({ loss: tf.neg(tf.mean(model.logProbTensor(x))) as tf.Scalar })).loss };
   });
-  opt.dispose();
   model.history = report.history;
   model.seconds = report.seconds;
   return model;

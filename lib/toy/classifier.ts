@@ -8,7 +8,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Points } from "./data";
-import { Activation, Mlp, mlp, TrainOptions, TrainReport, trainSteps } from "./mlp";
+import { Activation, Mlp, mlp } from "./mlp";
+import { minimize, optimizer, TrainOptions, TrainReport, trainSteps } from "./train";
 
 export interface Classifier extends TrainReport {
   net: Mlp;
@@ -18,17 +19,13 @@ export interface Classifier extends TrainReport {
 }
 
 /** Train a binary classifier on labelled points (labels 0/1), full batch, with Adam. */
-export function trainClassifier(data: Points, opts: TrainOptions & { hidden?: number[]; activation?: Activation }): Classifier {
+export async function trainClassifier(data: Points, opts: TrainOptions & { hidden?: number[]; activation?: Activation }): Promise<Classifier> {
   if (!data.labels) throw new Error("trainClassifier: the points need labels");
   const net = mlp([2, ...(opts.hidden ?? [16, 16]), 1], { seed: opts.seed ?? 0, activation: opts.activation ?? "tanh" });
   const x = tf.tensor2d(data.x, [data.n, 2]);
   const y = tf.tensor2d(Float32Array.from(data.labels), [data.n, 1]);
-  const opt = tf.train.adam(opts.lr ?? 0.02);
-  const report = trainSteps(opts, () => {
-    const loss = opt.minimize(() => tf.losses.sigmoidCrossEntropy(y, net.apply(x)) as tf.Scalar, true, net.params)!;
-    return { loss };
-  });
-  opt.dispose();
+  const opt = optimizer(net.params, { lr: opts.lr ?? 0.02 });
+  const report = await trainSteps(opts, [opt], (i) => minimize(opt, i, () => ({ loss: tf.losses.sigmoidCrossEntropy(y, net.apply(x)) as tf.Scalar })));
   x.dispose();
   y.dispose();
   return {

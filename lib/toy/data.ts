@@ -2,7 +2,7 @@
  * 2-D data sets for the first notebooks. Points are stored row-major in a Float32Array
  * ([x0, y0, x1, y1, ...]), with optional integer class labels.
  */
-import { Rng } from "./rng";
+import { makeRng } from "../rng";
 
 export interface Points {
   /** coordinates, row-major [n, 2] */
@@ -15,7 +15,7 @@ export interface Points {
 
 /** Two interleaving half circles (as scikit-learn's make_moons), labels 0 (upper) and 1 (lower). */
 export function twoMoons(n: number, opts: { noise?: number; seed?: number } = {}): Points {
-  const rng = new Rng(opts.seed ?? 0);
+  const rng = makeRng(opts.seed ?? 0);
   const noise = opts.noise ?? 0.1;
   const x = new Float32Array(2 * n), labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -31,7 +31,7 @@ export function twoMoons(n: number, opts: { noise?: number; seed?: number } = {}
 
 /** A 2-D Swiss roll (a spiral), scaled to roughly [-1.2, 1.2]. */
 export function swissRoll(n: number, opts: { noise?: number; seed?: number } = {}): Points {
-  const rng = new Rng(opts.seed ?? 0);
+  const rng = makeRng(opts.seed ?? 0);
   const noise = opts.noise ?? 0.03;
   const x = new Float32Array(2 * n);
   for (let i = 0; i < n; i++) {
@@ -53,7 +53,7 @@ export interface ClassSpec {
  * Default: two elongated classes with prior 0.6 / 0.4.
  */
 export function gaussianClasses(n: number, opts: { seed?: number; prior?: number[]; classes?: ClassSpec[] } = {}): Points {
-  const rng = new Rng(opts.seed ?? 0);
+  const rng = makeRng(opts.seed ?? 0);
   const classes = opts.classes ?? [
     { mean: [-1, -0.4], cov: [[1.0, 0.5], [0.5, 0.6]] },
     { mean: [1.2, 0.8], cov: [[0.35, -0.15], [-0.15, 0.5]] },
@@ -97,7 +97,7 @@ export function ofClass(p: Points, c: number): Points {
 
 /** A random train/test split with `nTest` test points. */
 export function split(p: Points, nTest: number, seed = 0): { train: Points; test: Points } {
-  const rng = new Rng(seed);
+  const rng = makeRng(seed);
   const perm = Array.from({ length: p.n }, (_, i) => i);
   for (let i = p.n - 1; i > 0; i--) {
     const j = rng.int(i + 1);
@@ -123,7 +123,7 @@ export function standardize(p: Points, stats?: { mean: [number, number]; std: [n
 
 /** Points spread uniformly over a box: useful as "outliers" or as starting points for samplers. */
 export function uniformBox(n: number, lo: number, hi: number, seed = 0): Points {
-  return { x: new Rng(seed).uniforms(2 * n, lo, hi), n };
+  return { x: makeRng(seed).uniforms(2 * n, lo, hi), n };
 }
 
 /** Column `d` (0 = x, 1 = y) as a plain array, for plotting. */

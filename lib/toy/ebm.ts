@@ -9,8 +9,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Points } from "./data";
-import { batchOf, countParams, Mlp, mlp, ToyGenerator, TrainOptions, trainSteps } from "./mlp";
-import { Rng } from "./rng";
+import { countParams, Mlp, mlp } from "./mlp";
+import { batchOf, minimize, optimizer, ToyGenerator, TrainOptions, trainSteps } from "./train";
+import { makeRng } from "../rng";
 
 export interface LangevinOptions {
   /** number of Langevin steps */
@@ -27,7 +28,7 @@ export interface LangevinOptions {
  * Run Langevin dynamics on an energy from starting points x0 (row-major [n, d]); returns the final points.
  */
 export function langevin(energy: (x: tf.Tensor2D) => tf.Tensor1D, x0: Float32Array, opts: LangevinOptions, dim = 2): Float32Array {
-  const rng = new Rng(opts.seed ?? 0);
+  const rng = makeRng(opts.seed ?? 0);
   const n = x0.length / dim, eps = opts.stepSize, every = opts.every ?? 10;
   const gradE = tf.grad((x: tf.Tensor) => tf.sum(energy(x as tf.Tensor2D)));
   let x = tf.tensor2d(x0, [n, dim]);
@@ -81,11 +82,11 @@ export function createEbm(opts: EbmOptions = {}): Ebm {
     numParams: countParams(net.params),
     energyTensor: (x) => tf.tidy(() => net.apply(x).reshape([-1]) as tf.Tensor1D),
     energy: (x) => tf.tidy(() => ebm.energyTensor(tf.tensor2d(x, [x.length / 2, 2])).dataSync() as Float32Array).slice(),
-    buffer: new Rng(seed + 7).uniforms(2 * chains, -box, box),
+    buffer: makeRng(seed + 7).uniforms(2 * chains, -box, box),
     sampler: { steps: 300, stepSize: opts.stepSize ?? 0.01, box },
     sample(n, s = 0) {
       // fresh chains from uniform noise over the box
-      const x0 = new Rng(s).uniforms(2 * n, -box, box);
+      const x0 = makeRng(s).uniforms(2 * n, -box, box);
       return langevin(ebm.energyTensor, x0, { steps: ebm.sampler.steps, stepSize: ebm.sampler.stepSize, seed: s + 1 });
     },
     dispose: () => net.dispose(),
@@ -94,13 +95,12 @@ export function createEbm(opts: EbmOptions = {}): Ebm {
 }
 
 /** Train with persistent contrastive divergence; logs `loss`, `eData` and `eSample` (mean energies). */
-export function trainEbm(data: Points, opts: TrainOptions & EbmOptions): Ebm {
+export async function trainEbm(data: Points, opts: TrainOptions & EbmOptions): Promise<Ebm> {
   const ebm = createEbm(opts);
-  const rng = new Rng((opts.seed ?? 0) + 100);
   const bs = opts.batchSize ?? 256, K = opts.langevinSteps ?? 20, eps = opts.stepSize ?? 0.01, alpha = opts.alpha ?? 0.001;
   const chains = ebm.buffer.length / 2, box = ebm.sampler.box;
-  const opt = tf.train.adam(opts.lr ?? 5e-3, 0.5);
-  const report = trainSteps(opts, () => {
+  const opt = optimizer(ebm.net.params, { lr: opts.lr ?? 5e-3 }, { beta1: 0.5 });
+  const report = await trainSteps(opts, [opt], (i, rng) => {
     // take a batch of chains (5% restarted from noise), run K Langevin steps, write them back
     const idx = Array.from({ length: bs }, () => rng.int(chains));
     const x0 = new Float32Array(2 * bs);
@@ -115,18 +115,13 @@ export function trainEbm(data: Points, opts: TrainOptions & EbmOptions): Ebm {
       ebm.buffer[2 * j + 1] = Math.max(-box, Math.min(box, xs[2 * k + 1]));
     });
     const real = batchOf(data, bs, rng), fake = tf.tensor2d(xs, [bs, 2]);
-    let eData: tf.Scalar | null = null, eSample: tf.Scalar | null = null;
-    const loss = opt.minimize(() => {
+    return minimize(opt, i, () => {
       const ed = ebm.energyTensor(real), es = ebm.energyTensor(fake);
-      const md = tf.keep(tf.mean(ed)) as tf.Scalar, ms = tf.keep(tf.mean(es)) as tf.Scalar;
-      eData = md;
-      eSample = ms;
+      const eData = tf.mean(ed) as tf.Scalar, eSample = tf.mean(es) as tf.Scalar;
       const reg = tf.mul(alpha, tf.add(tf.mean(tf.square(ed)), tf.mean(tf.square(es))));
-      return tf.add(tf.sub(md, ms), reg) as tf.Scalar;
-    }, true, ebm.net.params)!;
-    return { loss, eData: eData!, eSample: eSample! };
+      return { loss: tf.add(tf.sub(eData, eSample), reg) as tf.Scalar, eData, eSample };
+    });
   });
-  opt.dispose();
   ebm.history = report.history;
   ebm.seconds = report.seconds;
   return ebm;

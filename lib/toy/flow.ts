@@ -11,8 +11,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Points } from "./data";
-import { batchOf, countParams, Mlp, mlp, normalTensor, ToyGenerator, TrainOptions, trainSteps } from "./mlp";
-import { Rng } from "./rng";
+import { countParams, Mlp, mlp, normalTensor } from "./mlp";
+import { batchOf, minimize, optimizer, ToyGenerator, TrainOptions, trainSteps } from "./train";
+import { makeRng } from "../rng";
 
 export interface Coupling {
   /** the coordinate passed through unchanged (and fed to the network) */
@@ -105,7 +106,7 @@ export function createFlow(opts: FlowOptions = {}): Flow {
     logProb: (x) => tf.tidy(() => flow.logProbTensor(tf.tensor2d(x, [x.length / 2, 2])).dataSync() as Float32Array).slice(),
     decode: (z) => tf.tidy(() => flow.inverse(tf.tensor2d(z, [z.length / 2, 2])).dataSync() as Float32Array).slice(),
     encode: (x) => tf.tidy(() => flow.forward(tf.tensor2d(x, [x.length / 2, 2])).z.dataSync() as Float32Array).slice(),
-    sample: (n, s = 0) => tf.tidy(() => flow.inverse(normalTensor(n, 2, new Rng(s))).dataSync() as Float32Array).slice(),
+    sample: (n, s = 0) => tf.tidy(() => flow.inverse(normalTensor(n, 2, makeRng(s))).dataSync() as Float32Array).slice(),
     dispose() {
       couplings.forEach((c) => c.net.dispose());
     },
@@ -114,18 +115,14 @@ export function createFlow(opts: FlowOptions = {}): Flow {
 }
 
 /** Train a flow by maximum likelihood: minimise the negative log-likelihood, logged as `nll` (nats/point). */
-export function trainFlow(data: Points, opts: TrainOptions & FlowOptions): Flow {
+export async function trainFlow(data: Points, opts: TrainOptions & FlowOptions): Promise<Flow> {
   const flow = createFlow(opts);
-  const rng = new Rng((opts.seed ?? 0) + 100);
   const bs = opts.batchSize ?? 256;
-  const opt = tf.train.adam(opts.lr ?? 3e-3);
-  const vars = flow.couplings.flatMap((c) => c.net.params);
-  const report = trainSteps(opts, () => {
+  const opt = optimizer(flow.couplings.flatMap((c) => c.net.params), { lr: opts.lr ?? 3e-3 });
+  const report = await trainSteps(opts, [opt], (i, rng) => {
     const x = batchOf(data, bs, rng);
-    const nll = opt.minimize(() => tf.neg(tf.mean(flow.logProbTensor(x))) as tf.Scalar, true, vars)!;
-    return { nll };
+    return { nll: minimize(opt, i, () => ({ loss: tf.neg(tf.mean(flow.logProbTensor(x))) as tf.Scalar })).loss };
   });
-  opt.dispose();
   flow.history = report.history;
   flow.seconds = report.seconds;
   return flow;

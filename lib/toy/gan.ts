@@ -9,8 +9,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Points } from "./data";
-import { batchOf, countParams, Mlp, mlp, normalTensor, ToyGenerator, TrainOptions, trainSteps } from "./mlp";
-import { Rng } from "./rng";
+import { countParams, Mlp, mlp, normalTensor } from "./mlp";
+import { batchOf, minimize, optimizer, ToyGenerator, TrainOptions, trainSteps } from "./train";
+import { makeRng } from "../rng";
 
 export interface Gan extends ToyGenerator {
   generator: Mlp;
@@ -37,7 +38,7 @@ export function createGan(opts: GanOptions = {}): Gan {
     history: [], seconds: 0,
     numParams: countParams(generator.params) + countParams(discriminator.params),
     decode: (z) => tf.tidy(() => generator.apply(tf.tensor2d(z, [z.length / zDim, zDim])).dataSync() as Float32Array).slice(),
-    sample: (n, s = 0) => tf.tidy(() => generator.apply(normalTensor(n, zDim, new Rng(s))).dataSync() as Float32Array).slice(),
+    sample: (n, s = 0) => tf.tidy(() => generator.apply(normalTensor(n, zDim, makeRng(s))).dataSync() as Float32Array).slice(),
     realness: (x) => tf.tidy(() => tf.sigmoid(discriminator.apply(tf.tensor2d(x, [x.length / 2, 2]))).dataSync() as Float32Array).slice(),
     dispose() {
       generator.dispose();
@@ -58,22 +59,19 @@ export function ganLosses(gan: Gan, real: tf.Tensor2D, z: tf.Tensor2D): { d: tf.
   });
 }
 
-/** Alternate one discriminator step and one generator step (Adam, beta1 = 0.5). Logs `d` and `g`. */
-export function trainGan(data: Points, opts: TrainOptions & GanOptions): Gan {
+/** Alternate one discriminator step and one generator step, each with its own Adam (beta1 = 0.5). Logs `d` and `g`. */
+export async function trainGan(data: Points, opts: TrainOptions & GanOptions): Promise<Gan> {
   const gan = createGan(opts);
-  const rng = new Rng((opts.seed ?? 0) + 100);
   const bs = opts.batchSize ?? 256;
-  const lr = opts.lr ?? 2e-3;
-  const optD = tf.train.adam(lr, 0.5), optG = tf.train.adam(lr, 0.5);
-  const report = trainSteps(opts, () => {
+  const lr = { lr: opts.lr ?? 2e-3 };
+  const optD = optimizer(gan.discriminator.params, lr, { beta1: 0.5 }), optG = optimizer(gan.generator.params, lr, { beta1: 0.5 });
+  const report = await trainSteps(opts, [optD, optG], (i, rng) => {
     const real = batchOf(data, bs, rng);
-    const d = optD.minimize(() => ganLosses(gan, real, normalTensor(bs, gan.zDim, rng)).d, true, gan.discriminator.params)!;
-    const z = normalTensor(bs, gan.zDim, rng);
-    const g = optG.minimize(() => ganLosses(gan, real, z).g, true, gan.generator.params)!;
+    const zD = normalTensor(bs, gan.zDim, rng), zG = normalTensor(bs, gan.zDim, rng);
+    const d = minimize(optD, i, () => ({ loss: ganLosses(gan, real, zD).d })).loss;
+    const g = minimize(optG, i, () => ({ loss: ganLosses(gan, real, zG).g })).loss;
     return { d, g };
   });
-  optD.dispose();
-  optG.dispose();
   gan.history = report.history;
   gan.seconds = report.seconds;
   return gan;

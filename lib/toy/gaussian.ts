@@ -7,7 +7,7 @@
  * Everything is plain JavaScript in float64: no tensors needed for 2x2 covariances.
  */
 import { Points } from "./data";
-import { Rng } from "./rng";
+import { makeRng, type Rng } from "../rng";
 
 /** A 2-D Gaussian: mean and covariance [[sxx, sxy], [sxy, syy]]. */
 export interface Gaussian2 {
@@ -136,5 +136,5 @@ export function logDensity(m: GaussianClassModel, x: Float32Array): Float64Array
 
 /** New points of class k: x ~ p(x | y = k). Only a generative model can do this. */
 export function sampleClass(m: GaussianClassModel, k: number, n: number, seed = 0): Float32Array {
-  return sampleGaussian(m.classes[k], n, new Rng(seed));
+  return sampleGaussian(m.classes[k], n, makeRng(seed));
 }

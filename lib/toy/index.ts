@@ -1,15 +1,16 @@
 /**
  * lib/toy: 2-D data, a tiny MLP, and one small model per generative family, for notebooks 01-02.
  */
-export { Rng } from "./rng";
 export { twoMoons, swissRoll, gaussianClasses, subset, ofClass, split, standardize, uniformBox, coord, meanNearestDistance } from "./data";
 export type { Points, ClassSpec } from "./data";
 export {
   fitGaussian, gaussianLogPdf, sampleGaussian, fitGaussianClasses, jointLogProb, posterior, posteriorOf, logDensity, sampleClass,
 } from "./gaussian";
 export type { Gaussian2, GaussianClassModel } from "./gaussian";
-export { mlp, variableOf, activate, countParams, batchOf, trainSteps, mapPoints, normalTensor } from "./mlp";
-export type { Mlp, MlpOptions, Activation, TrainOptions, TrainReport, LogEntry, ToyGenerator } from "./mlp";
+export { mlp, variableOf, activate, countParams, mapPoints, normalTensor } from "./mlp";
+export type { Mlp, MlpOptions, Activation } from "./mlp";
+export { optimizer, minimize, trainSteps, batchOf } from "./train";
+export type { Optimizer, StepScalars, TrainOptions, TrainReport, LogEntry, ToyGenerator } from "./train";
 export { trainClassifier } from "./classifier";
 export type { Classifier } from "./classifier";
 export { createVae, vaeTerms, trainVae } from "./vae";
@@ -22,7 +23,7 @@ export { createAutoregressive, mixtureLogProb, trainAutoregressive } from "./aut
 export type { Autoregressive, AutoregressiveOptions } from "./autoregressive";
 export { langevin, createEbm, trainEbm } from "./ebm";
 export type { Ebm, EbmOptions, LangevinOptions } from "./ebm";
-export { linearBetas, alphaBars, timeEmbedding, createDdpm, ddpmLoss, trainDdpm } from "./ddpm";
+export { createDdpm, trainDdpm } from "./ddpm";
 export type { ToyDdpm, DdpmOptions } from "./ddpm";
 export { scatter, grid2d, gridRows, heatmap, contourLine, panels, latentGrid } from "./plots";
 export type { Grid2D, Panel } from "./plots";

@@ -10,8 +10,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Points } from "./data";
-import { batchOf, countParams, variableOf, mapPoints, Mlp, mlp, normalTensor, ToyGenerator, TrainOptions, trainSteps } from "./mlp";
-import { Rng } from "./rng";
+import { countParams, variableOf, mapPoints, Mlp, mlp, normalTensor } from "./mlp";
+import { batchOf, minimize, optimizer, ToyGenerator, TrainOptions, trainSteps } from "./train";
+import { makeRng } from "../rng";
 
 export interface Vae extends ToyGenerator {
   encoder: Mlp;
@@ -45,7 +46,7 @@ export function createVae(opts: VaeOptions = {}): Vae {
     history: [], seconds: 0,
     numParams: countParams(vars),
     elbo(x, samples = 1, s = 0) {
-      const rng = new Rng(s);
+      const rng = makeRng(s);
       const n = x.length / 2, out = new Float32Array(n);
       for (let k = 0; k < samples; k++) {
         const v = tf.tidy(() => {
@@ -61,7 +62,7 @@ export function createVae(opts: VaeOptions = {}): Vae {
       return tf.tidy(() => decoder.apply(tf.tensor2d(z, [z.length / zDim, zDim])).dataSync() as Float32Array).slice();
     },
     sample(n, s = 0) {
-      const rng = new Rng(s);
+      const rng = makeRng(s);
       return tf.tidy(() => {
         const mean = decoder.apply(normalTensor(n, zDim, rng));
         return tf.add(mean, tf.mul(normalTensor(n, 2, rng), tf.exp(logSigmaX))).dataSync() as Float32Array;
@@ -98,25 +99,18 @@ export function vaeTerms(vae: Vae, x: tf.Tensor2D, eps: tf.Tensor2D): { recon: t
 }
 
 /** Train a VAE by minimising the negative ELBO with Adam. Logs `loss` (-ELBO), `recon` and `kl`. */
-export function trainVae(data: Points, opts: TrainOptions & VaeOptions): Vae {
+export async function trainVae(data: Points, opts: TrainOptions & VaeOptions): Promise<Vae> {
   const vae = createVae(opts);
-  const rng = new Rng((opts.seed ?? 0) + 100);
   const bs = opts.batchSize ?? 256;
-  const opt = tf.train.adam(opts.lr ?? 3e-3);
-  const vars = [...vae.encoder.params, ...vae.decoder.params, vae.logSigmaX];
-  let recon: tf.Scalar | null = null, kl: tf.Scalar | null = null;
-  const report = trainSteps(opts, () => {
+  const opt = optimizer([...vae.encoder.params, ...vae.decoder.params, vae.logSigmaX], { lr: opts.lr ?? 3e-3 });
+  const report = await trainSteps(opts, [opt], (i, rng) => {
     const x = batchOf(data, bs, rng), eps = normalTensor(bs, vae.zDim, rng);
-    const loss = opt.minimize(() => {
+    return minimize(opt, i, () => {
       const t = vaeTerms(vae, x, eps);
-      const r = tf.keep(tf.mean(t.recon)) as tf.Scalar, k = tf.keep(tf.mean(t.kl)) as tf.Scalar;
-      recon = r;
-      kl = k;
-      return tf.neg(tf.sub(r, k)) as tf.Scalar;
-    }, true, vars)!;
-    return { loss, recon: recon!, kl: kl! };
+      const recon = tf.mean(t.recon) as tf.Scalar, kl = tf.mean(t.kl) as tf.Scalar;
+      return { loss: tf.neg(tf.sub(recon, kl)) as tf.Scalar, recon, kl };
+    });
   });
-  opt.dispose();
   vae.history = report.history;
   vae.seconds = report.seconds;
   return vae;

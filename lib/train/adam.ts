@@ -24,8 +24,9 @@ export interface AdamState {
 export function createAdamState(params: Map<string, tf.Variable>): AdamState {
   const m = new Map<string, tf.Variable>(), v = new Map<string, tf.Variable>();
   for (const [name, p] of params) {
-    m.set(name, tf.variable(tf.zerosLike(p), false));
-    v.set(name, tf.variable(tf.zerosLike(p), false));
+    // tidy frees the zeros the variables were made from (a variable keeps its own reference to the data)
+    m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+    v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
   }
   return { step: 0, m, v };
 }

@@ -4,7 +4,8 @@
  * With `noised: false` it trains an ordinary classifier on clean images (t = 0, no noise).
  */
 import * as tf from "@tensorflow/tfjs";
-import { qSample, randn, type GaussianDiffusion, type NoisyClassifier, type Rng } from "../diffusion/index";
+import { qSample, type GaussianDiffusion, type NoisyClassifier } from "../diffusion/index";
+import { randn, type Rng } from "../rng";
 import { batchIndices } from "./seed";
 import { gatherBatch, type ImageDataset } from "./dataset";
 import type { StepLoss, TrainingTask } from "./loop";

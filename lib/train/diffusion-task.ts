@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { DiffusionModel, GaussianDiffusion } from "../diffusion/gaussian-diffusion";
 import { trainingLosses } from "../diffusion/losses";
-import { randn, type Rng } from "../diffusion/rng";
+import { randn, type Rng } from "../rng";
 import { LossSecondMomentResampler, type ScheduleSampler } from "../diffusion/resample";
 import { batchIndices } from "./seed";
 import { gatherBatch, type ImageDataset } from "./dataset";

@@ -10,7 +10,7 @@ import { createEma, emaDecay, updateEma } from "./ema";
 import { clipByGlobalNorm } from "./grad-clip";
 import { learningRate, type LrSchedule } from "./lr";
 import { streamAt } from "./seed";
-import type { Rng } from "../diffusion/rng";
+import type { Rng } from "../rng";
 import type { Module } from "../nn/index";
 import { progress as makeProgress } from "../viz/progress";
 

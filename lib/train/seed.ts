@@ -3,7 +3,7 @@
  * seeded by (seed, purpose, s), so a resumed run needs only the step number to continue exactly
  * where it stopped: no generator state has to be saved.
  */
-import { makeRng, type Rng } from "../diffusion/rng";
+import { makeRng, type Rng } from "../rng";
 
 /** Mix integers into one 32-bit seed (a murmur3-style finaliser over each word). */
 export function subSeed(...words: number[]): number {

@@ -10,7 +10,7 @@ import { decodeBudget } from "../../lib/io/limits";
 import { npyHeader } from "../../lib/io/npy";
 import { TensorRecord } from "../../lib/io/tensor-record";
 import { ZipReader } from "../../lib/io/zip-reader";
-import { Rng } from "../../lib/toy/rng";
+import type { Rng } from "../../lib/rng";
 import { gzipAround, idxBytes, Member, npyBytes, safetensorsBytes, zeroBombStream, zipBytes } from "../helpers/format-bytes";
 import { op, stateDictPickle, TensorSpec } from "../helpers/pickle-bytes";
 import { HOSTILE_U32, hostileJson, mutateBytes, pick } from "./mutate";

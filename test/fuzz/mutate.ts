@@ -3,7 +3,7 @@
  * over length and offset fields, inserted, deleted and duplicated runs. The format-aware mutations
  * (corpus.ts) reach the parsers behind checksums; these find what the framing checks miss.
  */
-import { Rng } from "../../lib/toy/rng";
+import type { Rng } from "../../lib/rng";
 
 /** Values a lying header likes: zero, sign bits, all ones, just past a power of two, near 2^53. */
 export const HOSTILE_U32 = [0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 0xfffffffb];

@@ -2,7 +2,7 @@ import { gaussianClasses, meanNearestDistance, ofClass } from "../../lib/toy/dat
 import {
   fitGaussian, fitGaussianClasses, gaussianLogPdf, logDensity, posteriorOf, sampleGaussian,
 } from "../../lib/toy/gaussian";
-import { Rng } from "../../lib/toy/rng";
+import { makeRng } from "../../lib/rng";
 
 describe("Gaussian fit and Bayes posterior (notebook 01)", () => {
   it("fits the sample mean and the 1/n covariance", () => {
@@ -14,7 +14,7 @@ describe("Gaussian fit and Bayes posterior (notebook 01)", () => {
 
   it("recovers the generating parameters from many samples", () => {
     const g0 = { mean: [1, -2] as [number, number], cov: [[2, 0.6], [0.6, 0.5]] as [[number, number], [number, number]] };
-    const g = fitGaussian({ x: sampleGaussian(g0, 40000, new Rng(3)), n: 40000 });
+    const g = fitGaussian({ x: sampleGaussian(g0, 40000, makeRng(3)), n: 40000 });
     expect(g.mean[0]).toBeCloseTo(1, 1);
     expect(g.mean[1]).toBeCloseTo(-2, 1);
     expect(g.cov[0][0]).toBeCloseTo(2, 1);

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { adamStep, createAdamState } from "../../lib/train/adam";
+import { adamStep, createAdamState, disposeAdamState } from "../../lib/train/adam";
 import { updateEma, createEma, emaDecay } from "../../lib/train/ema";
 import { clipByGlobalNorm } from "../../lib/train/grad-clip";
 import { learningRate } from "../../lib/train/lr";
@@ -27,6 +27,18 @@ describe("Adam", () => {
     const got = Array.from(p.dataSync());
     got.forEach((x, i) => expect(x).toBeCloseTo(w[i], 6));
     expect(state.step).toBe(3);
+  });
+
+  it("its moments and an EMA copy are freed completely, with no tensor left behind", () => {
+    const params = new Map([["w", tf.variable(tf.zeros([3, 2]))], ["b", tf.variable(tf.zeros([2]))]]);
+    const before = tf.memory().numTensors;
+    const state = createAdamState(params);
+    const ema = createEma(params);
+    expect(tf.memory().numTensors).toBe(before + 6); // m, v and the EMA copy of each parameter
+    disposeAdamState(state);
+    for (const e of ema.values()) e.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    for (const p of params.values()) p.dispose();
   });
 });
 

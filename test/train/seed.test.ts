@@ -1,5 +1,5 @@
 import { batchIndices, permutation, subSeed } from "../../lib/train/seed";
-import { makeRng } from "../../lib/diffusion/rng";
+import { makeRng } from "../../lib/rng";
 
 describe("deterministic data order", () => {
   it("visits every example exactly once per epoch, across batch boundaries", () => {
