@@ -97,6 +97,11 @@ export function denoiser(d: GaussianDiffusion, model: SamplingModel, opts: Pick<
     const timesteps = modelTimesteps(d, t);
     try {
       const out = await scoped(() => model.forward(x, timesteps, kwargs.y));
+      if (!(await isAllFinite(out))) {
+        out.dispose();
+        // caught by the loop, which adds the step; x_0 clipping would otherwise turn NaN into a plain black image
+        throw new NonFiniteSampleError("the model's output is NaN or Inf: check its weights (one NaN weight makes every output NaN) and its inputs", -1, -1);
+      }
       let pmv: PMeanVariance;
       try {
         checkModelOutput(d, x, out);
@@ -198,14 +203,15 @@ async function isAllFinite(x: tf.Tensor): Promise<boolean> {
   return v === 0;
 }
 
-/** Refuse a step whose sample is NaN or Inf, naming the step and what to change. */
+const stoppedAt = (sampler: Sampler, i: number, total: number, t: number): string => `sampling (${sampler.name}) stopped at step ${i + 1} of ${total} (timestep ${t})`;
+
+/** Refuse a step whose sample is NaN or Inf (the model's output was finite), naming the step and what to change. */
 async function checkFinite(sampler: Sampler, x: tf.Tensor4D, predXstart: tf.Tensor4D, i: number, total: number, t: number, opts: SampleOptions): Promise<void> {
   if (await isAllFinite(x)) return;
-  const where = `sampling (${sampler.name}) stopped at step ${i + 1} of ${total} (timestep ${t}): the sample has NaN or Inf values`;
   const cause = !(await isAllFinite(predXstart))
-    ? "the model's prediction was not finite: check its weights (one NaN weight makes every output NaN) and its inputs"
+    ? "the x_0 prediction overflowed: check the model's outputs for extreme values"
     : `the step itself overflowed: lower ${[opts.eta ? "eta" : "", opts.condFn ? "the guidance scale" : ""].filter(Boolean).join(" or ") || "the guidance"}, or check the model's outputs for extreme values`;
-  throw new NonFiniteSampleError(`${where}; ${cause}`, i, t);
+  throw new NonFiniteSampleError(`${stoppedAt(sampler, i, total, t)}: the sample has NaN or Inf values; ${cause}`, i, t);
 }
 
 function checkOptions(sampler: Sampler, shape: SampleShape, opts: SampleOptions): void {
@@ -251,6 +257,9 @@ export async function* sampleSteps(sampler: Sampler, d: GaussianDiffusion, model
       let out: { sample: tf.Tensor4D; predXstart: tf.Tensor4D };
       try {
         out = await sampler.step(ctx);
+      } catch (e) {
+        if (e instanceof NonFiniteSampleError && e.step < 0) throw new NonFiniteSampleError(`${stoppedAt(sampler, i, total, kept[index])}; ${e.message}`, i, kept[index]);
+        throw e;
       } finally {
         tf.dispose(owned.filter((v) => v !== out?.sample && v !== out?.predXstart));
       }
