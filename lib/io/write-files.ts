@@ -109,11 +109,15 @@ export function ensureDir(dir: string): void {
   }
 }
 
+/** The file that shows a folder takes files (made and removed at once; a killed run's is stale like any temporary file). */
+const PROBE = ".adm-write-check";
+
 /** Make the folders of `paths`, check each takes a file, and remove stale temporary files beside them. */
 export function prepareOutput(paths: string[]): void {
-  for (const dir of new Set(paths.map((p) => dirname(resolve(p))))) {
+  const dirs = new Set(paths.map((p) => dirname(resolve(p))));
+  for (const dir of dirs) {
     ensureDir(dir);
-    const probe = tempPathFor(join(dir, ".adm-write-check"));
+    const probe = tempPathFor(join(dir, PROBE));
     try {
       closeSync(openSync(probe, "wx"));
     } catch (e) {
@@ -121,7 +125,7 @@ export function prepareOutput(paths: string[]): void {
     }
     removeQuietly(probe);
   }
-  removeStaleTemps(paths);
+  removeStaleTemps([...paths, ...[...dirs].map((d) => join(d, PROBE))]);
 }
 
 /** Write all of `bytes` at the descriptor's current position. */
