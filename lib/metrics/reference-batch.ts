@@ -24,7 +24,7 @@ export interface ReferenceBatch {
 function toFloat64(r: TensorRecord, path: string, key: string): Float64Array {
   if (r.dtype === "float64") return r.data as Float64Array;
   if (r.dtype === "float32") return Float64Array.from(r.data as Float32Array);
-  return refuse(path, `array ${key}`, `dtype ${r.dtype}; statistics are float64 or float32`, ADM_LAYOUT);
+  return refuse(path, `array ${key}`, `${key} has dtype ${r.dtype}; statistics are float64 or float32`, ADM_LAYOUT);
 }
 
 function readStats(arrays: Map<string, TensorRecord>, path: string, muKey: string, sigmaKey: string): GaussianStatistics | undefined {
@@ -38,7 +38,7 @@ function readStats(arrays: Map<string, TensorRecord>, path: string, muKey: strin
   const stats = { mu: toFloat64(mu, path, muKey), sigma: toFloat64(sigma, path, sigmaKey) };
   for (const [key, v] of [[muKey, stats.mu], [sigmaKey, stats.sigma]] as const) {
     const bad = v.findIndex((x) => !Number.isFinite(x));
-    if (bad >= 0) refuse(path, `array ${key}`, `value ${bad} is ${v[bad]}; statistics must be finite`, "recompute the reference statistics (or drop mu/sigma to compute them from arr_0)");
+    if (bad >= 0) refuse(path, `array ${key}`, `${key}[${bad}] is ${v[bad]}; statistics must be finite`, "recompute the reference statistics (or drop mu/sigma to compute them from arr_0)");
   }
   return stats;
 }
@@ -52,11 +52,11 @@ export function readReferenceBatch(path: string): ReferenceBatch {
   };
   const images = arrays.get("arr_0");
   if (images) {
-    if (images.dtype !== "uint8") refuse(path, "array arr_0", `dtype ${images.dtype}; expected uint8 images in [0, 255] (as ADM's image_sample.py saves them)`, ADM_LAYOUT);
+    if (images.dtype !== "uint8") refuse(path, "array arr_0", `arr_0 has dtype ${images.dtype}; expected uint8 images in [0, 255] (as ADM's image_sample.py saves them)`, ADM_LAYOUT);
     const s = images.shape;
     const shape: [number, number, number, number] | undefined = s.length === 3 ? [s[0], s[1], s[2], 1] : s.length === 4 ? [s[0], s[1], s[2], s[3]] : undefined;
     if (!shape || shape.some((v) => v < 1) || (shape[3] !== 1 && shape[3] !== 3)) {
-      refuse(path, "array arr_0", `shape [${s}]; expected NHWC [n, height, width, channels] with at least one image and 1 or 3 channels`, ADM_LAYOUT);
+      refuse(path, "array arr_0", `arr_0 has shape [${s}]; expected NHWC [n, height, width, channels] with at least one image and 1 or 3 channels`, ADM_LAYOUT);
     }
     out.images = { data: images.data as Uint8Array, shape };
   }
