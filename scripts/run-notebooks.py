@@ -64,7 +64,8 @@ def check_writable(folder):
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        sys.exit(f"error: --out {folder}: cannot write there ({e.strerror}); choose a folder this user can create files in")
+        print(f"error: --out {folder}: cannot write there ({e.strerror}); choose a folder this user can create files in", file=sys.stderr)
+        sys.exit(2)
 
 
 def report_failure(path, index, cell, error):
