@@ -14,7 +14,7 @@ import { SAMPLERS, getSampler } from "../lib/sampling/samplers";
 import { cfgModel, classifierCondFn } from "../lib/sampling/guidance";
 import { checkGuidance, loadTrainedClassifier, loadTrainedDiffusion } from "../lib/course/trained-model";
 import { stageNpz } from "../lib/io/npz";
-import { prepareOutput, stageAll, stageBytes } from "../lib/io/write-files";
+import { commitInOrder, prepareOutput, stageAll, stageBytes } from "../lib/io/write-files";
 import { imageGridPng } from "../lib/viz/images";
 import { progress } from "../lib/viz/progress";
 import { forFlag, parseFlags, UsageError, type FlagSpec } from "./cli-args";
@@ -102,8 +102,7 @@ export async function main(argv: string[]): Promise<void> {
   // is the commit point: the old .npz goes first, so an .npz never sits beside a grid of another
   // run (a kill in between leaves a grid and no arrays, never a new grid with old arrays).
   rmSync(files.npz, { force: true });
-  pngFile.commit();
-  npzFile.commit();
+  commitInOrder([pngFile, npzFile]);
   console.log(`wrote ${files.png} and ${files.npz}: ${n} images, ${sampler.name} ${steps} steps` +
     `${classifier ? `, classifier guidance s=${scale}` : ""}${cfgW !== undefined ? `, classifier-free w=${cfgW}` : ""}, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

@@ -223,7 +223,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
 /**
  * Stage several files together: `stage` makes each StagedFile; if one fails, those already staged
  * are discarded and nothing is committed. The caller commits them in the order that keeps the set
- * consistent (and says which rename is the commit point).
+ * consistent ({@link commitInOrder}, saying which rename is the commit point).
  */
 export function stageAll(stages: (() => StagedFile)[]): StagedFile[] {
   const done: StagedFile[] = [];
@@ -234,4 +234,19 @@ export function stageAll(stages: (() => StagedFile)[]): StagedFile[] {
     throw e;
   }
   return done;
+}
+
+/**
+ * Commit staged files in the order given (the caller says which rename is the commit point); when
+ * one rename fails, the files after it are discarded, so no temporary file stays behind.
+ */
+export function commitInOrder(files: StagedFile[]): void {
+  files.forEach((f, i) => {
+    try {
+      f.commit();
+    } catch (e) {
+      for (const rest of files.slice(i + 1)) rest.discard();
+      throw e;
+    }
+  });
 }

@@ -20,7 +20,7 @@ import { metadataJson, readSafetensors, readSafetensorsMetadata, stageSafetensor
 import { toTorchLayout } from "../io/torch-layout";
 import type { StateDict, TensorRecord } from "../io/tensor-record";
 import { toFloat32 } from "../io/tensor-record";
-import { ensureDir, stageAll } from "../io/write-files";
+import { commitInOrder, ensureDir, stageAll } from "../io/write-files";
 import type { Module } from "../nn/index";
 import type { StepStats, TrainState } from "./loop";
 
@@ -91,9 +91,8 @@ export function saveCheckpoint(dir: string, model: Module, state: TrainState, co
     () => stageModel(dir, model, state, config, saveId),
     () => stageSafetensors(join(dir, STATE_FILE), tensors, metadata),
   ]);
-  modelFile.commit();
-  // the commit point: from this rename on, the checkpoint is the new step
-  stateFile.commit();
+  // the state's rename, last, is the commit point: from then on the checkpoint is the new step
+  commitInOrder([modelFile, stateFile]);
 }
 
 /** What a checkpoint's metadata says, checked. */

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from "os";
 import { join } from "path";
 import { AdmInputError } from "../../lib/io/errors";
-import { ensureDir, prepareOutput, removeStaleTemps, stageAll, stageBytes, stageFile, tempPathFor, writeAll, writeFileAtomic } from "../../lib/io/write-files";
+import { commitInOrder, ensureDir, prepareOutput, removeStaleTemps, stageAll, stageBytes, stageFile, tempPathFor, writeAll, writeFileAtomic } from "../../lib/io/write-files";
 import { thrown } from "../helpers/memory";
 
 /** The pid of a process that has exited (so a temp file named after it is stale). */
@@ -50,6 +50,9 @@ describe("write-files", () => {
     const first = join(dir, "first.txt");
     expect(() => stageAll([() => stageBytes(first, "1"), () => { throw new Error("second failed"); }])).toThrow("second failed");
     expect(readdirSync(dir).filter((n) => n.startsWith("first.txt"))).toEqual([]);
+    const after = join(dir, "after.txt");
+    expect(() => commitInOrder([stageBytes(blocked, "x"), stageBytes(after, "2")])).toThrow(/blocked: cannot write/);
+    expect(readdirSync(dir).filter((n) => n.startsWith("after.txt") || n.startsWith("blocked."))).toEqual([]);
   });
 
   test("temporary files of writers that are no longer running are removed, those of live ones kept", () => {
