@@ -40,7 +40,7 @@ type Kill = { inWrite: true; delayMs: number } | { inWrite: false; atMs: number 
  * Run adm-ts with `args`; with `kill`, SIGKILL it `delayMs` after the first temporary file of one of
  * `finals` appears in `dir`, or `atMs` after it starts. Resolves with how it ended and its runtime.
  */
-function runAndKill(args: string[], dir: string, finals: string[], kill: Kill): Promise<{ code: number | null; signal: string | null; ms: number; out: string }> {
+function runAndKill(args: string[], dir: string, finals: string[], kill: Kill): Promise<{ code: number | null; signal: string | null; ms: number; out: string; renamed: Map<string, number> }> {
   return new Promise((done, fail) => {
     const t0 = Date.now();
     const child: ChildProcess = spawn(process.execPath, [ADM, ...args], { stdio: ["ignore", "ignore", "pipe"] });
@@ -48,7 +48,9 @@ function runAndKill(args: string[], dir: string, finals: string[], kill: Kill): 
     child.stderr!.on("data", (b: Buffer) => (out += b.toString()).length > 4000 && (out = out.slice(-2000)));
     let timer: NodeJS.Timeout | undefined;
     const killNow = (): void => void child.kill("SIGKILL");
-    const watcher = watch(dir, (_event, name) => {
+    const renamed = new Map<string, number>();
+    const watcher = watch(dir, (event, name) => {
+      if (event === "rename" && name && finals.includes(String(name))) renamed.set(String(name), (renamed.get(String(name)) ?? 0) + 1);
       if (kill?.inWrite && timer === undefined && name && finals.some((f) => String(name).startsWith(`${f}.tmp-`))) timer = setTimeout(killNow, kill.delayMs);
     });
     if (kill && !kill.inWrite) timer = setTimeout(killNow, kill.atMs);
@@ -60,7 +62,7 @@ function runAndKill(args: string[], dir: string, finals: string[], kill: Kill): 
       clearTimeout(timer);
       clearTimeout(stuck);
       watcher.close();
-      done({ code, signal, ms: Date.now() - t0, out });
+      done({ code, signal, ms: Date.now() - t0, out, renamed });
     });
   });
 }
@@ -99,18 +101,20 @@ describe("SIGKILL never leaves a partial file under a final name", () => {
       const state = readSafetensors(join(out, "state.safetensors")).metadata; // whole: the header's ranges must tile the file exactly
       const model = readSafetensors(join(out, "model.safetensors")).metadata;
       JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
-      if (model.saveId === state.modelSaveId) tally(counts, left.length ? "pairs intact, temporary files left (killed while writing)" : "pairs intact, nothing left over");
+      if (model.saveId === state.modelSaveId) tally(counts, left.length ? "times the pair was intact beside temporary files (killed while writing)" : "times the pair was intact, nothing left over");
       else {
         expect(Number(model.step)).toBeGreaterThan(Number(state.step)); // the model's rename came first: it may be one save ahead, never behind
-        tally(counts, "models one save ahead of the state (killed between the renames)");
+        tally(counts, "times the model was one save ahead of the state (killed between the renames)");
       }
     }
-    const final = await runAndKill(["train", "--out", out, "--resume", "--steps", String(Number(readSafetensors(join(out, "state.safetensors")).metadata.step) + 1)], out, finals, undefined);
+    const before = Number(readSafetensors(join(out, "state.safetensors")).metadata.step);
+    const final = await runAndKill(["train", "--out", out, "--resume", "--steps", String(before + 3)], out, finals, undefined);
     expect(final.code).toBe(0);
     expect(temps(out)).toEqual([]);
     const state = readSafetensors(join(out, "state.safetensors")).metadata;
     expect(readSafetensors(join(out, "model.safetensors")).metadata.saveId).toBe(state.modelSaveId);
-    expect(Number(state.step)).toBeGreaterThan(2 + inWrite / 2); // resumed runs made checkpoints every step, as the run was started
+    // a resumed run keeps the interval it was started with: a checkpoint after each of its 3 steps
+    expect([Number(state.step), final.renamed.get("state.safetensors")]).toEqual([before + 3, 3]);
     console.log(`${report(`train: ${kills} SIGKILLs (${inWrite} aimed inside a write)`, counts)}; final step ${state.step}`);
   }, 240000);
 
@@ -136,7 +140,7 @@ describe("SIGKILL never leaves a partial file under a final name", () => {
       const r = await runAndKill(sampleArgs(seed), outDir, ["s.png", "s.npz"], kill);
       if (r.signal !== "SIGKILL") {
         expect(r.code).toBe(0); // it finished before the kill came
-        tally(counts, "runs that finished first");
+        tally(counts, "runs that finished before their kill");
       } else {
         kills++;
         if (kill.inWrite) inWrite++;
@@ -152,10 +156,10 @@ describe("SIGKILL never leaves a partial file under a final name", () => {
         const grid = await imageGridPng({ data: images.data as Uint8Array, shape: [n, 32, 32, 1] }, { cols: 10, range: "byte", scale: 2 });
         expect(readFileSync(`${out}.png`).equals(grid)).toBe(true);
         const now = readFileSync(`${out}.npz`);
-        tally(counts, now.equals(previous) ? (left.length ? "old pairs intact, temporary files left" : "old pairs intact") : "new pairs");
+        tally(counts, now.equals(previous) ? (left.length ? "times an older pair was intact beside temporary files" : "times an older pair was intact") : "times a new pair was in place");
         previous = now;
       } else {
-        tally(counts, "grids without arrays (killed between the renames)");
+        tally(counts, "times a grid stood without arrays (a run was killed between its renames)");
       }
     }
     const final = await runAndKill(sampleArgs(0), outDir, [], undefined);
