@@ -6,9 +6,11 @@
 //   npm start -- --fast            small step counts (also ADM_FAST=1), as CI runs them
 //   npm start -- 03 04             only notebooks whose names contain 03 or 04
 //   node scripts/course.js --test  fast mode, solutions too, then check every page in headless Chromium
+require("./register");
 const { spawnSync } = require("child_process");
 const fs = require("fs");
 const path = require("path");
+const { prepareOutput, writeFileAtomic } = require("../lib/io/write-files.ts");
 const { jupyterPython, ROOT } = require("./jupyter-env");
 const { checkPages } = require("./check-pages");
 
@@ -64,8 +66,7 @@ function writeIndex(out, rows, fast) {
 <table><tr><th>notebook</th><th>title</th><th>status</th><th>seconds</th></tr>
 ${body}
 </table></body></html>\n`;
-  fs.writeFileSync(path.join(out, "index.html.part"), html);
-  fs.renameSync(path.join(out, "index.html.part"), path.join(out, "index.html"));
+  writeFileAtomic(path.join(out, "index.html"), html);
 }
 
 function main() {
@@ -75,7 +76,12 @@ function main() {
   if (opts.filters.length) notebooks = notebooks.filter((p) => opts.filters.some((f) => path.basename(p).includes(f)));
   if (!notebooks.length) { console.error("no notebooks matched"); process.exit(2); }
   const python = jupyterPython();
-  fs.mkdirSync(opts.out, { recursive: true });
+  try {
+    prepareOutput([path.join(opts.out, "index.html")]);
+  } catch (e) {
+    console.error(`error: --out: ${e.message}`);
+    process.exit(2);
+  }
   console.log(`Running ${notebooks.length} notebook(s)${opts.fast ? " in fast mode" : ""} -> ${path.relative(ROOT, opts.out) || opts.out}`);
   const rows = [];
   let failed = 0;

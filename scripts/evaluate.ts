@@ -17,6 +17,7 @@ import { readReferenceBatch, ReferenceBatch } from "../lib/metrics/reference-bat
 import { progress } from "../lib/viz/progress";
 import { resultsMarkdown } from "../lib/viz/curves";
 import { FlagSpec, parseFlags, runCli, UsageError } from "./cli-args";
+import { refuse } from "../lib/io/errors";
 import { courseFeatureExtractor } from "../lib/course/feature-extractor";
 
 /** The shipped Fashion-MNIST feature classifier. */
@@ -30,8 +31,8 @@ const FLAGS: Record<string, FlagSpec> = {
     default: "inception",
     help: "inception (FID InceptionV3; weights from $ADM_INCEPTION_WEIGHTS), fashion (the course's Fashion-MNIST classifier in models/fashion-features), pixels (raw pixels, a sanity baseline), or a path to InceptionV3 weights (.pth, .safetensors, .npz)",
   },
-  batch: { type: "number", default: 64, help: "images per forward pass of the feature network" },
-  limit: { type: "number", default: 0, help: "use at most this many images of each set (0: all)" },
+  batch: { type: "integer", default: 64, min: 1, max: 4096, help: "images per forward pass of the feature network" },
+  limit: { type: "integer", default: 0, min: 0, help: "use at most this many images of each set (0: all)" },
   name: { type: "string", help: "model name in the table (default: the samples file name)" },
 };
 
@@ -48,7 +49,7 @@ function readReference(arg: string): ReferenceBatch {
 function readSamples(path: string): Uint8Images {
   if (!existsSync(path)) throw new UsageError(`samples ${path} does not exist; pass the .npz written by the sampler (arr_0 uint8 NHWC images)`);
   const batch = readReferenceBatch(path);
-  if (!batch.images) throw new Error(`${path}: no arr_0; a samples file needs the images themselves`);
+  if (!batch.images) refuse(path, "array arr_0", "no arr_0; a samples file needs the images themselves", "pass the .npz written by the sampler (arr_0 uint8 NHWC images)");
   return batch.images;
 }
 
@@ -58,13 +59,28 @@ function firstN(images: Uint8Images, limit: number): Uint8Images {
   return { data: images.data.subarray(0, limit * h * w * c), shape: [limit, h, w, c] };
 }
 
+/**
+ * Refuse sets that cannot be compared: images of another shape (aspect ratio) or channel count
+ * would be stretched or recoloured before the features see them, so the metrics would measure that,
+ * not the model; too few images give no covariance. One size scaled to another is fine (32x32
+ * samples of the padded course data against the 28x28 Fashion-MNIST test set).
+ */
+function checkComparable(samples: Uint8Images, samplesPath: string, reference: Uint8Images, referenceArg: string): void {
+  const [n, h, w, c] = samples.shape, [m, rh, rw, rc] = reference.shape;
+  if (h * rw !== w * rh || c !== rc) {
+    throw new UsageError(`${samplesPath} holds ${h}x${w}x${c} images but ${referenceArg} holds ${rh}x${rw}x${rc}: ` +
+      "metrics compare images of one shape and channel count; sample at the reference's shape, or give a reference batch like the samples");
+  }
+  // precision and recall use k = 3 nearest neighbours within each set
+  for (const [count, what] of [[n, samplesPath], [m, referenceArg]] as const) {
+    if (count < 4) throw new UsageError(`${what} holds ${count} images; the metrics need at least 4 (FID's covariance, and 3 nearest neighbours for precision/recall)`);
+  }
+}
+
 /** The extractor named by --features; pixel features are resized to the reference's size when sizes differ. */
 function makeExtractor(features: string, samples: Uint8Images, reference: Uint8Images): FeatureExtractor {
   if (features === "pixels") {
-    const [, h, w, c] = reference.shape;
-    if (samples.shape[3] !== c) {
-      throw new UsageError(`--features pixels: samples have ${samples.shape[3]} channels but the reference has ${c}; use --features inception`);
-    }
+    const [, h, w] = reference.shape;
     const same = samples.shape[1] === h && samples.shape[2] === w;
     return pixelFeatureExtractor(same ? {} : { size: [h, w] });
   }
@@ -98,19 +114,17 @@ async function features(extractor: FeatureExtractor, images: Uint8Images, label:
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const f = parseFlags(argv, FLAGS, USAGE);
+  const f = parseFlags(argv, FLAGS, USAGE, 2);
   if (!f) return;
-  if (f._.length !== 2) throw new UsageError(`expected 2 arguments (samples and reference), got ${f._.length}\n${USAGE}`);
   const batch = f.batch as number, limit = f.limit as number;
-  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch must be a positive integer, got ${batch}`);
-  if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit must be a non-negative integer, got ${limit}`);
   const [samplesPath, referenceArg] = f._;
   const samples = firstN(readSamples(samplesPath), limit);
   const reference = readReference(referenceArg);
   if (!reference.images) {
-    throw new Error(`${referenceArg}: has statistics but no arr_0 images; precision and recall need the reference images`);
+    throw new UsageError(`${referenceArg}: has statistics but no arr_0 images; precision and recall need the reference images`);
   }
   const refImages = firstN(reference.images, limit);
+  checkComparable(samples, samplesPath, refImages, referenceArg);
   const backend = await initBackend();
   const extractor = makeExtractor(f.features as string, samples, refImages);
   console.error(`features ${extractor.name}, backend ${backend.name}: ${samples.shape[0]} samples, ${refImages.shape[0]} reference images`);

@@ -4,7 +4,9 @@
 // write it atomically (temp file + rename). Needs internet; our CI machines use Debian's
 // dataset-fashion-mnist package instead.
 //   node scripts/fetch-fashion-mnist.js [DIR] [--base URL]
+require("./register");
 const fs = require("fs"), path = require("path"), zlib = require("zlib"), crypto = require("crypto");
+const { prepareOutput, writeFileAtomic } = require("../lib/io/write-files.ts");
 
 const FILES = {
   "train-images-idx3-ubyte.gz": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
@@ -41,7 +43,7 @@ function verify(name, gz) {
 
 async function main() {
   const { dir, base } = args();
-  fs.mkdirSync(dir, { recursive: true });
+  prepareOutput(Object.keys(FILES).map((name) => path.join(dir, name)));
   for (const name of Object.keys(FILES)) {
     const dest = path.join(dir, name);
     if (fs.existsSync(dest)) {
@@ -54,9 +56,7 @@ async function main() {
     if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
     const gz = Buffer.from(await res.arrayBuffer());
     verify(name, gz);
-    const tmp = dest + ".part";
-    fs.writeFileSync(tmp, gz);
-    fs.renameSync(tmp, dest);
+    writeFileAtomic(dest, gz);
     console.log(`fetched ${dest} (${gz.length} bytes, checksum verified)`);
   }
   console.log(`Fashion-MNIST is in ${dir}; the library finds it there (or set ADM_FASHION_MNIST=${dir}).`);

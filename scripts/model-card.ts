@@ -6,33 +6,32 @@
  *   adm-ts model-card models/fashion-cond [--n 100] [--steps 25]
  */
 import * as tf from "@tensorflow/tfjs";
-import { existsSync, readFileSync, writeFileSync } from "fs";
+import { existsSync } from "fs";
 import { basename, join, resolve } from "path";
 import { initBackend } from "../lib/backend";
-import { readSafetensors } from "../lib/io/safetensors";
 import { createGaussianDiffusion } from "../lib/diffusion/gaussian-diffusion";
-import { sample } from "../lib/sampling/loop";
+import { sample, scheduleOf } from "../lib/sampling/loop";
 import { ddim } from "../lib/sampling/samplers";
 import { cfgModel, classifierCondFn } from "../lib/sampling/guidance";
 import type { CondFn, DiffusionModel } from "../lib/diffusion/gaussian-diffusion";
-import { loadTrainedClassifier, loadTrainedDiffusion } from "../lib/course/trained-model";
+import { checkGuidance, loadTrainedClassifier, loadTrainedDiffusion, type TrainedDiffusionModel } from "../lib/course/trained-model";
+import { readCheckpointInfo } from "../lib/train/checkpoint";
+import { prepareOutput, writeFileAtomic } from "../lib/io/write-files";
 import { accuracyByTimestep, cleanAccuracy, predictClean } from "../lib/train/classifier-task";
 import { fashionMnistDataset } from "../lib/train/dataset";
 import { FASHION_CLASSES } from "../lib/data/fashion-mnist";
 import { imageGridPng } from "../lib/viz/images";
 import { lineChartSvg } from "../lib/viz/svg-chart";
-import { parseFlags, UsageError, type FlagSpec } from "./cli-args";
+import { forFlag, parseFlags, UsageError, type FlagSpec } from "./cli-args";
 
 const FLAGS: Record<string, FlagSpec> = {
-  n: { type: "number", default: 100, help: "samples drawn for the grid and the recognition check (diffusion models)" },
-  steps: { type: "number", default: 25, help: "DDIM steps for the samples" },
+  n: { type: "integer", default: 100, min: 1, max: 1000, help: "samples drawn for the grid and the recognition check (diffusion models)" },
+  steps: { type: "integer", default: 25, min: 1, help: "DDIM steps for the samples" },
   features: { type: "string", default: "models/fashion-features", help: "the clean feature classifier used to recognise samples" },
   cfg: { type: "string", default: "2,4", help: "classifier-free guidance weights to sample with (models trained with label dropout; '' for none)" },
   classifier: { type: "string", default: "models/fashion-classifier", help: "noisy classifier for guided samples of an unconditional model" },
   scales: { type: "string", default: "1,10", help: "classifier guidance scales to sample with (unconditional models; '' for none); the paper's Figure 3 compares 1 and 10" },
 };
-
-interface HistoryRow { step: number; loss: number; seconds: number; extras: Record<string, number> }
 
 /** Moving average over `w` points, for readable loss curves. */
 function smooth(y: number[], w: number): number[] {
@@ -60,11 +59,12 @@ const percent = (r: number): string => `${(r * 100).toFixed(1)}%`;
  * as the requested class, plain and with guidance (classifier-free for a label-dropout model,
  * classifier guidance with the noisy classifier for an unconditional one), on the same seeds.
  */
-async function diffusionResults(dir: string, f: Record<string, unknown>, cfgWeights: number[], scales: number[]): Promise<string[]> {
-  const trained = loadTrainedDiffusion(dir);
+async function diffusionResults(dir: string, trained: TrainedDiffusionModel, f: Record<string, unknown>, cfgWeights: number[], scales: number[]): Promise<string[]> {
   const n = f.n as number, steps = f.steps as number;
   const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
   const diffusion = createGaussianDiffusion(trained.diffusion);
+  forFlag("--steps", () => scheduleOf(ddim, diffusion, steps));
+  const { imageSize: size, inChannels: channels } = trained.net.config;
   const featuresDir = f.features as string;
   const judge = existsSync(join(featuresDir, "model.safetensors")) ? loadTrainedClassifier(featuresDir) : undefined;
   const histogram: string[] = [];
@@ -72,10 +72,10 @@ async function diffusionResults(dir: string, f: Record<string, unknown>, cfgWeig
   const draw = async (file: string, what: string, model: DiffusionModel, condFn?: CondFn): Promise<tf.Tensor4D> => {
     const y = tf.tensor1d(labels, "int32");
     const t0 = Date.now();
-    const x = await sample(ddim, diffusion, model, [n, 32, 32, 1], { steps, modelKwargs: { y }, condFn, seed: 1234 });
+    const x = await sample(ddim, diffusion, model, [n, size, size, channels], { steps, modelKwargs: { y }, condFn, seed: 1234 });
     const seconds = (Date.now() - t0) / 1000;
     y.dispose();
-    writeFileSync(join(dir, file), await imageGridPng({ data: await x.data(), shape: [n, 32, 32, 1] }, { cols: 10, range: "signed", scale: 2 }));
+    writeFileAtomic(join(dir, file), await imageGridPng({ data: await x.data(), shape: [n, size, size, channels] }, { cols: 10, range: "signed", scale: 2 }));
     const rate = judge && (trained.classCond || condFn) ? percent(cleanAccuracy(judge.net, x, labels)) : "(no class asked)";
     rows.push(`| ${what} | [${file}](${file}) | ${rate} | ${seconds.toFixed(1)} s |`);
     console.log(`${what}: ${rate}, ${seconds.toFixed(1)} s`);
@@ -97,6 +97,7 @@ async function diffusionResults(dir: string, f: Record<string, unknown>, cfgWeig
   const classifierDir = f.classifier as string;
   if (!trained.classCond && existsSync(join(classifierDir, "model.safetensors"))) {
     const classifier = loadTrainedClassifier(classifierDir);
+    forFlag("--classifier", () => checkGuidance(trained, classifier));
     for (const s of scales) {
       const what = `classifier guidance s = ${s} (${classifierDir}, step ${classifier.step})`;
       (await draw(`samples-guided-${s}.png`, what, trained.model, classifierCondFn(classifier.net, s))).dispose();
@@ -113,23 +114,27 @@ const fmt = (s: number): string => {
 };
 
 export async function main(argv: string[]): Promise<void> {
-  const f = parseFlags(argv, FLAGS, "usage: adm-ts model-card DIR [--n N] [--steps S]");
+  const f = parseFlags(argv, FLAGS, "usage: adm-ts model-card DIR [--n N] [--steps S]", [0, 1]);
   if (!f) return;
   const dir = f._[0];
   if (!dir) throw new UsageError("model-card needs the model directory, e.g. models/fashion-cond");
   const statePath = join(dir, "state.safetensors");
   if (!existsSync(statePath)) throw new UsageError(`${dir} has no state.safetensors (train it first)`);
   const cfgWeights = numberList("cfg", f.cfg as string), scales = numberList("scales", f.scales as string);
+  forFlag(dir, () => prepareOutput(["README.md", "loss.svg", "accuracy.svg", "samples.png"].map((name) => join(dir, name))));
   await initBackend();
-  const meta = readSafetensors(statePath).metadata;
-  const run = JSON.parse(meta.config);
-  const history = JSON.parse(meta.history) as HistoryRow[];
-  const steps = Number(meta.step);
+  const info = readCheckpointInfo(dir);
+  const run = info.config as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const history = info.history;
+  const steps = info.step;
+  const loaded = run.model?.kind === "diffusion" ? { diffusion: loadTrainedDiffusion(dir) } : { classifier: loadTrainedClassifier(dir) };
+  const net = loaded.diffusion?.net ?? loaded.classifier!.net;
+  const params = Array.from(net.params.values()).reduce((a, v) => a + v.size, 0);
   const wall = history.reduce((a, h) => a + h.seconds, 0);
   const w = Math.max(1, Math.round(history.length / 50));
   const series = [{ name: `loss (moving mean of ${w})`, x: history.map((h) => h.step), y: smooth(history.map((h) => h.loss), w) }];
   for (const k of ["mse", "vb"]) if (history.length && k in history[0].extras) series.push({ name: `${k} (mean of ${w})`, x: history.map((h) => h.step), y: smooth(history.map((h) => h.extras[k]), w) });
-  writeFileSync(join(dir, "loss.svg"), lineChartSvg(series, { title: `${run.name}: training loss`, xLabel: "step", yLabel: "loss", logY: true }));
+  writeFileAtomic(join(dir, "loss.svg"), lineChartSvg(series, { title: `${run.name}: training loss`, xLabel: "step", yLabel: "loss", logY: true }));
   const name = basename(resolve(dir));
   const lines: string[] = [`# ${name}`, ""];
   const model = run.model;
@@ -148,16 +153,16 @@ export async function main(argv: string[]): Promise<void> {
   const reproduce = legs.length ? legs.join("\n") : `${start} --steps ${steps}`;
   const annealText = anneals.map((a) => `linear decay to 0 at step ${a.steps}${a.from ? ` from step ${a.from}` : ""}`).join(", then restart and ");
   const results: string[] = [];
-  if (model.kind === "diffusion") {
-    results.push(...(await diffusionResults(dir, f, cfgWeights, scales)));
+  if (loaded.diffusion) {
+    results.push(...(await diffusionResults(dir, loaded.diffusion, f, cfgWeights, scales)));
   } else {
-    const trained = loadTrainedClassifier(dir);
+    const trained = loaded.classifier!;
     const test = fashionMnistDataset("test", 32);
     if (model.noised) {
       const diffusion = createGaussianDiffusion(trained.diffusion);
       const sub = { ...test, n: Math.min(test.n, 2000) };
       const acc = accuracyByTimestep(trained.net, diffusion, sub, { buckets: 10, seed: 1 });
-      writeFileSync(join(dir, "accuracy.svg"), lineChartSvg([{ name: "test accuracy", x: acc.tCenter, y: acc.accuracy }],
+      writeFileAtomic(join(dir, "accuracy.svg"), lineChartSvg([{ name: "test accuracy", x: acc.tCenter, y: acc.accuracy }],
         { title: "noisy classifier: accuracy on x_t against t", xLabel: "timestep t", yLabel: "accuracy" }));
       results.push(`Accuracy on ${sub.n} test images noised to x_t, by timestep (chance is 10%):`, "", "![accuracy](accuracy.svg)", "",
         "| t | " + acc.tCenter.map((t) => Math.round(t)).join(" | ") + " |", "|---|" + acc.tCenter.map(() => "---").join("|") + "|",
@@ -175,8 +180,8 @@ export async function main(argv: string[]): Promise<void> {
     `A course model trained by adm-ts's own scripts (\`${run.name}\` in \`lib/course/model-configs.ts\`).`, "",
     "| | |", "|---|---|",
     `| kind | ${model.kind === "diffusion" ? `diffusion model (${model.unet.numClasses ? "class-conditional" : "unconditional"}, learned sigma, hybrid loss)` : model.noised ? "noisy classifier p(y given x_t, t)" : "classifier of clean images (feature network)"} |`,
-    `| data | Fashion-MNIST training set (${JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).data === "subset" ? "10,000-image subset" : "60,000 images"}), padded to 32x32, scaled to [-1, 1] |`,
-    `| parameters | ${Number(JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).params).toLocaleString("en-US")} |`,
+    `| data | Fashion-MNIST training set (${run.data === "subset" ? "10,000-image subset" : "60,000 images"}), padded to 32x32, scaled to [-1, 1] |`,
+    `| parameters | ${params.toLocaleString("en-US")} |`,
     ...(run.initFrom ? [`| initialised from | ${run.initFrom.dir} (${run.initFrom.name}) at step ${run.initFrom.step}, EMA weights${run.initFrom.foldedNullClass === null ? "" : `; its null class ${run.initFrom.foldedNullClass} folded into time_embed.2.bias, which makes it exactly the unconditional model inside the classifier-free-guidance model`} |`] : []),
     `| steps | ${steps} at batch ${run.batch} (${((steps * run.batch) / 60000).toFixed(2)} epochs) |`,
     `| optimizer | AdamW lr ${run.lr}, warm-up ${run.warmup}, grad clip ${run.gradClip}, EMA ${run.emaRate}${annealText ? `, ${annealText}` : ""} |`,
@@ -187,6 +192,6 @@ export async function main(argv: string[]): Promise<void> {
     "![loss](loss.svg)", "", ...results,
     `Reproduce (or continue with \`--resume --steps N\`)${run.initFrom ? `; --init-from needs ${run.initFrom.dir} as it was at step ${run.initFrom.step}` : ""}:`, "", "```bash", reproduce, "```", "",
     model.kind === "diffusion" ? `Classes: ${FASHION_CLASSES.map((c, i) => `${i} ${c}`).join(", ")}.` : "", "");
-  writeFileSync(join(dir, "README.md"), lines.join("\n"));
+  writeFileAtomic(join(dir, "README.md"), lines.join("\n"));
   console.log(`wrote ${join(dir, "README.md")}`);
 }

@@ -6,67 +6,69 @@
  *   adm-ts sample --model models/fashion-uncond --classifier models/fashion-classifier --scale 10 --class 7
  */
 import * as tf from "@tensorflow/tfjs";
-import { mkdirSync, writeFileSync } from "fs";
-import { dirname } from "path";
+import { rmSync } from "fs";
 import { initBackend } from "../lib/backend";
 import { createGaussianDiffusion } from "../lib/diffusion/gaussian-diffusion";
-import { sample } from "../lib/sampling/loop";
+import { etaLimit, sample, scheduleOf } from "../lib/sampling/loop";
 import { SAMPLERS, getSampler } from "../lib/sampling/samplers";
 import { cfgModel, classifierCondFn } from "../lib/sampling/guidance";
-import { loadTrainedClassifier, loadTrainedDiffusion } from "../lib/course/trained-model";
-import { writeNpz } from "../lib/io/npz";
+import { checkGuidance, loadTrainedClassifier, loadTrainedDiffusion } from "../lib/course/trained-model";
+import { stageNpz } from "../lib/io/npz";
+import { commitInOrder, prepareOutput, stageAll, stageBytes } from "../lib/io/write-files";
 import { imageGridPng } from "../lib/viz/images";
 import { progress } from "../lib/viz/progress";
-import { parseFlags, UsageError, type FlagSpec } from "./cli-args";
+import { forFlag, parseFlags, UsageError, type FlagSpec } from "./cli-args";
+
+/** The most images one run draws: ADM evaluates FID on 50,000 samples; more would not fit the grid or, for large models, memory. */
+export const MAX_SAMPLES = 50_000;
 
 const FLAGS: Record<string, FlagSpec> = {
   model: { type: "string", help: "trained diffusion model directory (with model.safetensors)" },
-  classifier: { type: "string", help: "noisy classifier directory for classifier guidance (ADM-G)" },
-  scale: { type: "number", default: 1, help: "classifier guidance scale s (with --classifier)" },
+  classifier: { type: "string", help: "noisy classifier directory for classifier guidance (ADM-G); it must match the model's diffusion steps, schedule and image size" },
+  scale: { type: "number", help: "classifier guidance scale s (needs --classifier; 1 when left out)" },
   "cfg-scale": { type: "number", help: "classifier-free guidance weight w (model trained with label dropout)" },
-  sampler: { type: "string", default: "ddim", help: Object.values(SAMPLERS).map((s) => `${s.name}: ${s.about}`).join("; ") },
-  steps: { type: "number", default: 25, help: "sampling steps, spaced the sampler's way over the 1000 training steps (ddim: integer stride, ddpm: even, dpm++: even in log-SNR)" },
-  eta: { type: "number", default: 0, help: "DDIM eta (0: deterministic)" },
-  n: { type: "number", default: 64, help: "number of images" },
-  class: { type: "string", default: "all", help: "class label for every image, or 'all' to cycle through classes 0-9" },
-  seed: { type: "number", default: 0, help: "seed for x_T and sampling noise" },
-  batch: { type: "number", default: 64, help: "images per forward pass" },
-  out: { type: "string", default: "samples/sample", help: "output path without extension: writes OUT.png and OUT.npz" },
+  sampler: { type: "string", default: "ddim", choices: Object.keys(SAMPLERS), help: Object.values(SAMPLERS).map((s) => `${s.name}: ${s.about}`).join("; ") },
+  steps: { type: "integer", default: 25, min: 1, help: "sampling steps, spaced the sampler's way over the model's diffusion steps (ddim: integer stride, ddpm: even, dpm++: even in log-SNR)" },
+  eta: { type: "number", min: 0, help: "DDIM eta (0, the default: deterministic; 1: the DDPM posterior variance; at most about 1.05, which the schedule decides)" },
+  n: { type: "integer", default: 64, min: 1, max: MAX_SAMPLES, help: "number of images" },
+  class: { type: "string", default: "all", help: "class label for every image, or 'all' to cycle through the classes" },
+  seed: { type: "integer", default: 0, min: 0, max: 2 ** 32 - 1, help: "seed for x_T and sampling noise" },
+  batch: { type: "integer", default: 64, min: 1, max: 4096, help: "images per forward pass" },
+  out: { type: "string", default: "samples/sample", help: "output path without extension: writes OUT.png and OUT.npz (checked writable before sampling)" },
 };
-
-/** The value of `f`, its error reported as a usage error of `flag`. */
-function usage<T>(flag: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw new UsageError(`${flag}: ${(e as Error).message}`);
-  }
-}
 
 export async function main(argv: string[]): Promise<void> {
   const f = parseFlags(argv, FLAGS, "usage: adm-ts sample --model DIR [--classifier DIR --scale S] [flags]");
   if (!f) return;
   if (!f.model) throw new UsageError("--model DIR is required");
-  const sampler = usage("--sampler", () => getSampler(f.sampler as string));
-  const steps = f.steps as number, n = f.n as number, batch = f.batch as number;
-  if (!Number.isInteger(steps) || steps < sampler.minSteps) throw new UsageError(`--steps must be an integer >= ${sampler.minSteps} for ${sampler.name}, got ${steps}`);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--n must be a positive integer, got ${n}`);
-  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch must be a positive integer, got ${batch}`);
+  if (f._given.has("scale") && !f.classifier) throw new UsageError("--scale is the classifier guidance scale: it needs --classifier DIR (for classifier-free guidance use --cfg-scale)");
+  const sampler = getSampler(f.sampler as string);
+  if (f._given.has("eta") && !sampler.extraOptions.includes("eta")) throw new UsageError(`--eta applies to ddim only; --sampler ${sampler.name} has no eta`);
+  const steps = f.steps as number, n = f.n as number, batch = f.batch as number, out = f.out as string;
+  const files = { png: `${out}.png`, npz: `${out}.npz` };
+  forFlag("--out", () => prepareOutput([files.png, files.npz]));
   await initBackend();
   const trained = loadTrainedDiffusion(f.model as string);
   const classifier = f.classifier ? loadTrainedClassifier(f.classifier as string) : undefined;
-  if (classifier && !classifier.noised) throw new UsageError(`--classifier ${f.classifier} was trained on clean images; guidance needs a noisy classifier`);
+  const guidedClasses = classifier ? forFlag("--classifier", () => checkGuidance(trained, classifier)) : undefined;
   const cfgW = f["cfg-scale"] as number | undefined;
   if (cfgW !== undefined && trained.nullClass === null) throw new UsageError(`--cfg-scale needs a model trained with label dropout; ${f.model} was not`);
-  const labeled = trained.classCond || classifier !== undefined;
+  const classes = guidedClasses ?? trained.classes;
   const cls = f.class as string;
   const fixed = cls === "all" ? undefined : Number(cls);
-  if (fixed !== undefined && !(Number.isInteger(fixed) && fixed >= 0 && fixed < 10)) throw new UsageError(`--class must be 0-9 or 'all', got ${cls}`);
-  const labels = Int32Array.from({ length: n }, (_, i) => fixed ?? i % 10);
+  if (fixed !== undefined && classes === null) throw new UsageError(`--class: ${f.model} is unconditional; pass --classifier to ask for a class, or leave --class out`);
+  if (fixed !== undefined && !(/^\d+$/.test(cls) && fixed < (classes as number))) throw new UsageError(`--class must be 0-${(classes as number) - 1} or 'all', got ${cls}`);
+  const labels = Int32Array.from({ length: n }, (_, i) => fixed ?? (classes === null ? 0 : i % classes));
 
   const diffusion = createGaussianDiffusion(trained.diffusion);
+  forFlag("--steps", () => scheduleOf(sampler, diffusion, steps));
+  const eta = f.eta as number | undefined;
+  if (eta !== undefined && eta > etaLimit(sampler, diffusion, steps)) {
+    throw new UsageError(`--eta ${eta} is too large for ${steps} ${sampler.name} steps of this model: at most ${etaLimit(sampler, diffusion, steps).toFixed(4)} (DDIM needs sigma_t^2 <= 1 - alphaBar_{t-1})`);
+  }
   const model = cfgW !== undefined ? cfgModel(trained.model, { scale: cfgW, nullClass: trained.nullClass as number }) : trained.model;
-  const condFn = classifier ? classifierCondFn(classifier.net, f.scale as number) : undefined;
+  const scale = (f.scale as number | undefined) ?? 1;
+  const condFn = classifier ? classifierCondFn(classifier.net, scale) : undefined;
   const h = trained.net.config.imageSize, c = trained.net.config.inChannels;
   const bar = progress("sample", Math.ceil(n / batch) * steps);
   const images = new Uint8Array(n * h * h * c);
@@ -74,21 +76,33 @@ export async function main(argv: string[]): Promise<void> {
   for (let start = 0; start < n; start += batch) {
     const m = Math.min(batch, n - start);
     const y = tf.tensor1d(labels.subarray(start, start + m), "int32");
-    const eta = sampler.extraOptions.includes("eta") ? (f.eta as number) : undefined;
-    const opts = { modelKwargs: labeled ? { y } : {}, condFn, seed: (f.seed as number) + start, eta, steps, progress: () => bar.tick() };
-    const x = await sample(sampler, diffusion, model, [m, h, h, c], opts);
+    const opts = { modelKwargs: { y }, condFn, seed: (f.seed as number) + start, eta, steps, progress: () => bar.tick() };
+    let x: tf.Tensor4D;
+    try {
+      x = await sample(sampler, diffusion, model, [m, h, h, c], opts);
+    } catch (e) {
+      throw new Error(`images ${start}-${start + m - 1} of ${n}: ${(e as Error).message}`, { cause: e });
+    } finally {
+      y.dispose();
+    }
     const bytes = tf.tidy(() => x.add(1).mul(127.5).round().clipByValue(0, 255).toInt());
     images.set(Int32Array.from(await bytes.data()), start * h * h * c);
-    tf.dispose([x, y, bytes]);
+    tf.dispose([x, bytes]);
   }
   bar.done();
-  const out = f.out as string;
-  mkdirSync(dirname(out) || ".", { recursive: true });
-  writeFileSync(out + ".png", await imageGridPng({ data: images, shape: [n, h, h, c] }, { cols: 10, range: "byte", scale: 2 }));
-  writeNpz(out + ".npz", new Map([
-    ["arr_0", { dtype: "uint8", shape: [n, h, h, c], data: images }],
-    ["arr_1", { dtype: "int64", shape: [n], data: BigInt64Array.from(labels, (v) => BigInt(v)) }],
-  ]));
-  console.log(`wrote ${out}.png and ${out}.npz: ${n} images, ${sampler.name} ${steps} steps` +
-    `${classifier ? `, classifier guidance s=${f.scale}` : ""}${cfgW !== undefined ? `, classifier-free w=${cfgW}` : ""}, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const png = await imageGridPng({ data: images, shape: [n, h, h, c] }, { cols: 10, range: "byte", scale: 2 });
+  const [pngFile, npzFile] = stageAll([
+    () => stageBytes(files.png, png),
+    () => stageNpz(files.npz, new Map([
+      ["arr_0", { dtype: "uint8", shape: [n, h, h, c], data: images }],
+      ["arr_1", { dtype: "int64", shape: [n], data: BigInt64Array.from(labels, (v) => BigInt(v)) }],
+    ])),
+  ]);
+  // Both files are complete on disk; now the renames. The .npz is the run's result and its rename
+  // is the commit point: the old .npz goes first, so an .npz never sits beside a grid of another
+  // run (a kill in between leaves a grid and no arrays, never a new grid with old arrays).
+  rmSync(files.npz, { force: true });
+  commitInOrder([pngFile, npzFile]);
+  console.log(`wrote ${files.png} and ${files.npz}: ${n} images, ${sampler.name} ${steps} steps` +
+    `${classifier ? `, classifier guidance s=${scale}` : ""}${cfgW !== undefined ? `, classifier-free w=${cfgW}` : ""}, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

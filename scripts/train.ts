@@ -4,7 +4,6 @@
  *   adm-ts train --out models/fashion-cond --resume --steps 8000      (continue a run)
  *   adm-ts train-classifier --config fashion-classifier --out models/fashion-classifier
  */
-import { mkdirSync, writeFileSync } from "fs";
 import { join } from "path";
 import { initBackend } from "../lib/backend";
 import { UNetModel } from "../lib/models/unet";
@@ -15,30 +14,32 @@ import { fashionMnistDataset } from "../lib/train/dataset";
 import { diffusionTask } from "../lib/train/diffusion-task";
 import { classifierTask } from "../lib/train/classifier-task";
 import { initTrainState, train } from "../lib/train/loop";
-import { hasCheckpoint, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from "../lib/train/checkpoint";
+import { MODEL_FILE, STATE_FILE, hasCheckpoint, loadCheckpoint, readCheckpointConfig, restoreModelFile, saveCheckpoint } from "../lib/train/checkpoint";
 import { seedInitialWeights } from "../lib/train/init";
 import { warmStart, type WarmStartInfo } from "../lib/course/warm-start";
 import { COURSE_CONFIGS, type CourseModelConfig } from "../lib/course/model-configs";
-import { parseFlags, UsageError, type FlagSpec } from "./cli-args";
+import { AdmInputError, describe, refuse } from "../lib/io/errors";
+import { prepareOutput, writeFileAtomic } from "../lib/io/write-files";
+import { flagProblem, forFlag, parseFlags, UsageError, type FlagSpec } from "./cli-args";
 
 const FLAGS: Record<string, FlagSpec> = {
   config: { type: "string", help: `model configuration: ${Object.keys(COURSE_CONFIGS).join(", ")}` },
-  out: { type: "string", help: "checkpoint directory (state.safetensors, model.safetensors, run.json)" },
-  resume: { type: "boolean", default: false, help: "continue the run in --out from its last checkpoint" },
-  steps: { type: "number", default: 4000, help: "train until this many optimizer steps in total" },
-  batch: { type: "number", default: 32, help: "batch size" },
-  lr: { type: "number", default: 2e-4, help: "learning rate (AdamW)" },
-  warmup: { type: "number", default: 100, help: "linear learning-rate warm-up steps" },
-  "lr-anneal-steps": { type: "number", help: "decay the learning rate linearly to 0 at this step (ADM's lr_anneal_steps); on --resume the decay starts at the resumed step, and after a finished anneal it restarts from the full rate (a warm restart)" },
-  "weight-decay": { type: "number", default: 0, help: "AdamW decoupled weight decay" },
-  "grad-clip": { type: "number", default: 1, help: "clip the global gradient norm (0: off)" },
-  "ema-rate": { type: "number", default: 0.999, help: "EMA rate of the weights sampled from (ADM: 0.9999 for long runs)" },
-  "schedule-sampler": { type: "string", default: "uniform", help: "timestep sampler: uniform or loss-second-moment" },
-  seed: { type: "number", default: 0, help: "seed for data order, timesteps and noise" },
-  "save-every": { type: "number", default: 100, help: "checkpoint every N steps" },
+  out: { type: "string", help: "checkpoint directory (state.safetensors, model.safetensors, run.json); checked writable before anything else" },
+  resume: { type: "boolean", default: false, help: "continue the run in --out from its last checkpoint, with the settings it was started with" },
+  steps: { type: "integer", default: 4000, min: 1, help: "train until this many optimizer steps in total" },
+  batch: { type: "integer", default: 32, min: 1, max: 4096, help: "batch size" },
+  lr: { type: "number", default: 2e-4, above: 0, max: 1, help: "learning rate (AdamW)" },
+  warmup: { type: "integer", default: 100, min: 0, help: "linear learning-rate warm-up steps" },
+  "lr-anneal-steps": { type: "integer", min: 1, help: "decay the learning rate linearly to 0 at this step (ADM's lr_anneal_steps); on --resume the decay starts at the resumed step, and after a finished anneal it restarts from the full rate (a warm restart)" },
+  "weight-decay": { type: "number", default: 0, min: 0, help: "AdamW decoupled weight decay" },
+  "grad-clip": { type: "number", default: 1, min: 0, help: "clip the global gradient norm to this (0: off)" },
+  "ema-rate": { type: "number", default: 0.999, min: 0, below: 1, help: "EMA rate of the weights sampled from (ADM: 0.9999 for long runs)" },
+  "schedule-sampler": { type: "string", default: "uniform", choices: ["uniform", "loss-second-moment"], help: "timestep sampler" },
+  seed: { type: "integer", default: 0, min: 0, max: 2 ** 32 - 1, help: "seed for data order, timesteps and noise" },
+  "save-every": { type: "integer", default: 100, min: 0, help: "checkpoint every N steps, and always at the end (0: only at the end)" },
   data: { type: "string", default: "auto", help: "training images: auto (full set if installed), subset, or a directory of IDX files" },
   "init-from": { type: "string", help: "start from the EMA weights of a trained model directory (same network, or a class-conditional model with label dropout for an unconditional run)" },
-  "max-minutes": { type: "number", default: 0, help: "stop (after a checkpoint) once this many minutes have passed (0: no limit)" },
+  "max-minutes": { type: "number", default: 0, min: 0, help: "stop (after a checkpoint) once this many minutes have passed (0: no limit)" },
 };
 
 interface RunConfig {
@@ -53,6 +54,8 @@ interface RunConfig {
   scheduleSampler: "uniform" | "loss-second-moment";
   seed: number;
   data: string;
+  /** checkpoint interval (recorded so that --resume keeps it; absent in runs started before it was) */
+  saveEvery?: number;
   /** the data set actually used (recorded at the start, checked on --resume) */
   dataName?: string;
   /** linear learning-rate decay to 0 at `steps`, starting at step `from` (0, or where a resumed run was annealed) */
@@ -63,17 +66,49 @@ interface RunConfig {
   initFrom?: WarmStartInfo;
 }
 
+/** The flags that make up a run's settings, and where the run configuration keeps each. */
+const SETTINGS = {
+  config: "name", batch: "batch", lr: "lr", warmup: "warmup", "weight-decay": "weightDecay", "grad-clip": "gradClip",
+  "ema-rate": "emaRate", "schedule-sampler": "scheduleSampler", seed: "seed", data: "data", "save-every": "saveEvery",
+} as const satisfies Record<string, keyof RunConfig>;
+
 function runConfigFrom(f: Record<string, unknown>, name: string): RunConfig {
   const model = COURSE_CONFIGS[name];
   if (!model) throw new UsageError(`--config ${name} is not a course configuration; use one of ${Object.keys(COURSE_CONFIGS).join(", ")}`);
-  const sampler = f["schedule-sampler"] as string;
-  if (sampler !== "uniform" && sampler !== "loss-second-moment") throw new UsageError(`--schedule-sampler must be uniform or loss-second-moment, got ${sampler}`);
-  const batch = f.batch as number;
-  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch must be a positive integer, got ${batch}`);
   return {
-    name, model, batch, lr: f.lr as number, warmup: f.warmup as number, weightDecay: f["weight-decay"] as number,
-    gradClip: f["grad-clip"] as number, emaRate: f["ema-rate"] as number, scheduleSampler: sampler, seed: f.seed as number, data: f.data as string,
+    name, model, batch: f.batch as number, lr: f.lr as number, warmup: f.warmup as number, weightDecay: f["weight-decay"] as number,
+    gradClip: f["grad-clip"] as number, emaRate: f["ema-rate"] as number, scheduleSampler: f["schedule-sampler"] as RunConfig["scheduleSampler"],
+    seed: f.seed as number, data: f.data as string, saveEvery: f["save-every"] as number,
   };
+}
+
+/**
+ * The stored run of `out`, checked as its flags would be (a checkpoint's metadata is a file like any
+ * other), with the flags given now compared against it: a resumed run keeps its settings, so a flag
+ * that contradicts one is refused rather than silently ignored.
+ */
+function resumedRun(out: string, f: Record<string, unknown>, given: ReadonlySet<string>): RunConfig {
+  const path = join(out, STATE_FILE);
+  const run = readCheckpointConfig(out) as RunConfig;
+  const fix = "resume only a folder written by adm-ts train, or start a new run in another --out";
+  if (run === null || typeof run !== "object" || typeof run.name !== "string" || run.model === null || typeof run.model !== "object") {
+    refuse(path, '__metadata__ "config"', `the run configuration is ${describe(run)}`, fix);
+  }
+  for (const [flag, key] of Object.entries(SETTINGS)) {
+    const spec = FLAGS[flag];
+    if (key === "saveEvery" && run.saveEvery === undefined) {
+      run.saveEvery = f[flag] as number; // a run from before the interval was recorded: the flag (or its default) from now on
+      continue;
+    }
+    const stored = run[key];
+    const problem = key === "name" ? (typeof stored === "string" ? undefined : "must be text") : flagProblem(spec, stored);
+    if (problem) refuse(path, `__metadata__ "config" ${key}`, `${key} is ${describe(stored ?? null)}; it ${problem}`, fix);
+    if (given.has(flag) && f[flag] !== stored) {
+      throw new UsageError(`--${flag} ${String(f[flag])} contradicts the run in ${out}, which was started with --${flag} ${String(stored)}: ` +
+        `a resumed run keeps its settings; drop --${flag} (or start a new run in another --out)`);
+    }
+  }
+  return run;
 }
 
 export async function main(argv: string[], defaults: { config?: string } = {}): Promise<void> {
@@ -85,13 +120,14 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   if (f.resume && f["init-from"] !== undefined) throw new UsageError("--init-from starts a new run; a resumed run already has its weights (drop one of --resume and --init-from)");
   if (f.resume) {
     if (!hasCheckpoint(out)) throw new UsageError(`--resume: ${out} has no state.safetensors to resume from; drop --resume to start a new run`);
-    run = readCheckpointConfig(out) as RunConfig;
+    run = resumedRun(out, f, f._given);
   } else {
     if (hasCheckpoint(out)) throw new UsageError(`${out} already holds a checkpoint; pass --resume to continue it, or choose another --out (nothing was overwritten)`);
     const name = (f.config as string | undefined) ?? defaults.config;
     if (!name) throw new UsageError("--config NAME is required for a new run");
     run = runConfigFrom(f, name);
   }
+  forFlag("--out", () => prepareOutput([join(out, STATE_FILE), join(out, MODEL_FILE), join(out, "run.json")]));
   const backend = await initBackend();
   const data = fashionMnistDataset("train", 32, run.data === "subset" ? { subset: true } : run.data === "auto" ? {} : { dir: run.data });
   if (run.dataName && run.dataName !== data.name) {
@@ -100,12 +136,15 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   }
   run.dataName = data.name;
   const m = run.model;
-  const diffusion = createGaussianDiffusion(m.diffusion);
-  const model = m.kind === "diffusion" ? new UNetModel(m.unet) : new EncoderUNetModel(m.encoder);
-  const task = m.kind === "diffusion"
-    ? diffusionTask({ diffusion, model: model as UNetModel, data, batchSize: run.batch, seed: run.seed,
-        sampler: createNamedScheduleSampler(run.scheduleSampler, diffusion), classCond: m.unet.numClasses != null, classDropout: m.classDropout })
-    : classifierTask({ classifier: model as EncoderUNetModel, data, batchSize: run.batch, seed: run.seed, diffusion: m.noised ? diffusion : undefined });
+  const { model, task } = fromStoredRun(f.resume === true, out, () => {
+    const diffusion = createGaussianDiffusion(m.diffusion);
+    const model = m.kind === "diffusion" ? new UNetModel(m.unet) : new EncoderUNetModel(m.encoder);
+    const task = m.kind === "diffusion"
+      ? diffusionTask({ diffusion, model: model as UNetModel, data, batchSize: run.batch, seed: run.seed,
+          sampler: createNamedScheduleSampler(run.scheduleSampler, diffusion), classCond: m.unet.numClasses != null, classDropout: m.classDropout })
+      : classifierTask({ classifier: model as EncoderUNetModel, data, batchSize: run.batch, seed: run.seed, diffusion: m.noised ? diffusion : undefined });
+    return { model, task };
+  });
   seedInitialWeights(model, run.seed);
   if (f["init-from"] !== undefined) {
     run.initFrom = warmStart(model, m, f["init-from"] as string);
@@ -115,7 +154,8 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   const state = initTrainState(model, [run.emaRate]);
   if (f.resume) {
     const restored = loadCheckpoint(out, state);
-    task.loadState?.(restored.taskState);
+    fromStoredRun(true, out, () => task.loadState?.(restored.taskState), "taskState");
+    if (restoreModelFile(out, model, state)) console.log(`${out}: ${MODEL_FILE} was not the checkpoint's (an interrupted save); rewrote it from ${STATE_FILE}`);
     console.log(`resumed ${out} at step ${state.step}`);
   }
   const steps = f.steps as number;
@@ -135,8 +175,7 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   }
   const params = Array.from(model.params.values()).reduce((s, v) => s + v.size, 0);
   console.log(`${run.name}: ${params} parameters, ${data.n} images (${data.name}), batch ${run.batch}, backend ${backend.name}, steps ${state.step} -> ${steps}`);
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, "run.json"), JSON.stringify({ ...run, backend: backend.name, params }, null, 2) + "\n");
+  writeFileAtomic(join(out, "run.json"), JSON.stringify({ ...run, backend: backend.name, params }, null, 2) + "\n");
   const started = Date.now();
   const maxMs = (f["max-minutes"] as number) * 60000;
   // Ctrl-C or a polite kill finishes the current step, saves a checkpoint and exits.
@@ -150,10 +189,20 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   process.on("SIGTERM", onSignal);
   await train(model, task, state, {
     steps, lr: { lr: run.lr, warmup: run.warmup, decaySteps: run.lrAnneal?.steps, decayFrom: run.lrAnneal?.from }, adam: { weightDecay: run.weightDecay }, gradClip: run.gradClip || undefined,
-    emaRates: [run.emaRate], seed: run.seed, shouldStop: () => interrupted || (maxMs > 0 && Date.now() - started > maxMs), checkpointEvery: f["save-every"] as number,
+    emaRates: [run.emaRate], seed: run.seed, shouldStop: () => interrupted || (maxMs > 0 && Date.now() - started > maxMs), checkpointEvery: run.saveEvery,
     saveCheckpoint: (s) => saveCheckpoint(out, model, s, run), progress: run.name,
   });
   const recent = state.history.slice(-50);
   const mean = recent.reduce((a, s) => a + s.loss, 0) / Math.max(1, recent.length);
   console.log(`done: step ${state.step}, mean loss of the last ${recent.length} steps ${mean.toFixed(4)}, ${((Date.now() - started) / 60000).toFixed(1)} min; checkpoint in ${out}`);
+}
+
+/** `make()`; on a resumed run, what it throws is the stored run's fault: an AdmInputError naming the state file and `key`. */
+function fromStoredRun<T>(resumed: boolean, out: string, make: () => T, key = "config"): T {
+  try {
+    return make();
+  } catch (e) {
+    if (!resumed || e instanceof AdmInputError) throw e;
+    return refuse(join(out, STATE_FILE), `__metadata__ "${key}"`, (e as Error).message, "resume only a folder written by adm-ts train, or start a new run in another --out");
+  }
 }

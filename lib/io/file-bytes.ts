@@ -1,5 +1,5 @@
-/** Positioned reads from an open file (never the whole file in memory) and atomic writes. */
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from "fs";
+/** Positioned reads from an open file (never the whole file in memory); writes are in write-files.ts. */
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "fs";
 import { REDOWNLOAD, isCount, refuse } from "./errors";
 
 const OPEN_FIX: Record<string, string> = {
@@ -56,29 +56,4 @@ export function readAt(fd: number, path: string, position: number, length: numbe
   const b = Buffer.alloc(length);
   readExact(fd, path, b, position);
   return b;
-}
-
-/** Write all of `bytes` at the descriptor's current position. */
-export function writeAll(fd: number, bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-}
-
-/**
- * Write `path` atomically: `write` gets a descriptor to a temporary file next to it, which is
- * renamed over `path` only when `write` returns, so readers never see a half-written file.
- */
-export function atomicWrite(path: string, write: (fd: number) => void): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fd = openSync(tmp, "w");
-  try {
-    write(fd);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
 }

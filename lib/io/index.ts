@@ -10,4 +10,6 @@ export * from "./npy";
 export * from "./npz";
 export * from "./state-dict";
 export * from "./read-state-dict";
+export { atomicWrite, commitInOrder, ensureDir, prepareOutput, removeStaleTemps, stageAll, stageBytes, stageFile, writeFileAtomic } from "./write-files";
+export type { StagedFile } from "./write-files";
 export type { KeyMismatch } from "./load-hints";

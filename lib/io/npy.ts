@@ -3,7 +3,8 @@
  * (`descr`, `fortran_order`, `shape`), then the C-order data. Little-endian and byte dtypes only.
  */
 import { REDOWNLOAD, describe, refuse } from "./errors";
-import { atomicWrite, readWhole, writeAll } from "./file-bytes";
+import { readWhole } from "./file-bytes";
+import { atomicWrite, writeAll } from "./write-files";
 import { DecodeBudget, LoadLimits, decodeBudget } from "./limits";
 import { PyValue, parsePyLiteral } from "./py-literal";
 import { DType, TensorRecord, allocFor, checkShape, shapeSize, DTYPE_BYTES } from "./tensor-record";

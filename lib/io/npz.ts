@@ -3,7 +3,8 @@ import { LoadLimits, decodeBudget } from "./limits";
 import { decodeNpy, npyHeader, recordBytes } from "./npy";
 import { StateDict, TensorRecord } from "./tensor-record";
 import { ZipReader } from "./zip-reader";
-import { writeStoredZip } from "./zip-writer";
+import { stageStoredZip } from "./zip-writer";
+import type { StagedFile } from "./write-files";
 
 /**
  * All arrays of an .npz, keyed by member name without `.npy`, in file order. Every member's size,
@@ -25,8 +26,13 @@ export function readNpz(path: string, limits?: LoadLimits): StateDict {
   }
 }
 
+/** Stage arrays as an uncompressed .npz (like numpy.savez) beside `path`; `commit()` puts it in place. */
+export function stageNpz(path: string, arrays: Map<string, TensorRecord> | Record<string, TensorRecord>): StagedFile {
+  const entries = arrays instanceof Map ? [...arrays] : Object.entries(arrays);
+  return stageStoredZip(path, entries.map(([name, t]) => ({ name: `${name}.npy`, chunks: [npyHeader(t, `${path}:${name}`), recordBytes(t)] })));
+}
+
 /** Write arrays as an uncompressed .npz (like numpy.savez), atomically. */
 export function writeNpz(path: string, arrays: Map<string, TensorRecord> | Record<string, TensorRecord>): void {
-  const entries = arrays instanceof Map ? [...arrays] : Object.entries(arrays);
-  writeStoredZip(path, entries.map(([name, t]) => ({ name: `${name}.npy`, chunks: [npyHeader(t, `${path}:${name}`), recordBytes(t)] })));
+  stageNpz(path, arrays).commit();
 }

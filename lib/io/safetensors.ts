@@ -5,7 +5,8 @@
  */
 import { closeSync } from "fs";
 import { REDOWNLOAD, describe, isCount, refuse } from "./errors";
-import { atomicWrite, openRead, readAt, readExact, writeAll } from "./file-bytes";
+import { openRead, readAt, readExact } from "./file-bytes";
+import { StagedFile, stageFile, writeAll } from "./write-files";
 import { LoadLimits, decodeBudget } from "./limits";
 import { DType, DTYPE_BYTES, StateDict, TensorRecord, allocFor, checkShape, shapeSize } from "./tensor-record";
 import { recordBytes } from "./npy";
@@ -45,6 +46,36 @@ function checkEntry(path: string, name: string, e: unknown): Entry {
   return { name, dtype, shape: dims, begin, end };
 }
 
+/** The checked header of an open safetensors file: its length, entries (in data order) and metadata. */
+function readHeader(fd: number, size: number, path: string): { headerLen: number; entries: Entry[]; metadata: Record<string, string> } {
+  if (size < 8) refuse(path, "header length", `not a safetensors file (${size} bytes, shorter than its 8-byte header length)`, NOT_SAFETENSORS);
+  const n = readAt(fd, path, 0, 8).readBigUInt64LE(0);
+  if (n > BigInt(Math.min(size - 8, MAX_HEADER))) refuse(path, "header length", `not a safetensors file (header length ${n}, in a file of ${size} bytes)`, NOT_SAFETENSORS);
+  const headerLen = Number(n);
+  let header: unknown;
+  try {
+    header = JSON.parse(readAt(fd, path, 8, headerLen).toString("utf8"));
+  } catch {
+    refuse(path, "header", "not a safetensors file (header is not JSON)", NOT_SAFETENSORS);
+  }
+  if (header === null || typeof header !== "object" || Array.isArray(header)) refuse(path, "header", `not a safetensors file (the header is ${describe(header)}, not an object)`, NOT_SAFETENSORS);
+  const { __metadata__: meta, ...named } = header as Record<string, unknown>;
+  const metadata = checkMetadata(path, meta);
+  const entries = Object.entries(named).map(([name, e]) => checkEntry(path, name, e));
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  const dataLen = size - 8 - headerLen;
+  let covered = 0;
+  for (const e of entries) {
+    if (e.begin !== covered) {
+      const what = e.begin < covered ? `overlaps the tensor before it (which ends at ${covered})` : `leaves bytes ${covered} to ${e.begin} unused`;
+      refuse(path, `tensor ${JSON.stringify(e.name)} data_offsets`, `data_offsets [${e.begin}, ${e.end}] ${what}; the format requires tensors to tile the data`, REDOWNLOAD);
+    }
+    covered = e.end;
+  }
+  if (covered !== dataLen) refuse(path, "data", `the tensors cover ${covered} bytes but the file holds ${dataLen} after its header (${covered > dataLen ? "truncated" : "trailing data"})`, REDOWNLOAD);
+  return { headerLen, entries, metadata };
+}
+
 /**
  * Read every tensor of a .safetensors file (dtypes kept as stored) and its string metadata. The
  * header is checked as the format defines it: well-formed entries whose byte ranges tile the data
@@ -54,31 +85,7 @@ function checkEntry(path: string, name: string, e: unknown): Entry {
 export function readSafetensors(path: string, limits?: LoadLimits): Safetensors {
   const { fd, size } = openRead(path);
   try {
-    if (size < 8) refuse(path, "header length", `not a safetensors file (${size} bytes, shorter than its 8-byte header length)`, NOT_SAFETENSORS);
-    const n = readAt(fd, path, 0, 8).readBigUInt64LE(0);
-    if (n > BigInt(Math.min(size - 8, MAX_HEADER))) refuse(path, "header length", `not a safetensors file (header length ${n}, in a file of ${size} bytes)`, NOT_SAFETENSORS);
-    const headerLen = Number(n);
-    let header: unknown;
-    try {
-      header = JSON.parse(readAt(fd, path, 8, headerLen).toString("utf8"));
-    } catch {
-      refuse(path, "header", "not a safetensors file (header is not JSON)", NOT_SAFETENSORS);
-    }
-    if (header === null || typeof header !== "object" || Array.isArray(header)) refuse(path, "header", `not a safetensors file (the header is ${describe(header)}, not an object)`, NOT_SAFETENSORS);
-    const { __metadata__: meta, ...named } = header as Record<string, unknown>;
-    const metadata = checkMetadata(path, meta);
-    const entries = Object.entries(named).map(([name, e]) => checkEntry(path, name, e));
-    entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
-    const dataLen = size - 8 - headerLen;
-    let covered = 0;
-    for (const e of entries) {
-      if (e.begin !== covered) {
-        const what = e.begin < covered ? `overlaps the tensor before it (which ends at ${covered})` : `leaves bytes ${covered} to ${e.begin} unused`;
-        refuse(path, `tensor ${JSON.stringify(e.name)} data_offsets`, `data_offsets [${e.begin}, ${e.end}] ${what}; the format requires tensors to tile the data`, REDOWNLOAD);
-      }
-      covered = e.end;
-    }
-    if (covered !== dataLen) refuse(path, "data", `the tensors cover ${covered} bytes but the file holds ${dataLen} after its header (${covered > dataLen ? "truncated" : "trailing data"})`, REDOWNLOAD);
+    const { headerLen, entries, metadata } = readHeader(fd, size, path);
     const budget = decodeBudget(path, size, limits);
     const tensors: StateDict = new Map();
     for (const e of entries) {
@@ -93,6 +100,31 @@ export function readSafetensors(path: string, limits?: LoadLimits): Safetensors 
   }
 }
 
+/** The string metadata of a .safetensors file, its whole header checked but no tensor read. */
+export function readSafetensorsMetadata(path: string): Record<string, string> {
+  const { fd, size } = openRead(path);
+  try {
+    return readHeader(fd, size, path).metadata;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The JSON value stored as the string `metadata[key]` of the safetensors file `path`. Throws
+ * AdmInputError naming the file and key when it is missing or not JSON; `fix` says what to do.
+ */
+export function metadataJson(path: string, metadata: Record<string, string>, key: string, fix: string): unknown {
+  const at = `__metadata__ ${JSON.stringify(key)}`;
+  const text = metadata[key];
+  if (text === undefined) refuse(path, at, `the metadata has no ${JSON.stringify(key)}`, fix);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return refuse(path, at, `${JSON.stringify(key)} is not JSON (${(e as Error).message})`, fix);
+  }
+}
+
 function checkMetadata(path: string, meta: unknown): Record<string, string> {
   if (meta === undefined) return {};
   if (meta === null || typeof meta !== "object" || Array.isArray(meta)) refuse(path, "__metadata__", `__metadata__ is ${describe(meta)}, not an object of strings`, NOT_SAFETENSORS);
@@ -101,8 +133,8 @@ function checkMetadata(path: string, meta: unknown): Record<string, string> {
   return Object.fromEntries(entries) as Record<string, string>;
 }
 
-/** Write tensors (in the given order) and optional string metadata to `path` atomically. */
-export function writeSafetensors(path: string, tensors: Map<string, TensorRecord>, metadata?: Record<string, string>): void {
+/** Stage tensors (in the given order) and optional string metadata beside `path`; `commit()` puts the file in place. */
+export function stageSafetensors(path: string, tensors: Map<string, TensorRecord>, metadata?: Record<string, string>): StagedFile {
   const header: Record<string, unknown> = {};
   if (metadata) {
     for (const [k, v] of Object.entries(metadata)) if (typeof v !== "string") refuse(path, `__metadata__ ${JSON.stringify(k)}`, `metadata ${k} is ${describe(v)}`, "give every metadata value as a string (JSON.stringify objects)");
@@ -120,9 +152,14 @@ export function writeSafetensors(path: string, tensors: Map<string, TensorRecord
   json.copy(headerBytes);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(headerBytes.length));
-  atomicWrite(path, (fd) => {
+  return stageFile(path, (fd) => {
     writeAll(fd, len);
     writeAll(fd, headerBytes);
     for (const t of tensors.values()) writeAll(fd, recordBytes(t));
   });
+}
+
+/** Write tensors (in the given order) and optional string metadata to `path` atomically. */
+export function writeSafetensors(path: string, tensors: Map<string, TensorRecord>, metadata?: Record<string, string>): void {
+  stageSafetensors(path, tensors, metadata).commit();
 }

@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Module } from "../nn/index";
+import { refuse } from "./errors";
 import { KeyMismatch, compareKeys, mismatchHints } from "./load-hints";
 import { StateDict, TensorRecord, toFloat32 } from "./tensor-record";
 import { fromTorchLayout, toTorchLayout } from "./torch-layout";
@@ -42,16 +43,33 @@ function describe(m: KeyMismatch): string {
   return lines.join("\n");
 }
 
-function recordToTensor(name: string, r: TensorRecord, source: string): tf.Tensor {
-  if (!["float32", "float16", "bfloat16", "float64"].includes(r.dtype)) throw new Error(`${source}: ${name} has dtype ${r.dtype}; parameters must be floating point`);
-  return tf.tensor(toFloat32(r), r.shape, "float32");
+/**
+ * The parameter as float32, refused unless it is floating point and every value is finite: one NaN
+ * weight makes every output NaN (all-black samples), so a corrupt file stops here, naming the key.
+ */
+function parameterValues(name: string, r: TensorRecord, source: string): Float32Array {
+  const at = `tensor ${JSON.stringify(name)}`;
+  if (!["float32", "float16", "bfloat16", "float64"].includes(r.dtype)) refuse(source, at, `dtype ${r.dtype}; parameters must be floating point`, "save the weights as float32 (or float16/bfloat16/float64)");
+  const values = toFloat32(r);
+  let bad = 0, first = -1;
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      if (bad++ === 0) first = i;
+    }
+  }
+  if (bad > 0) {
+    refuse(source, at, `${bad} of its ${values.length} values are not finite (the first, at flat index ${first}, is ${values[first]})`,
+      "the weights are corrupt (or training diverged before they were saved): use an earlier checkpoint, download the file again, or retrain");
+  }
+  return values;
 }
 
 /**
  * Copy a PyTorch-layout state_dict into the model's variables.
  * Strict (the default): any missing, unexpected or mis-shaped key fails with the full list and a hint
  * naming the flag that is probably wrong, and nothing is loaded. Non-strict: loads what fits and
- * returns what did not.
+ * returns what did not. A weight that is not floating point, or holds NaN or Inf, refuses the whole
+ * load. Refusals are AdmInputErrors naming `opts.source` and the key.
  */
 export function loadStateDict(model: Module, dict: StateDict, opts: LoadOptions = {}): LoadReport {
   const strict = opts.strict ?? true;
@@ -60,19 +78,18 @@ export function loadStateDict(model: Module, dict: StateDict, opts: LoadOptions 
   const bad = mismatch.missing.length + mismatch.unexpected.length + mismatch.misshaped.length;
   if (strict && bad > 0) {
     const hints = mismatchHints(mismatch, model.specs, dict);
-    throw new Error(
-      `loading ${source} into ${model.constructor.name} failed: the checkpoint does not fit the model built from these flags.\n${describe(mismatch)}` +
-        (hints.length ? `\nLikely wrong flags:\n${hints.map((h) => `  - ${h}`).join("\n")}` : ""),
-    );
+    refuse(source, "its keys and shapes", `the checkpoint does not fit the ${model.constructor.name} built from these flags:\n${describe(mismatch)}\n`,
+      hints.length ? `likely wrong flags:\n${hints.map((h) => `  - ${h}`).join("\n")}` : "build the model with the configuration the checkpoint was trained with");
   }
   const skip = new Set(mismatch.misshaped.map((x) => x.name));
-  for (const spec of model.specs) {
-    const rec = dict.get(spec.name);
-    if (!rec || skip.has(spec.name)) continue;
+  const load = model.specs.filter((spec) => dict.has(spec.name) && !skip.has(spec.name));
+  // every value is checked before any is assigned, so a refused file leaves the model as it was
+  const values = load.map((spec) => parameterValues(spec.name, dict.get(spec.name) as TensorRecord, source));
+  load.forEach((spec, i) => {
     const v = model.params.get(spec.name) as tf.Variable;
     tf.tidy(() => {
-      v.assign(fromTorchLayout(recordToTensor(spec.name, rec, source), spec.layout));
+      v.assign(fromTorchLayout(tf.tensor(values[i], (dict.get(spec.name) as TensorRecord).shape, "float32"), spec.layout));
     });
-  }
+  });
   return mismatch;
 }

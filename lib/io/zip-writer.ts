@@ -1,7 +1,7 @@
 /** Write a zip of STORED entries (what numpy.savez writes), atomically. Limited to 4 GB (no zip64). */
 import { crc32 } from "./crc32";
 import { refuse } from "./errors";
-import { atomicWrite, writeAll } from "./file-bytes";
+import { StagedFile, stageFile, writeAll } from "./write-files";
 
 export interface ZipFile {
   name: string;
@@ -9,8 +9,9 @@ export interface ZipFile {
   chunks: Uint8Array[];
 }
 
-export function writeStoredZip(path: string, files: ZipFile[]): void {
-  atomicWrite(path, (fd) => {
+/** Stage a zip of `files` beside `path` (see write-files.ts); nothing is at `path` until it is committed. */
+export function stageStoredZip(path: string, files: ZipFile[]): StagedFile {
+  return stageFile(path, (fd) => {
     let offset = 0;
     const central: Buffer[] = [];
     for (const f of files) {
@@ -51,4 +52,8 @@ export function writeStoredZip(path: string, files: ZipFile[]): void {
     writeAll(fd, cdBytes);
     writeAll(fd, end);
   });
+}
+
+export function writeStoredZip(path: string, files: ZipFile[]): void {
+  stageStoredZip(path, files).commit();
 }

@@ -18,6 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { extname } from "path";
+import { refuse } from "../io/errors";
 import { readNpz } from "../io/npz";
 import { readSafetensors } from "../io/safetensors";
 import { StateDict, toFloat32 } from "../io/tensor-record";
@@ -61,19 +62,21 @@ export function loadInceptionV3(weights: StateDict, source: string): InceptionV3
   const entries = inceptionStateDict();
   const missing = entries.filter((e) => !weights.has(e.name)).map((e) => e.name);
   if (missing.length > 0) {
-    throw new Error(
-      `${source}: not FID InceptionV3 weights; missing ${missing.length} of ${entries.length} keys (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", ..." : ""}). ` +
-        `Expected pytorch-fid's pt_inception-2015-12-05 state dict (see lib/metrics/inception-weights.ts)`,
-    );
+    refuse(source, "its keys", `not FID InceptionV3 weights; missing ${missing.length} of ${entries.length} keys (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", ..." : ""})`,
+      "give pytorch-fid's pt_inception-2015-12-05 state dict (see lib/metrics/inception-weights.ts)");
   }
   const arrays = new Map<string, Float32Array>();
   for (const e of entries) {
     const record = weights.get(e.name);
     const got = record ? record.shape : [];
     if (!record || got.length !== e.shape.length || got.some((v, i) => v !== e.shape[i])) {
-      throw new Error(`${source}: ${e.name} has shape [${got}], expected [${e.shape}]`);
+      refuse(source, `tensor ${JSON.stringify(e.name)}`, `${e.name} has shape [${got}], expected [${e.shape}]`, "give pytorch-fid's pt_inception-2015-12-05 state dict");
     }
-    arrays.set(e.name, toFloat32(record));
+    if (!["float32", "float16", "bfloat16", "float64"].includes(record.dtype)) refuse(source, `tensor ${JSON.stringify(e.name)}`, `dtype ${record.dtype}; weights are floating point`, "give pytorch-fid's pt_inception-2015-12-05 state dict");
+    const values = toFloat32(record);
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) refuse(source, `tensor ${JSON.stringify(e.name)}`, `value ${bad} is ${values[bad]}`, "the weights are corrupt: download them again");
+    arrays.set(e.name, values);
   }
   const get = (name: string): Float32Array => arrays.get(name) as Float32Array;
   const convs = new Map<string, FoldedConv>();
@@ -120,6 +123,6 @@ export function readInceptionV3(path: string): InceptionV3 {
   if (ext === ".safetensors") weights = readSafetensors(path).tensors;
   else if (ext === ".npz") weights = readNpz(path);
   else if (ext === ".pth" || ext === ".pt") weights = loadTorchCheckpoint(path);
-  else throw new Error(`${path}: unknown weights format "${ext}"; use .pth (pytorch-fid's file), .safetensors or .npz`);
+  else refuse(path, "extension", `unknown weights format "${ext}"`, "use .pth (pytorch-fid's file), .safetensors or .npz");
   return loadInceptionV3(weights, path);
 }

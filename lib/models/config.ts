@@ -48,17 +48,30 @@ export type ResolvedUNetConfig = Required<Omit<UNetConfig, "numClasses">> & { nu
 export type ResolvedEncoderConfig = Required<EncoderUNetConfig>;
 
 function check(cond: boolean, msg: string): void {
-  if (!cond) throw new Error(msg);
+  if (!cond) throw new RangeError(msg);
 }
 
+const BOOLEAN_KEYS = ["convResample", "useCheckpoint", "useFp16", "useScaleShiftNorm", "resblockUpdown", "useNewAttentionOrder"] as const;
+
 function resolveCommon<T extends Omit<UNetConfig, "numClasses">>(c: T, what: string) {
-  for (const key of ["imageSize", "inChannels", "modelChannels", "outChannels", "numResBlocks"] as const) {
+  check(c !== null && typeof c === "object", `${what}: the configuration must be an object, got ${c}`);
+  for (const key of ["imageSize", "inChannels", "modelChannels", "outChannels"] as const) {
     const v = c[key];
-    check(Number.isInteger(v) && v >= 0, `${what}: ${key} must be a non-negative integer, got ${v}`);
+    check(Number.isSafeInteger(v) && v > 0, `${what}: ${key} must be a positive integer, got ${v}`);
   }
-  check(Array.isArray(c.attentionResolutions), `${what}: attentionResolutions must be an array of downsample rates, got ${c.attentionResolutions}`);
+  check(Number.isSafeInteger(c.numResBlocks) && c.numResBlocks >= 0, `${what}: numResBlocks must be a non-negative integer, got ${c.numResBlocks}`);
+  check(Array.isArray(c.attentionResolutions) && c.attentionResolutions.every((r) => Number.isSafeInteger(r) && r > 0),
+    `${what}: attentionResolutions must be an array of downsample rates (positive integers), got ${JSON.stringify(c.attentionResolutions)}`);
   const channelMult = c.channelMult ?? [1, 2, 4, 8];
-  check(channelMult.length > 0 && channelMult.every((m) => m > 0), `${what}: channelMult must be a non-empty list of positive numbers, got [${channelMult}]`);
+  check(Array.isArray(channelMult) && channelMult.length > 0 && channelMult.every((m) => typeof m === "number" && Number.isFinite(m) && m > 0),
+    `${what}: channelMult must be a non-empty list of positive numbers, got ${JSON.stringify(channelMult)}`);
+  check(c.dropout === undefined || (typeof c.dropout === "number" && c.dropout >= 0 && c.dropout < 1), `${what}: dropout must be in [0, 1), got ${c.dropout}`);
+  check(c.numHeads === undefined || (Number.isSafeInteger(c.numHeads) && c.numHeads > 0), `${what}: numHeads must be a positive integer, got ${c.numHeads}`);
+  for (const key of ["numHeadChannels", "numHeadsUpsample"] as const) {
+    const v = c[key];
+    check(v === undefined || v === -1 || (Number.isSafeInteger(v) && v > 0), `${what}: ${key} must be a positive integer or -1, got ${v}`);
+  }
+  for (const key of BOOLEAN_KEYS) check(c[key] === undefined || typeof c[key] === "boolean", `${what}: ${key} must be true or false, got ${JSON.stringify(c[key])}`);
   const numHeads = c.numHeads ?? 1;
   const numHeadsUpsample = c.numHeadsUpsample ?? -1;
   return {

@@ -11,6 +11,7 @@ import type { SamplingModel } from "./loop";
  * diffusion passes the timesteps the model sees (timestepMap[t]), as guided-diffusion does.
  */
 export function classifierCondFn(classifier: NoisyClassifier, scale: number): CondFn {
+  if (typeof scale !== "number" || !Number.isFinite(scale)) throw new Error(`classifierCondFn: scale must be a finite number; got ${scale}`);
   return (x, t, modelKwargs) => {
     const y = modelKwargs.y;
     if (!y) throw new Error("classifier guidance needs the target classes: pass modelKwargs: { y } (an int32 Tensor1D)");

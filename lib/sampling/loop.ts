@@ -1,7 +1,8 @@
 /**
  * The one sampling loop every sampler runs on (in the spirit of k-diffusion): a sampler is a short
  * step function; the loop picks its timesteps, draws x_T, calls the step from t = T-1 down to 0,
- * owns and disposes every tensor, reports each step, and stops between steps when asked.
+ * owns and disposes every tensor, reports each step, and stops between steps when asked. A step
+ * whose sample is NaN or Inf ends the run with a NonFiniteSampleError naming the step and the cause.
  *
  * Model calls are asynchronous here and only here (`denoiser`): a model whose forward returns a
  * Promise (an engine in a worker thread) and a tfjs model that answers at once run the same code.
@@ -96,6 +97,11 @@ export function denoiser(d: GaussianDiffusion, model: SamplingModel, opts: Pick<
     const timesteps = modelTimesteps(d, t);
     try {
       const out = await scoped(() => model.forward(x, timesteps, kwargs.y));
+      if (!(await isAllFinite(out))) {
+        out.dispose();
+        // caught by the loop, which adds the step; x_0 clipping would otherwise turn NaN into a plain black image
+        throw new NonFiniteSampleError("the model's output is NaN or Inf: check its weights (one NaN weight makes every output NaN) and its inputs", -1, -1);
+      }
       let pmv: PMeanVariance;
       try {
         checkModelOutput(d, x, out);
@@ -158,6 +164,56 @@ export function scheduleOf(sampler: Sampler, d: GaussianDiffusion, steps: Sample
   return sampler.timesteps(d, steps);
 }
 
+/**
+ * The largest DDIM eta the (respaced) diffusion `d` allows. Eq. 12 of Song et al. (2021) moves along
+ * sqrt(1 - alphaBar_{t-1} - sigma_t^2) eps, so every step needs sigma_t^2 <= 1 - alphaBar_{t-1}, with
+ * (eq. 16) sigma_t = eta sqrt((1 - alphaBar_{t-1}) / (1 - alphaBar_t)) sqrt(1 - alphaBar_t / alphaBar_{t-1}):
+ *   eta <= sqrt((1 - alphaBar_t) / (1 - alphaBar_t / alphaBar_{t-1}))   for every t >= 1,
+ * which is never below 1 (eta = 1 is the DDPM posterior variance). Larger etas give NaN samples.
+ */
+export function maxDdimEta(d: GaussianDiffusion): number {
+  let limit = Infinity;
+  for (let t = 1; t < d.numTimesteps; t++) {
+    const ab = d.alphasCumprod[t], abPrev = d.alphasCumprodPrev[t];
+    limit = Math.min(limit, Math.sqrt((1 - ab) / (1 - ab / abPrev)));
+  }
+  return Math.max(1, limit);
+}
+
+/** The largest eta `sampler` (DDIM) can run with on `d` over the schedule `steps`. */
+export function etaLimit(sampler: Sampler, d: GaussianDiffusion, steps: SampleOptions["steps"]): number {
+  return maxDdimEta(respace(d, scheduleOf(sampler, d, steps)));
+}
+
+/** Thrown when a sample stops being finite: which step, which timestep, and the likely cause. */
+export class NonFiniteSampleError extends Error {
+  constructor(message: string, readonly step: number, readonly t: number) {
+    super(message);
+    // keeps `instanceof` working when tslab compiles to an older target
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.name = "NonFiniteSampleError";
+  }
+}
+
+/** True when every value of `x` is finite: 0 * x sums to 0 exactly then, and to NaN otherwise. */
+async function isAllFinite(x: tf.Tensor): Promise<boolean> {
+  const s = tf.tidy(() => x.mul(0).sum());
+  const v = (await s.data())[0];
+  s.dispose();
+  return v === 0;
+}
+
+const stoppedAt = (sampler: Sampler, i: number, total: number, t: number): string => `sampling (${sampler.name}) stopped at step ${i + 1} of ${total} (timestep ${t})`;
+
+/** Refuse a step whose sample is NaN or Inf (the model's output was finite), naming the step and what to change. */
+async function checkFinite(sampler: Sampler, x: tf.Tensor4D, predXstart: tf.Tensor4D, i: number, total: number, t: number, opts: SampleOptions): Promise<void> {
+  if (await isAllFinite(x)) return;
+  const cause = !(await isAllFinite(predXstart))
+    ? "the x_0 prediction overflowed: check the model's outputs for extreme values"
+    : `the step itself overflowed: lower ${[opts.eta ? "eta" : "", opts.condFn ? "the guidance scale" : ""].filter(Boolean).join(" or ") || "the guidance"}, or check the model's outputs for extreme values`;
+  throw new NonFiniteSampleError(`${stoppedAt(sampler, i, total, t)}: the sample has NaN or Inf values; ${cause}`, i, t);
+}
+
 function checkOptions(sampler: Sampler, shape: SampleShape, opts: SampleOptions): void {
   if (shape.length !== 4 || shape.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`the sample shape must be [N, H, W, C] of positive integers; got [${shape.join(", ")}]`);
   if (opts.noise && !tf.util.arraysEqual(opts.noise.shape, shape)) {
@@ -182,6 +238,9 @@ export async function* sampleSteps(sampler: Sampler, d: GaussianDiffusion, model
   checkOptions(sampler, shape, opts);
   const kept = scheduleOf(sampler, d, opts.steps);
   const run = respace(d, kept);
+  if (opts.eta !== undefined && opts.eta > maxDdimEta(run)) {
+    throw new Error(`eta = ${opts.eta} is too large for this schedule: ${sampler.name} needs eta <= ${maxDdimEta(run).toFixed(4)} here (sigma_t^2 <= 1 - alphaBar_{t-1} at every step)`);
+  }
   const denoise = denoiser(run, model, opts);
   const rng: Rng | undefined = opts.seed === undefined ? undefined : makeRng(opts.seed);
   let x = opts.noise ? opts.noise.clone() : (randn(shape, rng) as tf.Tensor4D);
@@ -198,6 +257,9 @@ export async function* sampleSteps(sampler: Sampler, d: GaussianDiffusion, model
       let out: { sample: tf.Tensor4D; predXstart: tf.Tensor4D };
       try {
         out = await sampler.step(ctx);
+      } catch (e) {
+        if (e instanceof NonFiniteSampleError && e.step < 0) throw new NonFiniteSampleError(`${stoppedAt(sampler, i, total, kept[index])}; ${e.message}`, i, kept[index]);
+        throw e;
       } finally {
         tf.dispose(owned.filter((v) => v !== out?.sample && v !== out?.predXstart));
       }
@@ -205,6 +267,7 @@ export async function* sampleSteps(sampler: Sampler, d: GaussianDiffusion, model
       x = out.sample;
       prev?.predXstart.dispose();
       prev = { index, predXstart: out.predXstart };
+      await checkFinite(sampler, x, out.predXstart, i, total, kept[index], opts);
       opts.callback?.({ x, i, total, t: kept[index], predXstart: out.predXstart });
       opts.progress?.(i + 1, total);
       yield { x, i, total, t: kept[index], predXstart: out.predXstart };

@@ -1,6 +1,7 @@
 /**
  * The training loop shared by diffusion models and classifiers: per step, a loss from the task,
- * gradients, clipping, Adam(W) with warm-up, the EMA update, a NaN/Inf guard, periodic atomic
+ * gradients, clipping, Adam(W) with warm-up, the EMA update, a NaN/Inf guard on the loss and its
+ * gradient (the run stops before a bad update reaches the weights or a checkpoint), periodic atomic
  * checkpoints, a progress bar and a per-step callback. Deterministic: the random stream of step s
  * depends only on (seed, s), so a resumed run repeats an uninterrupted one exactly.
  */
@@ -79,8 +80,43 @@ export function initTrainState(model: Pick<Module, "params">, emaRates: number[]
   return { step: 0, params: model.params, adam: createAdamState(model.params), ema, history: [] };
 }
 
-/** Thrown when the loss stops being finite; the last good checkpoint is left in place. */
-export class NonFiniteLossError extends Error {}
+/** Thrown when the loss or its gradient stops being finite; the weights and the last checkpoint are left as they were. */
+export class NonFiniteLossError extends Error {
+  constructor(message: string) {
+    super(message);
+    // keeps `instanceof` working when tslab compiles to an older target
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.name = "NonFiniteLossError";
+  }
+}
+
+function checkOption(ok: boolean, name: string, value: unknown, want: string): void {
+  if (!ok) throw new RangeError(`train: ${name} = ${String(value)} must be ${want}`);
+}
+
+const isInt = (v: unknown, min: number): boolean => typeof v === "number" && Number.isSafeInteger(v) && v >= min;
+const isIn = (v: unknown, lo: number, hi: number): boolean => typeof v === "number" && v >= lo && v < hi;
+
+/**
+ * Refuse options no run can use, before any step: a negative clip norm (gradient ascent), an EMA
+ * rate outside [0, 1), negative warm-up or checkpoint intervals, non-integer counts.
+ */
+export function checkTrainOptions(opts: TrainOptions): void {
+  checkOption(isInt(opts.steps, 0), "steps", opts.steps, "a non-negative integer");
+  checkOption(typeof opts.lr?.lr === "number" && opts.lr.lr > 0 && Number.isFinite(opts.lr.lr), "lr.lr", opts.lr?.lr, "a finite number > 0");
+  checkOption(opts.lr.warmup === undefined || isInt(opts.lr.warmup, 0), "lr.warmup", opts.lr.warmup, "a non-negative integer (steps)");
+  checkOption(opts.lr.decaySteps === undefined || isInt(opts.lr.decaySteps, 1), "lr.decaySteps", opts.lr.decaySteps, "a positive integer (a step)");
+  const from = opts.lr.decayFrom;
+  checkOption(from === undefined || (isInt(from, 0) && (opts.lr.decaySteps === undefined || from < opts.lr.decaySteps)), "lr.decayFrom", from, "a non-negative integer step before lr.decaySteps");
+  checkOption(opts.gradClip === undefined || (typeof opts.gradClip === "number" && opts.gradClip > 0), "gradClip", opts.gradClip, "a norm > 0 (leave it out for no clipping)");
+  for (const r of opts.emaRates ?? []) checkOption(isIn(r, 0, 1), "emaRates", r, "a rate in [0, 1) (ADM: 0.9999)");
+  checkOption(Number.isSafeInteger(opts.seed), "seed", opts.seed, "an integer");
+  checkOption(opts.checkpointEvery === undefined || isInt(opts.checkpointEvery, 0), "checkpointEvery", opts.checkpointEvery, "a non-negative integer (0: only at the end)");
+  const a = opts.adam ?? {};
+  for (const k of ["beta1", "beta2"] as const) checkOption(a[k] === undefined || isIn(a[k], 0, 1), `adam.${k}`, a[k], "in [0, 1)");
+  checkOption(a.epsilon === undefined || (a.epsilon > 0 && Number.isFinite(a.epsilon)), "adam.epsilon", a.epsilon, "a finite number > 0");
+  checkOption(a.weightDecay === undefined || (a.weightDecay >= 0 && Number.isFinite(a.weightDecay)), "adam.weightDecay", a.weightDecay, "a finite number >= 0");
+}
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -91,6 +127,7 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  */
 export async function train(model: Pick<Module, "params" | "training">, task: TrainingTask, state: TrainState, opts: TrainOptions): Promise<TrainState> {
   if (state.params !== model.params) throw new Error("train: the state belongs to another model (its params map differs)");
+  checkTrainOptions(opts);
   const names = Array.from(model.params.keys());
   const vars = names.map((n) => model.params.get(n)!);
   const byVarName = new Map<string, string>(names.map((n, i) => [vars[i].name, n]));
@@ -122,6 +159,12 @@ export async function train(model: Pick<Module, "params" | "training">, task: Tr
       }
       const clipped = clipByGlobalNorm(named, opts.gradClip ?? Infinity);
       tf.dispose(Object.values(grads));
+      if (!isFinite(clipped.norm)) {
+        tf.dispose(Array.from(clipped.grads.values()));
+        throw new NonFiniteLossError(
+          `training stopped at step ${step}: the loss is ${loss} but its gradient norm is ${clipped.norm}. The weights were not updated; the last checkpoint (if any) is intact. ` +
+            `Lower the learning rate (now ${learningRate(opts.lr, step)}) and check the data and the model's inputs for extreme values.`);
+      }
       const lr = learningRate(opts.lr, step);
       adamStep(model.params, clipped.grads, state.adam, lr, opts.adam);
       tf.dispose(Array.from(clipped.grads.values()));

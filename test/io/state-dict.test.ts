@@ -3,7 +3,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { loadStateDict, loadTorchCheckpoint, readSafetensors, stateDict, writeSafetensors } from "../../lib/io";
+import { AdmInputError, loadStateDict, loadTorchCheckpoint, readSafetensors, stateDict, writeSafetensors } from "../../lib/io";
 import { UNetConfig, UNetModel } from "../../lib/models";
 
 const CKPT = path.resolve(__dirname, "../fixtures/models/unet_adagn_updown_new.pt");
@@ -58,7 +58,7 @@ describe("stateDict / loadStateDict", () => {
     } catch (e) {
       message = (e as Error).message;
     }
-    expect(message).toMatch(/loading unet_adagn_updown_new\.pt into UNetModel failed/);
+    expect(message).toMatch(/^unet_adagn_updown_new\.pt: the checkpoint does not fit the UNetModel built from these flags/);
     expect(message).toMatch(/missing from the checkpoint \(4\):\n  input_blocks\.1\.0\.op\.weight\n  input_blocks\.1\.0\.op\.bias\n  output_blocks\.0\.2\.conv\.weight/);
     expect(message).toMatch(/unexpected in the checkpoint \(\d+\):\n  input_blocks\.1\.0\.in_layers\.0\.weight/);
     expect(message).toMatch(/set resblock_updown True/);
@@ -70,6 +70,27 @@ describe("stateDict / loadStateDict", () => {
     expect(() => loadStateDict(model, dict)).toThrow(
       /set class_cond True[\s\S]*outputs 6 channels \(eps and variance\): set learn_sigma True[\s\S]*set use_scale_shift_norm True/,
     );
+    model.dispose();
+  });
+
+  test("a NaN or Inf weight refuses the whole load, naming the file and the key (one NaN weight makes every sample NaN)", () => {
+    const model = new UNetModel(CONFIG);
+    loadStateDict(model, dict);
+    const before = Array.from(model.params.get("out.2.bias")!.dataSync());
+    for (const bad of [NaN, Infinity]) {
+      const weights = new Float32Array(dict.get("out.2.bias")!.data as Float32Array);
+      weights[4] = bad;
+      const corrupt = new Map(dict).set("out.2.bias", { dtype: "float32", shape: [6], data: weights });
+      let error: unknown;
+      try {
+        loadStateDict(model, corrupt, { source: "ema.safetensors" });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(AdmInputError);
+      expect((error as AdmInputError).message).toMatch(new RegExp(`^ema\\.safetensors: 1 of its 6 values are not finite \\(the first, at flat index 4, is ${bad}\\) \\(at tensor "out\\.2\\.bias"\\)`));
+    }
+    expect(Array.from(model.params.get("out.2.bias")!.dataSync())).toEqual(before);
     model.dispose();
   });
 

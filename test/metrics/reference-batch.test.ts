@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
+import { AdmInputError } from "../../lib/io/errors";
 import { writeNpz } from "../../lib/io/npz";
 import { readReferenceBatch, writeReferenceBatch } from "../../lib/metrics/reference-batch";
 
@@ -43,5 +44,12 @@ describe("reference batches (.npz in ADM's layout)", () => {
     const empty = join(dir, "empty.npz");
     writeNpz(empty, { other: { dtype: "float64", shape: [1], data: new Float64Array(1) } });
     expect(() => readReferenceBatch(empty)).toThrow(/no arr_0 \(images\) and no mu\/sigma .* keys are other/);
+    const nan = join(dir, "nan.npz");
+    writeNpz(nan, { mu: { dtype: "float64", shape: [2], data: Float64Array.from([0, NaN]) }, sigma: { dtype: "float64", shape: [2, 2], data: new Float64Array(4) } });
+    expect(() => readReferenceBatch(nan)).toThrow(`${nan}: mu[1] is NaN; statistics must be finite (at array mu)`);
+    const four = join(dir, "four.npz");
+    writeNpz(four, { arr_0: { dtype: "uint8", shape: [1, 2, 2, 4], data: new Uint8Array(16) } });
+    expect(() => readReferenceBatch(four)).toThrow(/four\.npz: arr_0 has shape \[1,2,2,4\]; expected NHWC .* 1 or 3 channels/);
+    for (const path of [floats, half, empty, nan, four]) expect(() => readReferenceBatch(path)).toThrow(AdmInputError);
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from "child_process";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from "fs";
 import { tmpdir } from "os";
 import { join, resolve } from "path";
 
@@ -18,6 +18,10 @@ describe("the notebook runner", () => {
     const dir = mkdtempSync(join(tmpdir(), "nb-"));
     const path = join(dir, "broken.ipynb");
     writeFileSync(path, notebook(["const answer = 6 * 7;\nconsole.log(`answer ${answer}`);", "const n: number = \"not a number\";", "console.log('never runs');"]));
+    // a temporary file a killed run left (its pid no longer runs) is removed; the finished files are whole
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+    mkdirSync(join(dir, "out"));
+    writeFileSync(join(dir, "out", `broken.ipynb.tmp-${dead}-x`), "{\"cells\": [");
     const r = spawnSync("/usr/bin/python3", [RUNNER, "--out", join(dir, "out"), "--html", path], { encoding: "utf8", timeout: 120000 });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("broken.ipynb: cell 1 failed");
@@ -27,5 +31,6 @@ describe("the notebook runner", () => {
     const executed = JSON.parse(readFileSync(join(dir, "out", "broken.ipynb"), "utf8"));
     expect(JSON.stringify(executed.cells[0].outputs)).toContain("answer 42");
     expect(existsSync(join(dir, "out", "broken.html"))).toBe(true);
+    expect(readdirSync(join(dir, "out")).sort()).toEqual(["broken.html", "broken.ipynb"]);
   }, 120000);
 });

@@ -7,7 +7,7 @@ import { UNetModel } from "../../lib/models/unet";
 import { createGaussianDiffusion } from "../../lib/diffusion/gaussian-diffusion";
 import { UniformSampler } from "../../lib/diffusion/resample";
 import { diffusionTask } from "../../lib/train/diffusion-task";
-import { initTrainState, train, NonFiniteLossError } from "../../lib/train/loop";
+import { initTrainState, train, NonFiniteLossError, type TrainOptions } from "../../lib/train/loop";
 import { loadCheckpoint, saveCheckpoint } from "../../lib/train/checkpoint";
 import { COURSE_CONFIGS, type DiffusionModelConfig } from "../../lib/course/model-configs";
 import type { ImageDataset } from "../../lib/train/dataset";
@@ -93,5 +93,39 @@ describe("training loop", () => {
     await train(model, task, state, { steps: 5, lr: { lr: 1e-3 }, emaRates: [0.99], seed: 3, progress: false });
     expect(tf.memory().numTensors).toBe(after2);
     model.dispose();
+  });
+
+  it("refuses options no run can use before any step: gradient ascent, EMA rates outside [0, 1), negative counts", async () => {
+    const { model, task, state } = setup(4);
+    const before = Array.from(model.params.get("out.2.bias")!.dataSync());
+    const base: TrainOptions = { steps: 2, lr: { lr: 1e-3 }, seed: 4, progress: false };
+    const cases: [Partial<TrainOptions>, RegExp][] = [
+      [{ gradClip: -1 }, /train: gradClip = -1 must be a norm > 0/],
+      [{ emaRates: [5] }, /train: emaRates = 5 must be a rate in \[0, 1\)/],
+      [{ lr: { lr: 1e-3, warmup: -10 } }, /train: lr.warmup = -10 must be a non-negative integer/],
+      [{ checkpointEvery: -1 }, /train: checkpointEvery = -1 must be a non-negative integer/],
+      [{ seed: 1.5 }, /train: seed = 1.5 must be an integer/],
+      [{ steps: -5 }, /train: steps = -5 must be a non-negative integer/],
+      [{ lr: { lr: -1e-3 } }, /train: lr.lr = -0.001 must be a finite number > 0/],
+      [{ adam: { weightDecay: NaN } }, /train: adam.weightDecay = NaN must be a finite number >= 0/],
+    ];
+    for (const [opts, message] of cases) await expect(train(model, task, state, { ...base, ...opts })).rejects.toThrow(message);
+    expect(state.step).toBe(0);
+    expect(Array.from(model.params.get("out.2.bias")!.dataSync())).toEqual(before);
+    model.dispose();
+  });
+
+  it("stops on a finite loss whose gradient is not finite, before the update reaches the weights", async () => {
+    // loss = sqrt(p) at p = 0 is 0, its gradient 1 / (2 sqrt(p)) is Infinity
+    const p = tf.variable(tf.zeros([1]), true, "p");
+    const params = new Map([["p", p]]);
+    const net = { params, training: false };
+    const state = initTrainState(net, [0.9]);
+    const task = { lossAt: () => ({ loss: tf.sqrt(p).sum() as tf.Scalar }) };
+    await expect(train(net, task, state, { steps: 3, lr: { lr: 1e-2 }, gradClip: 1, emaRates: [0.9], seed: 0, progress: false }))
+      .rejects.toThrow(/training stopped at step 0: the loss is 0 but its gradient norm is Infinity\. The weights were not updated/);
+    expect(p.dataSync()[0]).toBe(0);
+    expect(state.ema.get(0.9)!.get("p")!.dataSync()[0]).toBe(0);
+    expect(state.step).toBe(0);
   });
 });
