@@ -9,3 +9,4 @@ export * from "./walk";
 export * from "./flags";
 export * from "./from-flags";
 export * from "./configs";
+export * from "./adm-catalogue";
