@@ -1,4 +1,4 @@
-/** Checkpoint and array IO: PyTorch .pt (restricted unpickler), safetensors, npy/npz, state_dict <-> model. */
+/** Checkpoint and array IO: PyTorch .pt (restricted unpickler), safetensors, npy/npz, state_dict <-> model, resumable checked downloads. */
 export { AdmInputError } from "./errors";
 export type { InputProblem } from "./errors";
 export { DEFAULT_LOAD_LIMITS, EXPANSION_ALLOWANCE } from "./limits";
@@ -11,3 +11,4 @@ export * from "./npz";
 export * from "./state-dict";
 export * from "./read-state-dict";
 export type { KeyMismatch } from "./load-hints";
+export * from "./download";
