@@ -12,3 +12,4 @@ export * from "./state-dict";
 export * from "./read-state-dict";
 export type { KeyMismatch } from "./load-hints";
 export * from "./download";
+export * from "./hashed-weights";

@@ -10,3 +10,4 @@ export * from "./flags";
 export * from "./from-flags";
 export * from "./configs";
 export * from "./adm-catalogue";
+export * from "./reduced";
