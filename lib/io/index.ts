@@ -1,7 +1,7 @@
 /** Checkpoint and array IO: PyTorch .pt (restricted unpickler), safetensors, npy/npz, state_dict <-> model, resumable checked downloads. */
 export { AdmInputError } from "./errors";
 export type { InputProblem } from "./errors";
-export { DEFAULT_LOAD_LIMITS, EXPANSION_ALLOWANCE } from "./limits";
+export { DEFAULT_LOAD_LIMITS, EXPANSION_ALLOWANCE, formatBytes } from "./limits";
 export type { LoadLimits } from "./limits";
 export * from "./tensor-record";
 export * from "./torch-checkpoint";
