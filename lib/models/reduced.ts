@@ -11,7 +11,9 @@ import type { EncoderUNetConfig, UNetConfig } from "./config";
 export interface ReduceOptions {
   /** channels of the first level, int(channel_mult[0] * model_channels); a multiple of 32 (default 32) */
   width?: number;
-  /** default 2^levels, which leaves the deepest level 2x2 */
+  /** pixels across the deepest level (default 2): imageSize = deepest * 2^(levels - 1) */
+  deepest?: number;
+  /** the image size itself (overrides `deepest`); a multiple of 2^(levels - 1) */
   imageSize?: number;
   /** channels per attention head where the original sets num_head_channels (default 16) */
   headChannels?: number;
@@ -27,9 +29,9 @@ function reduce<T extends UNetConfig | EncoderUNetConfig>(c: T, opts: ReduceOpti
   }
   const headChannels = opts.headChannels ?? 16;
   const numHeadChannels = c.numHeadChannels !== undefined && c.numHeadChannels !== -1 ? headChannels : c.numHeadChannels;
-  const imageSize = opts.imageSize ?? 2 ** mult.length;
-  const deepest = 2 ** (mult.length - 1);
-  if (!Number.isInteger(imageSize / deepest)) throw new Error(`${what}: imageSize ${imageSize} must be a multiple of ${deepest} (${mult.length} levels halve it ${mult.length - 1} times)`);
+  const halvings = 2 ** (mult.length - 1);
+  const imageSize = opts.imageSize ?? (opts.deepest ?? 2) * halvings;
+  if (!Number.isInteger(imageSize / halvings) || imageSize < halvings) throw new Error(`${what}: imageSize ${imageSize} must be a multiple of ${halvings} (${mult.length} levels halve it ${mult.length - 1} times)`);
   return { ...c, modelChannels, imageSize, numHeadChannels };
 }
 

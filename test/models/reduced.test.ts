@@ -10,6 +10,7 @@ test("keeps every block of the released flags and narrows the width, heads and p
   // num_heads (the 128x128 model's legacy heads) is kept; only num_head_channels narrows
   const legacy = reducedUNetConfig(unetConfigFromFlags(ADM_CHECKPOINTS["128x128_diffusion"].flags));
   expect([legacy.numHeads, legacy.numHeadChannels]).toEqual([4, -1]);
+  expect(reducedUNetConfig(unetConfigFromFlags(ADM_CHECKPOINTS["512x512_diffusion"].flags), { deepest: 1 }).imageSize).toBe(64);
   const c = reducedClassifierConfig(classifierConfigFromFlags(ADM_CHECKPOINTS["64x64_classifier"].flags));
   expect([c.modelChannels, c.numResBlocks, c.numHeadChannels, c.imageSize]).toEqual([32, 4, 16, 16]);
 });
