@@ -27,6 +27,8 @@ export interface ImagenetBenchRow {
   loadSeconds: number;
   peakRssBytes: number;
   weightBytes: number;
+  /** why the run did not finish (tfjs: the wasm heap) */
+  failed?: string;
 }
 
 /** Sample `steps` guided DDIM steps of a 25-step schedule, timing each step from the callback. */
@@ -122,15 +124,19 @@ export function runImagenetBench(names: string[], opts: { steps?: number; thread
     const args = [require.resolve("../scripts/run-ts.js"), __filename, ...job, "--steps", String(opts.steps ?? 3), ...(opts.threads ? ["--threads", String(opts.threads)] : [])];
     const r = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 24 });
     const line = r.stdout.split("\n").find((l) => l.startsWith("ROW "));
-    if (r.status !== 0 || !line) throw new Error(`bench/imagenet ${job.join(" ")} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
-    rows.push(JSON.parse(line.slice(4)));
+    if (line && r.status === 0) rows.push(JSON.parse(line.slice(4)));
+    else if (job[0] === "--one-tfjs") {
+      // tfjs holds the weights in the wasm heap (4 GiB at most): a model that does not fit aborts the process
+      const why = /Aborted|out of memory|RangeError/.exec(r.stderr)?.[0] ?? `exit ${r.status}`;
+      rows.push({ configuration: job[1], executor: "tfjs (wasm)", steps: 0, secondsPerStep: NaN, loadSeconds: NaN, peakRssBytes: NaN, weightBytes: NaN, failed: `did not fit (${why})` });
+    } else throw new Error(`bench/imagenet ${job.join(" ")} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
   }
   return rows;
 }
 
 function table(rows: ImagenetBenchRow[]): string {
   const head = "| configuration | executor | s / guided DDIM step (batch 1) | load s | peak RSS | float32 weights |\n|---|---|---|---|---|---|";
-  return [head, ...rows.map((r) => `| ${r.configuration} | ${r.executor} | ${r.secondsPerStep.toFixed(2)} (median of ${Math.max(1, r.steps - 1)}) | ${r.loadSeconds.toFixed(1)} | ${formatBytes(r.peakRssBytes)} | ${formatBytes(r.weightBytes)} |`)].join("\n");
+  return [head, ...rows.map((r) => r.failed ? `| ${r.configuration} | ${r.executor} | ${r.failed} | | | |` : `| ${r.configuration} | ${r.executor} | ${r.secondsPerStep.toFixed(2)} (median of ${Math.max(1, r.steps - 1)}) | ${r.loadSeconds.toFixed(1)} | ${formatBytes(r.peakRssBytes)} | ${formatBytes(r.weightBytes)} |`)].join("\n");
 }
 
 async function main(argv: string[]): Promise<void> {

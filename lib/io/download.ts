@@ -166,7 +166,6 @@ export async function download(url: string, dest: string, options: DownloadOptio
   };
   let total: number | null = null;
   let failures = 0;
-  let stalledLast = false;
   try {
     for (;;) {
       const r = await attempt(url, dest, have, fd, hash, opts, (n, t) => {
@@ -176,9 +175,8 @@ export async function download(url: string, dest: string, options: DownloadOptio
       }, restart);
       if (r.total !== null) total = r.total;
       if (r.complete && (total === null || have === total)) break;
-      stalledLast = r.stalled;
       if (++failures > opts.retries) {
-        const why = stalledLast ? `the server sent nothing for ${opts.stallMs / 1000} s` : "the connection kept breaking";
+        const why = r.stalled ? `the server sent nothing for ${opts.stallMs / 1000} s` : "the connection kept breaking";
         throw new Error(`${basename(dest)}: download failed after ${failures} tries (${why}); ${have} bytes are kept in ${part}: run the same command again to resume`);
       }
     }
