@@ -10,6 +10,7 @@ const COMMANDS = {
   evaluate: ["evaluate.ts", "FID / sFID / precision / recall of a sample .npz against a reference", {}],
   "model-card": ["model-card.ts", "write a trained model's card: config, losses, samples or accuracy", {}],
   "count-params": ["count-params.ts", "parameter counts of the paper's Table 11 models and released classifiers", {}],
+  "fetch-adm": ["fetch-adm.ts", "download OpenAI's released checkpoints (resumable, SHA-256 checked): fetch-adm 64x64", {}],
 };
 
 function usage() {

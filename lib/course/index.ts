@@ -8,3 +8,7 @@ export { createMlpDenoiser, copyMlpDenoiser, type MlpDenoiser, type MlpDenoiserO
 export { scaleToUnitBox, quantize8bit, pointsTensor, pointsDataset } from "./points";
 export { simulateChainMoments, diffusePoints, pathTraces, recordTimes, type PointPaths, type PathTraceOptions } from "./forward-chain";
 export { trainPoints, recordReverse, boundByT, type TrainPointsOptions, type ReversePaths, type BoundByT } from "./reverse";
+export {
+  ENGINE_LOAD_FACTOR, memoryFit, imagenetConfigs, imagenetFiles, pickConfiguration, imagenetDiffusion, engineCondFn, loadImagenet,
+  type MemoryFit, type ImagenetSetup, type LoadImagenetOptions,
+} from "./imagenet";

@@ -60,7 +60,10 @@ type Feeds = Parameters<OnnxSession["run"]>[0];
  */
 async function load(emitted: EmittedModel, opts: EngineOptions): Promise<{ meta: Meta; session: OnnxSession; feeds: (x: ImageArray, t: ArrayLike<number>, y?: ArrayLike<number> | null) => Feeds }> {
   const { graph, ...meta } = emitted;
-  const session = await createSession(serializeGraph(graph, meta.kind, { externalData: opts.externalData }), { ...opts, transfer: true });
+  const serialized = serializeGraph(graph, meta.kind, { externalData: opts.externalData });
+  // the serialised bytes hold the weights now: let the graph's copy go before the session makes its own
+  graph.initializers.length = 0;
+  const session = await createSession(serialized, { ...opts, transfer: true });
   const feeds = (x: ImageArray, t: ArrayLike<number>, y?: ArrayLike<number> | null): Feeds => {
     checkInputs(meta, x, t, y);
     const n = x.shape[0];

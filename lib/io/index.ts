@@ -1,7 +1,7 @@
-/** Checkpoint and array IO: PyTorch .pt (restricted unpickler), safetensors, npy/npz, state_dict <-> model. */
+/** Checkpoint and array IO: PyTorch .pt (restricted unpickler), safetensors, npy/npz, state_dict <-> model, resumable checked downloads. */
 export { AdmInputError } from "./errors";
 export type { InputProblem } from "./errors";
-export { DEFAULT_LOAD_LIMITS, EXPANSION_ALLOWANCE } from "./limits";
+export { DEFAULT_LOAD_LIMITS, EXPANSION_ALLOWANCE, formatBytes } from "./limits";
 export type { LoadLimits } from "./limits";
 export * from "./tensor-record";
 export * from "./torch-checkpoint";
@@ -13,3 +13,5 @@ export * from "./read-state-dict";
 export { atomicWrite, commitInOrder, ensureDir, prepareOutput, removeStaleTemps, stageAll, stageBytes, stageFile, writeFileAtomic } from "./write-files";
 export type { StagedFile } from "./write-files";
 export type { KeyMismatch } from "./load-hints";
+export * from "./download";
+export * from "./hashed-weights";

@@ -3,13 +3,15 @@
  * without executing anything: `<any>/data.pkl` is interpreted by a restricted unpickler that accepts
  * only OrderedDict, tensor rebuilding and storage types, and each tensor's bytes are read from its
  * `<any>/data/<key>` entry at the tensor's storage offset. Half and bfloat16 are upcast to float32.
+ * `openTorchCheckpoint` reads the pickle and then one tensor at a time, on demand;
+ * `loadTorchCheckpoint` reads them all.
  */
 import { endianness } from "os";
 import { REDOWNLOAD, describe, isCount, refuse } from "./errors";
 import { DecodeBudget, LoadLimits, decodeBudget } from "./limits";
 import { unpickle, PickleGlobal } from "./pickle";
 import { DType, DTYPE_BYTES, StateDict, TensorRecord, allocFor, checkShape, shapeSize, toFloat32 } from "./tensor-record";
-import { ZipReader } from "./zip-reader";
+import { ZipEntry, ZipReader } from "./zip-reader";
 
 const STORAGE_DTYPES: Record<string, DType> = {
   "torch.FloatStorage": "float32",
@@ -100,18 +102,48 @@ function checkContiguous(name: string, t: TensorRef, path: string): void {
   }
 }
 
+/** A tensor of an open checkpoint: its name, dtype (as read: half is upcast) and shape, nothing read yet. */
+export interface TensorInfo {
+  dtype: DType;
+  shape: number[];
+}
+
 /**
- * Load a PyTorch state_dict file (e.g. guided-diffusion's released `.pt` checkpoints) as records in
- * PyTorch's own layout. Files may exceed 2 GB: tensors are read one by one at their offsets. Every
- * storage is checked against the bytes its zip member holds before anything is allocated, and all
- * tensors together may decode to at most the load's budget (see limits.ts). Throws AdmInputError,
- * naming the file and the tensor or pickle byte, for anything it will not read.
+ * An open `.pt` file: its tensors' names, dtypes and shapes from the pickle, and `read` to load one
+ * tensor at a time from its offset. Memory holds only what the caller keeps of what it reads, so a
+ * checkpoint larger than the memory left can be streamed into another form (an ONNX graph).
  */
-export function loadTorchCheckpoint(path: string, limits?: LoadLimits): StateDict {
-  if (endianness() !== "LE") throw new Error("loadTorchCheckpoint needs a little-endian machine");
+export interface TorchCheckpointReader {
+  readonly path: string;
+  /** in the file's order */
+  readonly tensors: ReadonlyMap<string, TensorInfo>;
+  /** read one tensor (float16 and bfloat16 upcast to float32); counts against the load's budget */
+  read(name: string): TensorRecord;
+  /**
+   * The tensors as a StateDict whose records read their data from the file when `data` is used,
+   * every time (nothing is cached): for consumers that touch each tensor once, such as
+   * `unetFromStateDict`. Valid until `close`.
+   */
+  lazyStateDict(): StateDict;
+  close(): void;
+}
+
+/**
+ * Open a PyTorch state_dict file (e.g. guided-diffusion's released `.pt` checkpoints) and read its
+ * pickle, not its tensors. Files may exceed 2 GB. Every storage is checked against the bytes its zip
+ * member holds before anything is allocated, and all tensors read together may decode to at most the
+ * load's budget (see limits.ts). Throws AdmInputError, naming the file and the tensor or pickle
+ * byte, for anything it will not read. Call `close` when done.
+ */
+export function openTorchCheckpoint(path: string, limits?: LoadLimits): TorchCheckpointReader {
+  if (endianness() !== "LE") throw new Error("openTorchCheckpoint needs a little-endian machine");
   const zip = new ZipReader(path);
+  const tensors = new Map<string, TensorInfo>();
+  const entries = new Map<string, ZipEntry>();
+  let top: Map<string, TensorRef>;
+  let budget: DecodeBudget;
   try {
-    const budget = decodeBudget(path, zip.size, limits);
+    budget = decodeBudget(path, zip.size, limits);
     const pklEntry = zip.findSuffix("data.pkl");
     if (!pklEntry) refuse(path, "data.pkl", "no data.pkl entry; this is a zip but not a torch.save file", "give a file written by torch.save");
     const prefix = pklEntry.name.slice(0, -"data.pkl".length);
@@ -123,16 +155,58 @@ export function loadTorchCheckpoint(path: string, limits?: LoadLimits): StateDic
     }
     const pkl = zip.read(pklEntry, budget);
     budget.take(pkl.length, pklEntry.name);
-    const top = unpickleStateDict(pkl, path, pklEntry.name);
+    top = unpickleStateDict(pkl, path, pklEntry.name);
+    for (const [name, t] of top) {
+      entries.set(name, checkTensor(zip, prefix, name, t, path));
+      const half = t.storage.dtype === "float16" || t.storage.dtype === "bfloat16";
+      tensors.set(name, { dtype: half ? "float32" : t.storage.dtype, shape: t.shape.slice() });
+    }
+  } catch (e) {
+    zip.close();
+    throw e;
+  }
+  let closed = false;
+  const read = (name: string): TensorRecord => {
+    if (closed) throw new Error(`${path}: the checkpoint was closed; open it again to read ${name}`);
+    const ref = top.get(name);
+    if (!ref) throw new Error(`${path}: no tensor ${name} in this checkpoint`);
+    return readTensor(zip, entries.get(name)!, name, ref, path, budget);
+  };
+  return {
+    path,
+    tensors,
+    read,
+    lazyStateDict() {
+      const dict: StateDict = new Map();
+      for (const [name, info] of tensors) {
+        dict.set(name, { dtype: info.dtype, shape: info.shape, get data() { return read(name).data; } } as TensorRecord);
+      }
+      return dict;
+    },
+    close() {
+      if (!closed) zip.close();
+      closed = true;
+    },
+  };
+}
+
+/**
+ * Load a whole PyTorch state_dict file as records in PyTorch's own layout: `openTorchCheckpoint`,
+ * every tensor read, closed. The same checks and budget.
+ */
+export function loadTorchCheckpoint(path: string, limits?: LoadLimits): StateDict {
+  const reader = openTorchCheckpoint(path, limits);
+  try {
     const out: StateDict = new Map();
-    for (const [name, value] of top) out.set(name, readTensor(zip, prefix, name, value, path, budget));
+    for (const name of reader.tensors.keys()) out.set(name, reader.read(name));
     return out;
   } finally {
-    zip.close();
+    reader.close();
   }
 }
 
-function readTensor(zip: ZipReader, prefix: string, name: string, t: TensorRef, path: string, budget: DecodeBudget): TensorRecord {
+/** The checks a tensor's record must pass before anything is read: contiguous, inside its storage, the storage inside its member. */
+function checkTensor(zip: ZipReader, prefix: string, name: string, t: TensorRef, path: string): ZipEntry {
   checkContiguous(name, t, path);
   const at = `tensor ${name}`;
   const { dtype, key, numel } = t.storage;
@@ -142,6 +216,14 @@ function readTensor(zip: ZipReader, prefix: string, name: string, t: TensorRef, 
   if (!entry) refuse(path, at, `storage ${prefix}data/${key} of tensor ${name} is missing`, REDOWNLOAD);
   const bytes = DTYPE_BYTES[dtype];
   if (numel * bytes > entry.size) refuse(path, at, `storage ${key} claims ${numel} ${dtype} elements (${numel * bytes} bytes) but its member holds ${entry.size} bytes`, REDOWNLOAD);
+  return entry;
+}
+
+function readTensor(zip: ZipReader, entry: ZipEntry, name: string, t: TensorRef, path: string, budget: DecodeBudget): TensorRecord {
+  const at = `tensor ${name}`;
+  const { dtype } = t.storage;
+  const n = shapeSize(t.shape);
+  const bytes = DTYPE_BYTES[dtype];
   const half = dtype === "float16" || dtype === "bfloat16";
   budget.take(n * (half ? 4 : bytes), at);
   const data = allocFor(dtype, n, path, at);

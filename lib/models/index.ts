@@ -9,3 +9,5 @@ export * from "./walk";
 export * from "./flags";
 export * from "./from-flags";
 export * from "./configs";
+export * from "./adm-catalogue";
+export * from "./reduced";

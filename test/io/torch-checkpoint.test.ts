@@ -1,7 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import { AdmInputError, loadTorchCheckpoint, TensorRecord } from "../../lib/io";
+import { AdmInputError, loadTorchCheckpoint, openTorchCheckpoint, TensorRecord } from "../../lib/io";
+import { writeStoredZip } from "../../lib/io/zip-writer";
 import { ZipReader } from "../../lib/io/zip-reader";
 import { peakGrowthMiB, thrown } from "../helpers/memory";
 import { f32Bytes, stateDictPickle, torchZipBytes, TensorSpec } from "../helpers/pickle-bytes";
@@ -97,5 +98,63 @@ describe("loadTorchCheckpoint", () => {
         expect(e.message).toMatch(/CRC-32 mismatch/);
       }
     });
+  });
+});
+
+describe("openTorchCheckpoint: one tensor at a time", () => {
+  test("lists names, dtypes and shapes before reading, and reads each tensor as loadTorchCheckpoint does", () => {
+    const file = path.join(FIX, "dtypes.pt");
+    const all = loadTorchCheckpoint(file);
+    const reader = openTorchCheckpoint(file);
+    expect([...reader.tensors.keys()]).toEqual([...all.keys()]);
+    expect(reader.tensors.get("f16")).toEqual({ dtype: "float32", shape: [4] });
+    for (const [name, rec] of all) expect(values(reader.read(name))).toEqual(values(rec));
+    const lazy = reader.lazyStateDict();
+    const first = lazy.get("view")!.data;
+    expect(values(lazy.get("view")!)).toEqual([3, 4, 5, 6]);
+    // nothing is cached: every use of data reads the file again
+    expect(lazy.get("view")!.data).not.toBe(first);
+    expect(() => reader.read("nope")).toThrow(/no tensor nope in this checkpoint/);
+    reader.close();
+    expect(() => lazy.get("f32")!.data).toThrow(/the checkpoint was closed; open it again to read f32/);
+  });
+
+  test("a bad tensor record is refused when the file is opened, before any tensor is read", () => {
+    const pkl = stateDictPickle([{ name: "w", storage: "FloatStorage", key: "0", numel: 4, offset: 2, shape: [4], stride: [1] }]);
+    const dir = mkdtempSync(path.join(tmpdir(), "adm-open-"));
+    const file = path.join(dir, "past.pt");
+    writeFileSync(file, torchZipBytes(pkl, { "0": f32Bytes([1, 2, 3, 4]) }));
+    expect(thrown(() => openTorchCheckpoint(file))).toBeInstanceOf(AdmInputError);
+    expect(() => openTorchCheckpoint(file)).toThrow(/tensor w runs past its storage/);
+    unlinkSync(file);
+  });
+
+  test("streaming a 256 MiB checkpoint tensor by tensor stays far below its size; loading it whole does not", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "adm-stream-"));
+    const file = path.join(dir, "big.pt");
+    const n = 4 * 2 ** 20; // 16 MiB per tensor, 16 tensors
+    const specs: TensorSpec[] = Array.from({ length: 16 }, (_, i) => ({ name: `w${i}`, storage: "FloatStorage", key: String(i), numel: n, offset: 0, shape: [n], stride: [1] }));
+    const chunk = new Uint8Array(new Float32Array(n).fill(0.5).buffer);
+    writeStoredZip(file, [
+      { name: "archive/data.pkl", chunks: [stateDictPickle(specs)] },
+      { name: "archive/byteorder", chunks: [Buffer.from("little")] },
+      ...specs.map((s) => ({ name: `archive/data/${s.key}`, chunks: [chunk] })),
+    ]);
+    let sum = 0;
+    const streamed = peakGrowthMiB(() => {
+      const reader = openTorchCheckpoint(file);
+      for (const name of reader.tensors.keys()) sum += (reader.read(name).data as Float32Array)[n - 1];
+      reader.close();
+    });
+    expect(sum).toBe(8);
+    let kept = 0;
+    const whole = peakGrowthMiB(() => {
+      kept = loadTorchCheckpoint(file).size;
+    });
+    console.log(`peak RSS growth: streamed ${streamed.toFixed(0)} MiB, loaded whole ${whole.toFixed(0)} MiB (file 256 MiB)`);
+    expect(kept).toBe(16);
+    expect(streamed).toBeLessThan(96);
+    expect(whole).toBeGreaterThan(160);
+    unlinkSync(file);
   });
 });

@@ -1,7 +1,7 @@
 /** Shared by the golden tests: the fixtures' model configs, fixture paths, NCHW <-> NHWC, max abs difference. */
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { readNpz, TensorRecord, toFloat32 } from "../../lib/io";
+import { hashedUniform, readNpz, TensorRecord, toFloat32 } from "../../lib/io";
 import { EncoderUNetConfig, UNetConfig } from "../../lib/models";
 
 // The constructor arguments make_golden.py passes to guided-diffusion's UNetModel ...
@@ -54,4 +54,41 @@ export async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
   const v = (await d.data())[0];
   d.dispose();
   return v;
+}
+
+/**
+ * The released checkpoints' architectures at reduced width (lib/models/reduced.ts), as
+ * make_golden.py's released_cases builds them in guided-diffusion: hashed weights with these seeds,
+ * and the 512x512 family at 64x64 pixels.
+ */
+export interface ReleasedFamily {
+  name: string;
+  checkpoint: string;
+  seed: number;
+  kind: "diffusion" | "classifier";
+  imageSize?: number;
+}
+
+export const RELEASED_FAMILIES: ReleasedFamily[] = [
+  { name: "released_64x64_diffusion", checkpoint: "64x64_diffusion", seed: 101, kind: "diffusion" },
+  { name: "released_128x128_diffusion", checkpoint: "128x128_diffusion", seed: 102, kind: "diffusion" },
+  { name: "released_256x256_diffusion", checkpoint: "256x256_diffusion", seed: 103, kind: "diffusion" },
+  { name: "released_256x256_diffusion_uncond", checkpoint: "256x256_diffusion_uncond", seed: 104, kind: "diffusion" },
+  { name: "released_512x512_diffusion", checkpoint: "512x512_diffusion", seed: 105, kind: "diffusion", imageSize: 64 },
+  { name: "released_64x64_classifier", checkpoint: "64x64_classifier", seed: 106, kind: "classifier" },
+  { name: "released_128x128_classifier", checkpoint: "128x128_classifier", seed: 107, kind: "classifier" },
+  { name: "released_256x256_classifier", checkpoint: "256x256_classifier", seed: 108, kind: "classifier" },
+  { name: "released_512x512_classifier", checkpoint: "512x512_classifier", seed: 109, kind: "classifier", imageSize: 64 },
+];
+
+/** The names and PyTorch shapes of guided-diffusion's state_dict, as make_golden.py recorded them (sorted). */
+export function goldenNames(g: Map<string, TensorRecord>): [string, number[]][] {
+  const listing = JSON.parse(Buffer.from(g.get("names")!.data as Uint8Array).toString("utf8")) as [string, number[]][];
+  return listing.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+/** make_golden.py's x for a released family: hashed "x" values, NCHW [2, 3, S, S], as an NHWC tensor. */
+export function hashedInput(seed: number, size: number): tf.Tensor4D {
+  const x = Float32Array.from(hashedUniform("x", 2 * 3 * size * size, seed));
+  return tf.tidy(() => tf.tensor4d(x, [2, 3, size, size]).transpose([0, 2, 3, 1]));
 }
