@@ -61,9 +61,8 @@ async function fetchOne(c: ReleasedCheckpoint, dir: string, flags: { stallS: num
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const f = parseFlags(argv, SPEC, USAGE);
+  const f = parseFlags(argv, SPEC, USAGE, [1, Infinity]);
   if (!f) return;
-  if (f._.length === 0) throw new UsageError(`name what to fetch\n${USAGE}`);
   let wanted: ReleasedCheckpoint[];
   try {
     wanted = f._.flatMap(admCheckpointsFor);
