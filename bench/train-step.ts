@@ -13,12 +13,13 @@ import { diffusionTask } from "../lib/train/diffusion-task";
 import { initTrainState, train } from "../lib/train/loop";
 import { countSpecs } from "../lib/nn/params";
 import { COURSE_CONFIGS } from "../lib/course/model-configs";
+import { loadavg } from "os";
 
 async function main(): Promise<void> {
   const backend = await initBackend();
   const batch = Number(process.argv[2] ?? 32), steps = Number(process.argv[3] ?? 4);
   const data = fashionMnistDataset("train", 32, { subset: true });
-  console.log(`backend ${backend.name}; batch ${batch}; ${steps} timed steps after 1 warm-up; load ${require("os").loadavg()[0].toFixed(2)}`);
+  console.log(`backend ${backend.name}; batch ${batch}; ${steps} timed steps after 1 warm-up; load ${loadavg()[0].toFixed(2)}`);
   for (const [name, cfg] of Object.entries(COURSE_CONFIGS)) {
     if (cfg.kind !== "diffusion") continue;
     const model = new UNetModel(cfg.unet);

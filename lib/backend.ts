@@ -30,6 +30,8 @@ let current: BackendChoice | undefined;
 function loadTfNode(): string | undefined {
   for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
     try {
+      // optional native bindings: present only where the user installed them, so loaded at run time
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       require(pkg);
       return pkg;
     } catch {

@@ -35,7 +35,7 @@ function verify(name, gz) {
   try {
     raw = zlib.gunzipSync(gz);
   } catch (e) {
-    throw new Error(`${name}: not valid gzip (${e.message}); the download is corrupt`);
+    throw new Error(`${name}: not valid gzip (${e.message}); the download is corrupt`, { cause: e });
   }
   const got = crypto.createHash("sha256").update(raw).digest("hex");
   if (got !== FILES[name]) throw new Error(`${name}: checksum mismatch (sha256 of content ${got}, expected ${FILES[name]})`);

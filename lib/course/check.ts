@@ -114,7 +114,7 @@ export function checkFunction<A extends unknown[]>(name: string, yours: (...args
       try {
         want = reference(...args);
       } catch (e) {
-        throw new Error(`checkFunction("${name}"): the reference itself failed on case ${c + 1}: ${(e as Error).message}`);
+        throw new Error(`checkFunction("${name}"): the reference itself failed on case ${c + 1}: ${(e as Error).message}`, { cause: e });
       }
       let got: Checkable;
       try {

@@ -58,11 +58,17 @@ export function simulateChainMoments(betas: ArrayLike<number>, x0s: number[], op
       v.push(s2 / (chains - 1));
     };
     let next = 0;
-    if (ts[next] === 0) (record(), next++);
+    if (ts[next] === 0) {
+      record();
+      next++;
+    }
     for (let k = 0; k < T; k++) {
       const a = Math.sqrt(1 - betas[k]), b = Math.sqrt(betas[k]);
       for (let c = 0; c < chains; c++) x[c] = a * x[c] + b * gaussian(rng);
-      if (ts[next] === k + 1) (record(), next++);
+      if (ts[next] === k + 1) {
+        record();
+        next++;
+      }
     }
     mean.push(m);
     variance.push(v);
@@ -85,11 +91,17 @@ export function diffusePoints(betas: ArrayLike<number>, points: Float32Array, op
   const x = Float64Array.from(points);
   const snaps: Float32Array[] = [];
   let next = 0;
-  if (ts[next] === 0) (snaps.push(Float32Array.from(x)), next++);
+  if (ts[next] === 0) {
+    snaps.push(Float32Array.from(x));
+    next++;
+  }
   for (let k = 0; k < T; k++) {
     const a = Math.sqrt(1 - betas[k]), b = Math.sqrt(betas[k]);
     for (let i = 0; i < x.length; i++) x[i] = a * x[i] + b * gaussian(rng);
-    if (ts[next] === k + 1) (snaps.push(Float32Array.from(x)), next++);
+    if (ts[next] === k + 1) {
+      snaps.push(Float32Array.from(x));
+      next++;
+    }
   }
   return { t: ts, x: snaps };
 }

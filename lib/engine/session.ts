@@ -80,8 +80,18 @@ function localTensors(outputs: Record<string, OnnxTensor>): Record<string, OnnxT
   return out;
 }
 
+/** What the worker answers: the session's input and output names after "create", its outputs after "run". */
+interface WorkerReply {
+  id: number;
+  ok: boolean;
+  error?: string;
+  inputNames: string[];
+  outputNames: string[];
+  outputs: Record<string, OnnxTensor>;
+}
+
 interface Pending {
-  resolve: (msg: any) => void;
+  resolve: (msg: WorkerReply) => void;
   reject: (e: Error) => void;
 }
 
@@ -103,7 +113,7 @@ export async function createSession(model: SerializedModel | string, opts: Sessi
     for (const p of pending.values()) p.reject(e);
     pending.clear();
   };
-  worker.on("message", (msg: { id: number; ok: boolean; error?: string }) => {
+  worker.on("message", (msg: WorkerReply) => {
     const p = pending.get(msg.id);
     if (!p) return;
     pending.delete(msg.id);
@@ -114,7 +124,7 @@ export async function createSession(model: SerializedModel | string, opts: Sessi
   worker.on("error", (e) => fail(e));
   worker.on("exit", (code) => fail(new Error(`the ONNX Runtime worker has exited (code ${code})`)));
   // the worker keeps the process alive only while a call is in flight
-  const call = (msg: object, transfer: ArrayBuffer[] = []): Promise<any> => {
+  const call = (msg: object, transfer: ArrayBuffer[] = []): Promise<WorkerReply> => {
     if (failure) return Promise.reject(failure);
     const id = nextId++;
     worker.ref();

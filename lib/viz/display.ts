@@ -13,6 +13,8 @@ interface TslabJupyter {
 
 function writer(): ((data: unknown, update: boolean) => void) | null {
   try {
+    // tslab's writer exists only inside its kernel, so it is looked up at call time
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require("tslab/dist/jupyter") as TslabJupyter).lastWriteDisplayData;
   } catch {
     return null;

@@ -50,7 +50,8 @@ export function lineChartSvg(series: SvgSeries[], opts: SvgChartOptions = {}): s
   const pts = series.flatMap((s) => s.x.map((x, i) => [x, tf(s.y[i])] as [number, number])).filter(([x, y]) => isFinite(x) && isFinite(y));
   if (!pts.length) throw new Error("lineChartSvg: no finite points to draw");
   const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
-  let [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const [x0, y0] = [Math.min(...xs), Math.min(...ys)];
+  let [x1, y1] = [Math.max(...xs), Math.max(...ys)];
   if (x1 === x0) x1 = x0 + 1;
   if (y1 === y0) y1 = y0 + 1;
   const px = (x: number): number => L + ((x - x0) / (x1 - x0)) * (W - L - R);

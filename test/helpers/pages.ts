@@ -10,6 +10,8 @@ export interface PageReport {
   problems: string[];
 }
 
+// check-pages.js is a CommonJS script that the test runner also runs directly
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const pages = require("../../scripts/check-pages") as {
   inspect(dom: string): PageReport;
   renderedDom(browser: string, fileOrUrl: string): string;

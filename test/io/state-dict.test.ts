@@ -59,8 +59,8 @@ describe("stateDict / loadStateDict", () => {
       message = (e as Error).message;
     }
     expect(message).toMatch(/^unet_adagn_updown_new\.pt: the checkpoint does not fit the UNetModel built from these flags/);
-    expect(message).toMatch(/missing from the checkpoint \(4\):\n  input_blocks\.1\.0\.op\.weight\n  input_blocks\.1\.0\.op\.bias\n  output_blocks\.0\.2\.conv\.weight/);
-    expect(message).toMatch(/unexpected in the checkpoint \(\d+\):\n  input_blocks\.1\.0\.in_layers\.0\.weight/);
+    expect(message).toMatch(/missing from the checkpoint \(4\):\n {2}input_blocks\.1\.0\.op\.weight\n {2}input_blocks\.1\.0\.op\.bias\n {2}output_blocks\.0\.2\.conv\.weight/);
+    expect(message).toMatch(/unexpected in the checkpoint \(\d+\):\n {2}input_blocks\.1\.0\.in_layers\.0\.weight/);
     expect(message).toMatch(/set resblock_updown True/);
     model.dispose();
   });

@@ -1,6 +1,6 @@
 import { spawn } from "child_process";
 import { randomBytes } from "crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
 import { tmpdir } from "os";
