@@ -8,3 +8,5 @@ export { createMlpDenoiser, copyMlpDenoiser, type MlpDenoiser, type MlpDenoiserO
 export { scaleToUnitBox, quantize8bit, pointsTensor, pointsDataset } from "./points";
 export { simulateChainMoments, diffusePoints, pathTraces, recordTimes, type PointPaths, type PathTraceOptions } from "./forward-chain";
 export { trainPoints, recordReverse, boundByT, type TrainPointsOptions, type ReversePaths, type BoundByT } from "./reverse";
+export { tapUNet, disposeTaps, unetBlockTable, type LayerTap, type LayerShape, type TappedForward, type BlockRow } from "./unet-taps";
+export { checkGroupNorm, checkAdaGN, checkTimestepEmbedding, checkClassifierGradient, checkPredictXstart, type ExerciseCheckOptions } from "./exercise-checks";
