@@ -42,7 +42,7 @@ export function checkGroupNorm(yours: (x: tf.Tensor4D, groups: number) => tf.Ten
   try {
     return checkFunction("GroupNorm", yours, (x) => withPlainGroupNorm(x.shape[3], (norm) => norm(x)), cases, {
       ...opts, argNames: ["x", "groups"], atol: 1e-4, rtol: 1e-4,
-      hint: "each sample's channels split into `groups` consecutive groups; the mean and (biased) variance are taken over H, W and the group's channels together, then (x - mean) / sqrt(variance + 1e-5)",
+      hint: "each sample's channels split into `groups` consecutive groups; the mean and (biased) variance are taken over H, W and the group's channels together, then `(x - mean) / sqrt(variance + 1e-5)`",
     });
   } finally {
     tf.dispose(cases.map((c) => c[0]));
@@ -62,7 +62,7 @@ export function checkAdaGN(yours: (h: tf.Tensor4D, e: tf.Tensor2D, groupNorm: (h
   try {
     return checkFunction("AdaGN", yours, (h, e) => adaGN(params, "gn", h, e), cases, {
       ...opts, argNames: ["h", "e", "groupNorm"],
-      hint: "split e into scale = e[:, :C] and shift = e[:, C:] (scale first), then groupNorm(h) * (1 + scale) + shift: y_s = 1 + scale so that e = 0 leaves GroupNorm(h) unchanged, and the shift is added after the norm, not before",
+      hint: "split e into `scale = e[:, :C]` and `shift = e[:, C:]` (scale first), then `groupNorm(h) * (1 + scale) + shift`: the scale is `1 + scale` so that e = 0 leaves GroupNorm(h) unchanged, and the shift is added after the norm, not before",
     });
   } finally {
     tf.dispose(cases.flatMap((c) => [c[0], c[1]]));
@@ -79,7 +79,7 @@ export function checkTimestepEmbedding(yours: (t: number[], dim: number) => tf.T
   const flat = (v: tf.Tensor2D | number[][]): tf.Tensor2D | number[] => (Array.isArray(v) ? v.flat() : v);
   return checkFunction("timestep embedding", (t: number[], dim: number) => flat(yours(t, dim)), (t, dim) => timestepEmbedding(tf.tensor1d(t), dim), cases, {
     ...opts, argNames: ["t", "dim"], atol: 2e-4, rtol: 1e-4,
-    hint: "half = dim / 2 frequencies f_i = exp(-ln(10000) i / half) for i = 0..half-1; the row is [cos(t f_0) .. cos(t f_{half-1}), sin(t f_0) .. sin(t f_{half-1})], cosines first",
+    hint: "half = dim / 2 frequencies `f[i] = exp(-ln(10000) * i / half)` for i = 0 .. half-1; the row is `[cos(t f[0]) .. cos(t f[half-1]), sin(t f[0]) .. sin(t f[half-1])]`, cosines first",
   });
 }
 
@@ -98,7 +98,7 @@ export function checkClassifierGradient(yours: (x: tf.Tensor4D, t: tf.Tensor1D, 
   try {
     return checkFunction("grad log p(y | x_t)", yours, (x, t, y) => ref(x, t, { y }) as tf.Tensor4D, cases, {
       ...opts, argNames: ["x", "t", "y"], atol: 1e-5, rtol: 1e-3,
-      hint: "differentiate the log-probability, log softmax(logits)[y] (not the logit or the probability), with tf.grad with respect to x; for a batch, sum each image's own log p(y_i | x_i) before differentiating",
+      hint: "differentiate the log-probability, `log softmax(logits)[y]` (not the logit or the probability), with `tf.grad` with respect to x; for a batch, sum each image's own `log p(y[i] | x[i])` before differentiating",
     });
   } finally {
     tf.dispose(cases.flat());
@@ -120,7 +120,7 @@ export function checkPredictXstart(yours: (xt: tf.Tensor4D, eps: tf.Tensor4D, t:
   try {
     return checkFunction("predicted x_0", yours, (xt, eps, t) => predictXstartFromEps(diffusion, xt, tf.tensor1d(t, "int32"), eps), cases, {
       ...opts, argNames: ["xt", "eps", "t"], atol: 1e-4, rtol: 1e-4,
-      hint: "use alphasCumprod[t] at the library index t (not t - 1 or t + 1): x_0 = (x_t - sqrt(1 - alphaBar_t) eps) / sqrt(alphaBar_t)",
+      hint: "use `alphasCumprod[t]` at the library index t (not t - 1 or t + 1): `x0 = (xt - sqrt(1 - alphaBar[t]) * eps) / sqrt(alphaBar[t])`",
     });
   } finally {
     tf.dispose(cases.flatMap((c) => [c[0], c[1]]));

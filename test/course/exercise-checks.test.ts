@@ -45,7 +45,7 @@ test("checkAdaGN accepts GN(h) (1 + scale) + shift and rejects scale without the
     const r = checkAdaGN(wrong, quiet);
     expect(r.ok).toBe(false);
     expect(r.message).toMatch(/✗ AdaGN differs on case 1 of 3 \(h = tensor \[2, 4, 4, 64\], e = tensor \[2, 128\], groupNorm = function\): element \[\d, \d, \d, \d+\]: yours/);
-    expect(r.message).toMatch(/hint: split e into scale/);
+    expect(r.message).toMatch(/hint: split e into `scale = e\[:, :C\]`/);
   }
 });
 
