@@ -34,7 +34,7 @@ test("checkGroupNorm accepts GroupNorm and rejects per-channel (instance) normal
 });
 
 test("checkAdaGN accepts GN(h) (1 + scale) + shift and rejects scale without the 1, swapped halves and adding before the norm", () => {
-  const halves = (e: tf.Tensor2D) => tf.split(e, 2, 1).map((p) => p.reshape([-1, 1, 1, p.shape[1]]));
+  const halves = (e: tf.Tensor2D) => tf.split(e, 2, 1).map((p) => p.reshape([-1, 1, 1, e.shape[1] / 2]));
   expect(checkAdaGN((h, e, gn) => { const [s, b] = halves(e); return gn(h).mul(s.add(1)).add(b) as tf.Tensor4D; }, quiet).ok).toBe(true);
   const wrongs = [
     (h: tf.Tensor4D, e: tf.Tensor2D, gn: (h: tf.Tensor4D) => tf.Tensor4D) => { const [s, b] = halves(e); return gn(h).mul(s).add(b) as tf.Tensor4D; },
