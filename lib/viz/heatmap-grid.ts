@@ -23,7 +23,7 @@ export interface HeatmapGridOptions {
   /** force the range's ends (e.g. zmin 0 for attention weights); the other end is still computed */
   zmin?: number;
   zmax?: number;
-  /** plotly colour scale (default "RdBu" reversed, red positive, for diverging maps; "Viridis" otherwise) */
+  /** plotly colour scale (default "RdBu", red positive and blue negative, for diverging maps; "Viridis" otherwise) */
   colorscale?: string;
   colorbarTitle?: string;
   /** labels written left of each row */
@@ -55,7 +55,6 @@ export function heatmapGrid(panels: HeatmapPanel[], o: HeatmapGridOptions): Figu
   const share = o.share ?? "all";
   const diverging = o.diverging ?? true;
   const colorscale = o.colorscale ?? (diverging ? "RdBu" : "Viridis");
-  const reversescale = o.colorscale === undefined && diverging;
   const cols = o.cols, rows = Math.ceil(panels.length / cols);
   const left = o.rowLabels ? 0.08 : 0, right = share === "panel" ? 1 : 0.9;
   const w = (right - left) / cols, h = 1 / rows;
@@ -69,23 +68,25 @@ export function heatmapGrid(panels: HeatmapPanel[], o: HeatmapGridOptions): Figu
     const axis = share === "all" ? "coloraxis" : share === "row" ? `coloraxis${r === 0 ? "" : r + 1}` : null;
     if (axis && (share === "row" || r === 0)) {
       const [cmin, cmax] = range(share === "all" ? panels : rowPanels, o);
-      layout[axis] = { colorscale, reversescale, cmin, cmax,
+      layout[axis] = { colorscale, cmin, cmax,
         colorbar: { title: { text: o.colorbarTitle ?? "" }, len: share === "all" ? 0.9 : 0.9 * h, y: share === "all" ? 0.5 : (y0 + y1) / 2, x: 0.92, thickness: 14 } };
     }
     if (o.rowLabels?.[r]) annotations.push({ text: o.rowLabels[r], xref: "paper", yref: "paper", x: 0, y: (y0 + y1) / 2, showarrow: false, xanchor: "left", textangle: -90 });
     rowPanels.forEach((p, c) => {
       const k = r * cols + c + 1;
+      // plotly names the first pair of axes "x"/"xaxis", not "x1"/"xaxis1"
+      const xa = k === 1 ? "x" : `x${k}`, ya = k === 1 ? "y" : `y${k}`;
       const x0 = left + c * w + gapX / 2, x1 = left + (c + 1) * w - gapX / 2;
-      const colours = axis ? { coloraxis: axis } : (() => { const [zmin, zmax] = range([p], o); return { zmin, zmax, colorscale, reversescale, showscale: false }; })();
-      data.push({ type: "heatmap", z: round(p.z), xaxis: `x${k}`, yaxis: `y${k}`, ...colours });
+      const colours = axis ? { coloraxis: axis } : (() => { const [zmin, zmax] = range([p], o); return { zmin, zmax, colorscale, showscale: false }; })();
+      data.push({ type: "heatmap", z: round(p.z), xaxis: xa, yaxis: ya, ...colours });
       if (p.marks?.length) {
-        data.push({ type: "scatter", mode: "markers", x: p.marks.map((m) => m[0]), y: p.marks.map((m) => m[1]), xaxis: `x${k}`, yaxis: `y${k}`,
+        data.push({ type: "scatter", mode: "markers", x: p.marks.map((m) => m[0]), y: p.marks.map((m) => m[1]), xaxis: xa, yaxis: ya,
           marker: { symbol: "x-thin", size: 10, color: "#e00", line: { width: 2, color: "#e00" } }, hoverinfo: "skip" });
       }
       const ax = { showticklabels: false, ticks: "", showgrid: false, zeroline: false, constrain: "domain" };
-      layout[`xaxis${k}`] = { ...ax, domain: [x0, x1], anchor: `y${k}` };
-      layout[`yaxis${k}`] = { ...ax, domain: [y0, y1], anchor: `x${k}`, autorange: "reversed", scaleanchor: `x${k}` };
-      if (p.title) annotations.push({ text: p.title, xref: "paper", yref: "paper", x: (x0 + x1) / 2, y: y1, yanchor: "bottom", showarrow: false, font: { size: 11 } });
+      layout[xa.replace("x", "xaxis")] = { ...ax, domain: [x0, x1], anchor: ya };
+      layout[ya.replace("y", "yaxis")] = { ...ax, domain: [y0, y1], anchor: xa, autorange: "reversed", scaleanchor: xa };
+      if (p.title) annotations.push({ text: p.title, xref: "paper", yref: "paper", x: (x0 + x1) / 2, y: y1, yanchor: "bottom", showarrow: false, font: { size: 10 } });
     });
   }
   return { data, layout };
