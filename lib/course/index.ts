@@ -12,3 +12,5 @@ export {
   ENGINE_LOAD_FACTOR, memoryFit, imagenetConfigs, imagenetFiles, pickConfiguration, imagenetDiffusion, engineCondFn, loadImagenet,
   type MemoryFit, type ImagenetSetup, type LoadImagenetOptions,
 } from "./imagenet";
+export { tapUNet, disposeTaps, unetBlockTable, type LayerTap, type LayerShape, type TappedForward, type BlockRow } from "./unet-taps";
+export { checkGroupNorm, checkAdaGN, checkTimestepEmbedding, checkClassifierGradient, checkPredictXstart, type ExerciseCheckOptions } from "./exercise-checks";

@@ -16,21 +16,31 @@ function splitHeads(x: tf.Tensor, heads: number): tf.Tensor4D {
   return x.reshape([n, t, heads, c / heads]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
 }
 
-export function qkvAttention(qkv: tf.Tensor3D, heads: number, order: AttentionOrder): tf.Tensor3D {
-  const [n, t, width] = qkv.shape;
+/** q, k and v of every head, each `[N, H, T, ch]`, read from `[N, T, 3*H*ch]` in either channel order. */
+export function splitQkv(qkv: tf.Tensor3D, heads: number, order: AttentionOrder): { q: tf.Tensor4D; k: tf.Tensor4D; v: tf.Tensor4D } {
+  const width = qkv.shape[2];
   if (width % (3 * heads) !== 0) throw new Error(`qkv width ${width} is not divisible by 3 x ${heads} heads`);
-  const ch = width / (3 * heads);
   return tf.tidy(() => {
-    let q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D;
-    if (order === "legacy") {
-      [q, k, v] = tf.split(splitHeads(qkv, heads), 3, 3) as tf.Tensor4D[];
-    } else {
-      [q, k, v] = tf.split(qkv, 3, 2).map((part) => splitHeads(part, heads));
-    }
-    const scale = 1 / Math.sqrt(Math.sqrt(ch));
-    const weight = tf.softmax(tf.matMul(tf.mul(q, scale), tf.mul(k, scale), false, true));
-    const a = tf.matMul(weight, v);
-    return a.transpose([0, 2, 1, 3]).reshape([n, t, heads * ch]) as tf.Tensor3D;
+    const [q, k, v] = order === "legacy" ? (tf.split(splitHeads(qkv, heads), 3, 3) as tf.Tensor4D[]) : tf.split(qkv, 3, 2).map((part) => splitHeads(part, heads));
+    return { q, k, v };
+  });
+}
+
+/**
+ * softmax over keys of (q ch^-1/4)(k ch^-1/4)^T, `[N, H, T, T]`: row i of a head is where query
+ * position i looks, a distribution over the T key positions.
+ */
+export function attentionWeights(q: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D {
+  const scale = 1 / Math.sqrt(Math.sqrt(q.shape[3]));
+  return tf.tidy(() => tf.softmax(tf.matMul(tf.mul(q, scale), tf.mul(k, scale), false, true)) as tf.Tensor4D);
+}
+
+export function qkvAttention(qkv: tf.Tensor3D, heads: number, order: AttentionOrder): tf.Tensor3D {
+  const [n, t] = qkv.shape;
+  return tf.tidy(() => {
+    const { q, k, v } = splitQkv(qkv, heads, order);
+    const a = tf.matMul(attentionWeights(q, k), v);
+    return a.transpose([0, 2, 1, 3]).reshape([n, t, -1]) as tf.Tensor3D;
   });
 }
 

@@ -59,9 +59,7 @@ export function resBlock(params: Params, name: string, cfg: ResBlockConfig, x: t
     const o = cfg.outChannels;
     const e = linear(params, `${name}.emb_layers.1`, silu(emb));
     if (cfg.useScaleShiftNorm) {
-      const scale = e.slice([0, 0], [-1, o]).reshape([-1, 1, 1, o]);
-      const shift = e.slice([0, o], [-1, o]).reshape([-1, 1, 1, o]);
-      h = tf.add(tf.mul(groupNorm32(params, `${name}.out_layers.0`, h), tf.add(scale, 1)), shift) as tf.Tensor4D;
+      h = adaGN(params, `${name}.out_layers.0`, h, e);
     } else {
       h = groupNorm32(params, `${name}.out_layers.0`, tf.add(h, e.reshape([-1, 1, 1, o])) as tf.Tensor4D);
     }
@@ -70,5 +68,24 @@ export function resBlock(params: Params, name: string, cfg: ResBlockConfig, x: t
     h = conv2d(params, `${name}.out_layers.3`, h);
     const skip = o === cfg.channels ? x : conv2d(params, `${name}.skip_connection`, x);
     return tf.add(skip, h) as tf.Tensor4D;
+  });
+}
+
+/**
+ * Adaptive group normalisation, AdaGN(h, y) = y_s GroupNorm(h) + y_b (ADM section 3), on `h`
+ * `[N, H, W, C]` with `e` `[N, 2C]`, the ResBlock's projection of the timestep (and class)
+ * embedding: its first C columns are `scale`, the last C `shift`, and y_s = 1 + scale, y_b = shift,
+ * as guided-diffusion's `out_norm(h) * (1 + scale) + shift`. GroupNorm keeps its own affine
+ * (`<name>.weight`, `<name>.bias`).
+ */
+export function adaGN(params: Params, name: string, h: tf.Tensor4D, e: tf.Tensor2D): tf.Tensor4D {
+  const c = h.shape[3];
+  if (e.rank !== 2 || e.shape[0] !== h.shape[0] || e.shape[1] !== 2 * c) {
+    throw new Error(`${name}: AdaGN needs the embedding projection as [${h.shape[0]}, ${2 * c}] (scale then shift for ${c} channels), got [${e.shape}]`);
+  }
+  return tf.tidy(() => {
+    const scale = e.slice([0, 0], [-1, c]).reshape([-1, 1, 1, c]);
+    const shift = e.slice([0, c], [-1, c]).reshape([-1, 1, 1, c]);
+    return tf.add(tf.mul(groupNorm32(params, name, h), tf.add(scale, 1)), shift) as tf.Tensor4D;
   });
 }

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { conv2d, createParams, groupNorm32, groupNormParams, conv2dParams, qkvAttention, Params } from "../../lib/nn";
+import { adaGN, attentionBlock, attentionBlockParams, attentionBlockWeights, attentionWeights, conv2d, createParams, groupNorm32, groupNormParams, conv2dParams, qkvAttention, splitQkv, Params } from "../../lib/nn";
 
 beforeAll(async () => {
   await initBackend("wasm");
@@ -116,3 +116,70 @@ for (const order of ["legacy", "new"] as const) {
     expect(maxDiff(got, other)).toBeGreaterThan(1e-2);
   });
 }
+
+test("attentionWeights is the softmax over keys of q k^T / sqrt(ch), per head, in both channel orders", () => {
+  const [t, heads, ch] = [5, 2, 4];
+  for (const order of ["legacy", "new"] as const) {
+    const qkv = values(t * 3 * heads * ch, 9).map((v) => v * 4);
+    const got = tf.tidy(() => {
+      const { q, k } = splitQkv(tf.tensor3d(qkv, [1, t, 3 * heads * ch]), heads, order);
+      return attentionWeights(q, k).dataSync();
+    });
+    const chan = (head: number, which: number, i: number) => (order === "legacy" ? head * 3 * ch + which * ch + i : which * heads * ch + head * ch + i);
+    const want: number[] = [];
+    for (let hd = 0; hd < heads; hd++) {
+      for (let q = 0; q < t; q++) {
+        const logits = Array.from({ length: t }, (_, k) => {
+          let s = 0;
+          for (let i = 0; i < ch; i++) s += qkv[q * 3 * heads * ch + chan(hd, 0, i)] * qkv[k * 3 * heads * ch + chan(hd, 1, i)];
+          return s / Math.sqrt(ch);
+        });
+        const m = Math.max(...logits);
+        const z = logits.reduce((a, l) => a + Math.exp(l - m), 0);
+        want.push(...logits.map((l) => Math.exp(l - m) / z));
+      }
+    }
+    expect(maxDiff(got, want)).toBeLessThan(1e-6);
+  }
+});
+
+test("attentionBlockWeights are the maps attentionBlock uses: x + proj_out(weights v) is its output", () => {
+  const [n, h, w, c] = [2, 3, 3, 64];
+  const cfg = { channels: c, numHeads: 1, numHeadChannels: 32, order: "new" as const };
+  const params = createParams(attentionBlockParams("attn", cfg));
+  let seed = 20;
+  for (const [name, v] of params) setParam(params, name, values(v.size, seed++).map((x) => (name.endsWith("norm.weight") ? 1 + x : x)));
+  const x = tf.tensor4d(values(n * h * w * c, 30).map((v) => 3 * v), [n, h, w, c]);
+  const weights = attentionBlockWeights(params, "attn", cfg, x);
+  expect(weights.shape).toEqual([n, 2, h * w, h * w]);
+  const rowSums = tf.tidy(() => weights.sum(3).dataSync());
+  expect(maxDiff(rowSums, new Float32Array(rowSums.length).fill(1))).toBeLessThan(1e-5);
+  const [got, want] = tf.tidy(() => {
+    const tokens = groupNorm32(params, "attn.norm", x).reshape([n, h * w, c]);
+    const qkv = tf.add(tf.matMul(tokens.reshape([-1, c]), params.get("attn.qkv.weight")!), params.get("attn.qkv.bias")!).reshape([n, h * w, 3 * c]) as tf.Tensor3D;
+    const { v } = splitQkv(qkv, 2, "new");
+    const a = tf.matMul(weights, v).transpose([0, 2, 1, 3]).reshape([-1, c]);
+    const out = tf.add(tf.matMul(a, params.get("attn.proj_out.weight")!), params.get("attn.proj_out.bias")!).reshape([n, h, w, c]).add(x);
+    return [out.dataSync(), attentionBlock(params, "attn", cfg, x).dataSync()];
+  });
+  expect(maxDiff(got, want)).toBeLessThan(1e-5);
+  tf.dispose([x, weights]);
+});
+
+test("adaGN is GroupNorm(h) * (1 + scale) + shift with e = [scale | shift], and names the shape it needs", () => {
+  const [n, h, w, c] = [2, 2, 3, 32];
+  const params = createParams(groupNormParams("out_layers.0", c));
+  setParam(params, "out_layers.0.weight", values(c, 11).map((v) => 1 + v));
+  setParam(params, "out_layers.0.bias", values(c, 12));
+  const hx = tf.tensor4d(values(n * h * w * c, 13), [n, h, w, c]);
+  const eData = values(n * 2 * c, 14);
+  const e = tf.tensor2d(eData, [n, 2 * c]);
+  const [got, normed] = tf.tidy(() => [adaGN(params, "out_layers.0", hx, e).dataSync(), groupNorm32(params, "out_layers.0", hx).dataSync()]);
+  const want = Array.from(normed, (v, i) => {
+    const b = Math.floor(i / (h * w * c)), ch = i % c;
+    return v * (1 + eData[b * 2 * c + ch]) + eData[b * 2 * c + c + ch];
+  });
+  expect(maxDiff(got, want)).toBeLessThan(1e-6);
+  expect(() => adaGN(params, "out_layers.0", hx, tf.zeros([n, c]) as tf.Tensor2D)).toThrow(/out_layers\.0: AdaGN needs the embedding projection as \[2, 64\] \(scale then shift for 32 channels\), got \[2,32\]/);
+  tf.dispose([hx, e]);
+});
