@@ -113,36 +113,30 @@ export interface PathTraceOptions {
   colorOf?: (i: number) => string;
   width?: number;
   opacity?: number;
-  /** also draw a marker at every snapshot, coloured by its time t with this plotly colorscale (e.g. "Viridis") */
-  timeColors?: string;
+  /** list the start and end markers in the figure's legend (default false) */
+  legend?: boolean;
 }
 
 /**
- * Plotly line traces, one per point, following point i through the snapshots (x_0 to x_T), with a
- * marker at each end. `colorOf(i)` picks the colour of path i.
+ * Plotly traces that follow point i through the snapshots: one line per point (no markers along
+ * the way, so a few paths stay readable), then a circle at every path's first snapshot and a cross
+ * at its last, named "start (t = ...)" and "end (t = ...)". `colorOf(i)` picks the colour of path i.
  */
 export function pathTraces(paths: PointPaths, opts: PathTraceOptions = {}): object[] {
   const n = paths.x[0].length / 2;
   const which = opts.points ?? Array.from({ length: n }, (_, i) => i);
   const r = (v: number): number => Math.round(v * 1e4) / 1e4;
-  const traces: object[] = [];
-  which.forEach((i, k) => {
-    const color = opts.colorOf ? opts.colorOf(i) : "#4c78a8";
-    const byTime = opts.timeColors
-      ? { mode: "lines+markers", marker: { size: 4, color: paths.t, colorscale: opts.timeColors, cmin: Math.min(...paths.t), cmax: Math.max(...paths.t),
-          showscale: k === 0, colorbar: { title: { text: "t" }, thickness: 12 } } }
-      : { mode: "lines" };
-    traces.push({
-      type: "scatter", showlegend: false, hoverinfo: "skip",
-      x: paths.x.map((s) => r(s[2 * i])), y: paths.x.map((s) => r(s[2 * i + 1])),
-      line: { color, width: opts.width ?? 1 }, opacity: opts.opacity ?? 0.6, ...byTime,
-    });
-  });
-  const ends = (k: number, name: string, symbol: string): object => ({
-    type: "scatter", mode: "markers", name,
+  const colorOf = (i: number): string => (opts.colorOf ? opts.colorOf(i) : "#4c78a8");
+  const traces: object[] = which.map((i) => ({
+    type: "scatter", mode: "lines", showlegend: false, hoverinfo: "skip",
+    x: paths.x.map((s) => r(s[2 * i])), y: paths.x.map((s) => r(s[2 * i + 1])),
+    line: { color: colorOf(i), width: opts.width ?? 1 }, opacity: opts.opacity ?? 0.6,
+  }));
+  const ends = (k: number, name: string, symbol: string, size: number): object => ({
+    type: "scatter", mode: "markers", name: `${name} (t = ${paths.t[k]})`, showlegend: opts.legend ?? false,
     x: which.map((i) => r(paths.x[k][2 * i])), y: which.map((i) => r(paths.x[k][2 * i + 1])),
-    marker: { size: 6, symbol, color: which.map((i) => (opts.colorOf ? opts.colorOf(i) : "#4c78a8")), line: { width: 1, color: "#333" } },
+    marker: { size, symbol, color: which.map(colorOf), line: { width: 1.5, color: "#222" } },
   });
-  traces.push(ends(0, `t = ${paths.t[0]}`, "circle"), ends(paths.x.length - 1, `t = ${paths.t[paths.t.length - 1]}`, "x"));
+  traces.push(ends(0, "start", "circle", 9), ends(paths.x.length - 1, "end", "x", 10));
   return traces;
 }

@@ -109,7 +109,7 @@ export function panels(list: Panel[], opts: { cols?: number; range?: [number, nu
   const layout: Record<string, unknown> = {
     grid: { rows, columns: cols, pattern: "independent", xgap: 0.08, ygap: 0.22 },
     showlegend: false,
-    margin: { t: 60, l: 40, r: 20, b: 30 },
+    margin: { t: opts.title ? 90 : 60, l: 40, r: 20, b: 30 },         // a figure title sits above the panel titles
     annotations: [],
   };
   if (opts.title) layout.title = { text: opts.title };

@@ -71,18 +71,58 @@ export async function imageGridPng(batch: ImageBatch, opts: GridOptions = {}): P
     .toBuffer();
 }
 
+/** Labels for the rows and columns of a grid (row r is images r * cols .. r * cols + cols - 1). */
+export interface GridLabels {
+  /** one label per row, shown to the left of it */
+  rowLabels?: string[];
+  /** one label per column, shown above it */
+  colLabels?: string[];
+}
+
 /**
- * Show an image grid in the notebook (PNG, with an optional caption). Outside a notebook it returns
- * the PNG without displaying it. The PNG is stored once, in the HTML output (an image/png copy
- * beside it would double the saved notebook for nothing: every front end here shows the HTML).
+ * The grid as an HTML table with row and column labels: one PNG per image (so labels line up with
+ * images in every front end), a header row when `colLabels` is given.
  */
-export async function showImages(batch: ImageBatch, opts: GridOptions & { caption?: string } = {}): Promise<Buffer> {
+export async function labelledGridHtml(batch: ImageBatch, opts: GridOptions & GridLabels = {}): Promise<string> {
+  const [n, h, w, c] = batch.shape;
+  const cols = Math.max(1, Math.min(n, opts.cols ?? Math.ceil(Math.sqrt(n))));
+  const rows = Math.ceil(n / cols);
+  if (opts.rowLabels && opts.rowLabels.length !== rows) throw new Error(`labelledGridHtml: ${rows} rows of ${cols} images need ${rows} rowLabels; got ${opts.rowLabels.length}`);
+  if (opts.colLabels && opts.colLabels.length !== cols) throw new Error(`labelledGridHtml: ${cols} columns need ${cols} colLabels; got ${opts.colLabels.length}`);
+  const range = opts.range ?? guessRange(batch.data);
+  const per = h * w * c;
+  const cell = "padding:1px 2px;text-align:center;font-size:85%;color:#444;white-space:nowrap";
+  const out: string[] = ['<table style="border-collapse:collapse;margin:0">'];
+  if (opts.colLabels) {
+    out.push("<tr>" + (opts.rowLabels ? "<th></th>" : "") + opts.colLabels.map((l) => `<th style="${cell};font-weight:normal">${escapeHtml(l)}</th>`).join("") + "</tr>");
+  }
+  for (let r = 0; r < rows; r++) {
+    const tds: string[] = opts.rowLabels ? [`<th style="${cell};text-align:right;font-weight:normal">${escapeHtml(opts.rowLabels[r])}</th>`] : [];
+    for (let k = r * cols; k < Math.min(n, (r + 1) * cols); k++) {
+      const data = Array.prototype.slice.call(batch.data, k * per, (k + 1) * per) as number[];
+      const png = await imageGridPng({ data, shape: [1, h, w, c] }, { scale: opts.scale, range });
+      tds.push(`<td style="padding:1px"><img class="adm-grid" src="data:image/png;base64,${png.toString("base64")}"/></td>`);
+    }
+    out.push("<tr>" + tds.join("") + "</tr>");
+  }
+  out.push("</table>");
+  return out.join("\n");
+}
+
+/**
+ * Show an image grid in the notebook (PNG, with an optional caption; with `rowLabels` or
+ * `colLabels`, as a labelled table). Outside a notebook it returns the PNG without displaying it.
+ * The PNG is stored once, in the HTML output (an image/png copy beside it would double the saved
+ * notebook for nothing: every front end here shows the HTML).
+ */
+export async function showImages(batch: ImageBatch, opts: GridOptions & GridLabels & { caption?: string } = {}): Promise<Buffer> {
   const png = await imageGridPng(batch, opts);
   if (inNotebook()) {
     const b64 = png.toString("base64");
     const caption = opts.caption ? `<div style="font-size:90%;color:#555">${escapeHtml(opts.caption)}</div>` : "";
+    const grid = opts.rowLabels || opts.colLabels ? await labelledGridHtml(batch, opts) : `<img class="adm-grid" src="data:image/png;base64,${b64}"/>`;
     displayBundle({
-      "text/html": `<figure style="margin:0"><img class="adm-grid" src="data:image/png;base64,${b64}"/>${caption}</figure>`,
+      "text/html": `<figure style="margin:0">${grid}${caption}</figure>`,
       "text/plain": `<image grid: ${batch.shape[0]} images ${batch.shape[1]}x${batch.shape[2]}>`,
     });
   }
