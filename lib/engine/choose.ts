@@ -11,8 +11,12 @@ import { defaultThreads } from "./session";
 export const ENGINE_NAMES = ["onnx", "tfjs"] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
-/** Whether onnxruntime-node loads here: its version, or the error it failed with. */
-export type OnnxRuntimeStatus = { ok: true; version: string } | { ok: false; error: string };
+/** Whether onnxruntime-node loads here: its version, or the error it failed with (one line). */
+export interface OnnxRuntimeStatus {
+  ok: boolean;
+  version: string | null;
+  error: string | null;
+}
 
 export interface EngineChoice {
   name: EngineName;
@@ -43,10 +47,12 @@ let status: OnnxRuntimeStatus | undefined;
 export function onnxRuntimeStatus(): OnnxRuntimeStatus {
   if (!status) {
     try {
+      // loaded on demand: a static import would make this module fail where the binding does not load
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const ort = require("onnxruntime-node") as { env: { versions: Record<string, string> } };
-      status = { ok: true, version: ort.env.versions.node ?? ort.env.versions.common ?? "unknown" };
+      status = { ok: true, version: ort.env.versions.node ?? ort.env.versions.common ?? "unknown", error: null };
     } catch (e) {
-      status = { ok: false, error: (e instanceof Error ? e.message : String(e)).split("\n")[0] };
+      status = { ok: false, version: null, error: (e instanceof Error ? e.message : String(e)).split("\n")[0] };
     }
   }
   return status;
@@ -79,7 +85,7 @@ export function chooseEngine(opts: ChooseEngineOptions = {}): EngineChoice {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`chooseEngine: threads must be a positive integer, got ${threads}`);
   const executionProviders = opts.executionProviders ?? ["cpu"];
   if (executionProviders.length === 0) throw new Error("chooseEngine: executionProviders must name at least one provider (cpu, cuda, webgpu)");
-  return { name, reason, threads, executionProviders, onnxRuntime: ort.ok ? ort.version : null };
+  return { name, reason, threads, executionProviders, onnxRuntime: ort.version };
 }
 
 /** One line for a notebook or a CLI: the engine, its threads (or tfjs's backend), and why. */

@@ -32,11 +32,15 @@ export function kernelInterruptSignal(): AbortSignal | undefined {
   let state = g[KEY];
   if (!state) {
     const s: KernelInterrupt = { controller: new AbortController() };
-    process.on("SIGINT", () => {
+    const onInterrupt = () => {
       const interrupted = s.controller;
       s.controller = new AbortController();
       interrupted.abort(new Error("sampling stopped: the kernel was interrupted"));
-    });
+    };
+    // Listen from a microtask, once the cell's synchronous part has returned: tslab runs it under
+    // vm's breakOnSigint watchdog, which on leaving puts SIGINT's default action back over any
+    // listener added meanwhile, and the interrupt would then kill the kernel.
+    queueMicrotask(() => process.on("SIGINT", onInterrupt));
     g[KEY] = state = s;
   }
   return state.controller.signal;

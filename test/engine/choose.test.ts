@@ -1,11 +1,12 @@
+import { readFileSync } from "fs";
 import { initBackend } from "../../lib/backend";
 import { chooseEngine, describeEngine, onnxRuntimeStatus, pickEngine, type OnnxRuntimeStatus } from "../../lib/engine/choose";
 import { defaultThreads } from "../../lib/engine/session";
 
 /** the installed onnxruntime-node, as its package says */
-const VERSION = (require("onnxruntime-node/package.json") as { version: string }).version;
-const LOADS: OnnxRuntimeStatus = { ok: true, version: "1.30.0" };
-const FAILS: OnnxRuntimeStatus = { ok: false, error: "libonnxruntime.so.1: cannot open shared object file" };
+const VERSION = JSON.parse(readFileSync(require.resolve("onnxruntime-node/package.json"), "utf8")).version as string;
+const LOADS: OnnxRuntimeStatus = { ok: true, version: "1.30.0", error: null };
+const FAILS: OnnxRuntimeStatus = { ok: false, version: null, error: "libonnxruntime.so.1: cannot open shared object file" };
 
 describe("pickEngine", () => {
   test("the default is onnx when ONNX Runtime loads, else tfjs with the load error as the reason", () => {
@@ -39,7 +40,7 @@ describe("chooseEngine", () => {
 
   test("on this machine ONNX Runtime loads, so onnx is the default, with the session threads", () => {
     delete process.env.ADM_ENGINE;
-    expect(onnxRuntimeStatus()).toEqual({ ok: true, version: VERSION });
+    expect(onnxRuntimeStatus()).toEqual({ ok: true, version: VERSION, error: null });
     const choice = chooseEngine();
     expect(choice).toMatchObject({ name: "onnx", threads: defaultThreads(), executionProviders: ["cpu"], onnxRuntime: VERSION });
     process.env.ADM_ONNX_THREADS = "3";
