@@ -12,7 +12,9 @@ import { initBackend } from "../lib/backend";
 import { createGaussianDiffusion } from "../lib/diffusion/gaussian-diffusion";
 import { sample } from "../lib/sampling/loop";
 import { SAMPLERS, getSampler } from "../lib/sampling/samplers";
-import { cfgModel, classifierCondFn } from "../lib/sampling/guidance";
+import { cfgModel } from "../lib/sampling/guidance";
+import { chooseEngine, describeEngine } from "../lib/engine/choose";
+import { guidanceOnEngine, unetOnEngine } from "../lib/course/on-engine";
 import { loadTrainedClassifier, loadTrainedDiffusion } from "../lib/course/trained-model";
 import { writeNpz } from "../lib/io/npz";
 import { imageGridPng } from "../lib/viz/images";
@@ -31,6 +33,7 @@ const FLAGS: Record<string, FlagSpec> = {
   class: { type: "string", default: "all", help: "class label for every image, or 'all' to cycle through classes 0-9" },
   seed: { type: "number", default: 0, help: "seed for x_T and sampling noise" },
   batch: { type: "number", default: 64, help: "images per forward pass" },
+  engine: { type: "string", help: "onnx (ONNX Runtime; the default when onnxruntime-node loads) or tfjs; default ADM_ENGINE; threads: ADM_ONNX_THREADS" },
   out: { type: "string", default: "samples/sample", help: "output path without extension: writes OUT.png and OUT.npz" },
 };
 
@@ -53,6 +56,8 @@ export async function main(argv: string[]): Promise<void> {
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--n must be a positive integer, got ${n}`);
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch must be a positive integer, got ${batch}`);
   await initBackend();
+  const engine = usage("--engine", () => chooseEngine({ engine: f.engine as string | undefined }));
+  console.log(describeEngine(engine));
   const trained = loadTrainedDiffusion(f.model as string);
   const classifier = f.classifier ? loadTrainedClassifier(f.classifier as string) : undefined;
   if (classifier && !classifier.noised) throw new UsageError(`--classifier ${f.classifier} was trained on clean images; guidance needs a noisy classifier`);
@@ -65,8 +70,10 @@ export async function main(argv: string[]): Promise<void> {
   const labels = Int32Array.from({ length: n }, (_, i) => fixed ?? i % 10);
 
   const diffusion = createGaussianDiffusion(trained.diffusion);
-  const model = cfgW !== undefined ? cfgModel(trained.model, { scale: cfgW, nullClass: trained.nullClass as number }) : trained.model;
-  const condFn = classifier ? classifierCondFn(classifier.net, f.scale as number) : undefined;
+  const net = await unetOnEngine(trained.net, engine);
+  const model = cfgW !== undefined ? cfgModel(net, { scale: cfgW, nullClass: trained.nullClass as number }) : net;
+  const guide = classifier ? await guidanceOnEngine(classifier.net, f.scale as number, engine) : undefined;
+  const condFn = guide?.condFn;
   const h = trained.net.config.imageSize, c = trained.net.config.inChannels;
   const bar = progress("sample", Math.ceil(n / batch) * steps);
   const images = new Uint8Array(n * h * h * c);
@@ -82,6 +89,7 @@ export async function main(argv: string[]): Promise<void> {
     tf.dispose([x, y, bytes]);
   }
   bar.done();
+  await Promise.all([net.dispose(), guide?.dispose()]);
   const out = f.out as string;
   mkdirSync(dirname(out) || ".", { recursive: true });
   writeFileSync(out + ".png", await imageGridPng({ data: images, shape: [n, h, h, c] }, { cols: 10, range: "byte", scale: 2 }));
