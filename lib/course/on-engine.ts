@@ -11,8 +11,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { CondFn } from "../diffusion/index";
-import { onnxClassifierGradient, onnxModel, type EngineChoice, type EngineOptions } from "../engine/index";
-import type { EncoderUNetModel, UNetModel } from "../models/index";
+import { onnxClassifierGradient, onnxModel, type ClassifierSource, type EngineChoice, type EngineOptions, type UNetSource } from "../engine/index";
+import { EncoderUNetModel, UNetModel } from "../models/index";
 import { classifierCondFn, engineCondFn, type SamplingModel } from "../sampling/index";
 
 /** A UNet as the samplers call it, on one engine; `dispose` frees the engine's session (not the tfjs net). */
@@ -32,14 +32,20 @@ function sessionOptions(engine: EngineChoice): EngineOptions {
   return { threads: engine.threads ?? undefined, executionProviders: engine.executionProviders };
 }
 
+function tfjsOnly(what: string): Error {
+  return new Error(`a ${what} source (weights without a tfjs model) runs on the onnx engine only; build the tfjs model to run it on tfjs`);
+}
+
 /**
- * The UNet `net` on `engine`, with its weights as they are now (onnx emits and loads them once).
+ * The UNet `net` on `engine`, with its weights as they are now (onnx emits and loads them once); a
+ * source such as `engine.unetFromStateDict(config, dict)` runs on onnx without a tfjs model.
  * Labels reach a class-conditional network only, so classifier guidance of an unconditional model
  * can hand its target classes to the sampler in `modelKwargs` (as the course's trained models do).
  */
-export async function unetOnEngine(net: UNetModel, engine: EngineChoice): Promise<EngineUNet> {
-  const conditional = net.config.numClasses !== null;
+export async function unetOnEngine(net: UNetModel | UNetSource, engine: EngineChoice): Promise<EngineUNet> {
+  const conditional = (net.config.numClasses ?? null) !== null;
   if (engine.name === "tfjs") {
+    if (!(net instanceof UNetModel)) throw tfjsOnly("UNet");
     return { engine, forward: (x, t, y) => net.forward(x, t, conditional ? y : undefined), dispose: async () => {} };
   }
   const onnx = await onnxModel(net, sessionOptions(engine));
@@ -55,8 +61,11 @@ export async function unetOnEngine(net: UNetModel, engine: EngineChoice): Promis
  * through the tfjs classifier (classifierCondFn), or the engine's graph that holds the gradient
  * (onnxClassifierGradient, engineCondFn). Both give the same gradient (to 1e-4, test/engine).
  */
-export async function guidanceOnEngine(classifier: EncoderUNetModel, scale: number, engine: EngineChoice): Promise<EngineGuidance> {
-  if (engine.name === "tfjs") return { engine, condFn: classifierCondFn(classifier, scale), dispose: async () => {} };
+export async function guidanceOnEngine(classifier: EncoderUNetModel | ClassifierSource, scale: number, engine: EngineChoice): Promise<EngineGuidance> {
+  if (engine.name === "tfjs") {
+    if (!(classifier instanceof EncoderUNetModel)) throw tfjsOnly("classifier");
+    return { engine, condFn: classifierCondFn(classifier, scale), dispose: async () => {} };
+  }
   const onnx = await onnxClassifierGradient(classifier, sessionOptions(engine));
   return { engine, condFn: engineCondFn(onnx, scale), dispose: () => onnx.dispose() };
 }

@@ -1,7 +1,8 @@
 /**
  * Which executor runs the networks: "onnx" (ONNX Runtime in a worker thread, ./onnx-model) by
  * default when onnxruntime-node loads on this machine, else "tfjs" (the reference executor, on the
- * active tfjs backend). An explicit name, else ADM_ENGINE, overrides the default. Notebooks and
+ * active tfjs backend). An explicit name, else ADM_ENGINE, overrides the default; ADM_ONNX_THREADS
+ * and ADM_ONNX_PROVIDERS (e.g. "cuda,cpu") set ONNX Runtime's threads and providers. Notebooks and
  * CLIs print `describeEngine(choice)`, so that every run says what it ran on and with how many
  * threads.
  */
@@ -37,7 +38,7 @@ export interface ChooseEngineOptions {
   from?: string;
   /** ONNX Runtime threads (default: ADM_ONNX_THREADS, else the physical cores) */
   threads?: number;
-  /** ONNX Runtime execution providers, e.g. ["cuda", "cpu"] or ["webgpu"]; default ["cpu"] */
+  /** ONNX Runtime execution providers, e.g. ["cuda", "cpu"] or ["webgpu"]; default ADM_ONNX_PROVIDERS (comma-separated), else ["cpu"] */
   executionProviders?: string[];
 }
 
@@ -83,8 +84,9 @@ export function chooseEngine(opts: ChooseEngineOptions = {}): EngineChoice {
   if (name === "tfjs") return { name, reason, threads: null, executionProviders: [], onnxRuntime: null };
   const threads = opts.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`chooseEngine: threads must be a positive integer, got ${threads}`);
-  const executionProviders = opts.executionProviders ?? ["cpu"];
-  if (executionProviders.length === 0) throw new Error("chooseEngine: executionProviders must name at least one provider (cpu, cuda, webgpu)");
+  const env = process.env.ADM_ONNX_PROVIDERS;
+  const executionProviders = opts.executionProviders ?? (env ? env.split(",").map((p) => p.trim()).filter(Boolean) : ["cpu"]);
+  if (executionProviders.length === 0) throw new Error(`${opts.executionProviders ? "chooseEngine: executionProviders" : `ADM_ONNX_PROVIDERS=${env}`} must name at least one provider (cpu, cuda, webgpu)`);
   return { name, reason, threads, executionProviders, onnxRuntime: ort.version };
 }
 

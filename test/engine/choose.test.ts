@@ -30,9 +30,9 @@ describe("pickEngine", () => {
 });
 
 describe("chooseEngine", () => {
-  const saved = { engine: process.env.ADM_ENGINE, threads: process.env.ADM_ONNX_THREADS };
+  const saved = { engine: process.env.ADM_ENGINE, threads: process.env.ADM_ONNX_THREADS, providers: process.env.ADM_ONNX_PROVIDERS };
   afterEach(() => {
-    for (const [key, value] of [["ADM_ENGINE", saved.engine], ["ADM_ONNX_THREADS", saved.threads]] as const) {
+    for (const [key, value] of [["ADM_ENGINE", saved.engine], ["ADM_ONNX_THREADS", saved.threads], ["ADM_ONNX_PROVIDERS", saved.providers]] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
@@ -40,12 +40,17 @@ describe("chooseEngine", () => {
 
   test("on this machine ONNX Runtime loads, so onnx is the default, with the session threads", () => {
     delete process.env.ADM_ENGINE;
+    delete process.env.ADM_ONNX_PROVIDERS;
     expect(onnxRuntimeStatus()).toEqual({ ok: true, version: VERSION, error: null });
     const choice = chooseEngine();
     expect(choice).toMatchObject({ name: "onnx", threads: defaultThreads(), executionProviders: ["cpu"], onnxRuntime: VERSION });
     process.env.ADM_ONNX_THREADS = "3";
     expect(chooseEngine().threads).toBe(3);
     expect(chooseEngine({ threads: 1, executionProviders: ["cuda", "cpu"] })).toMatchObject({ threads: 1, executionProviders: ["cuda", "cpu"] });
+    process.env.ADM_ONNX_PROVIDERS = "webgpu, cpu";
+    expect(chooseEngine().executionProviders).toEqual(["webgpu", "cpu"]);
+    process.env.ADM_ONNX_PROVIDERS = ",";
+    expect(() => chooseEngine()).toThrow("ADM_ONNX_PROVIDERS=, must name at least one provider");
   });
 
   test("ADM_ENGINE=tfjs picks the reference executor; bad threads and providers are named", () => {

@@ -13,7 +13,7 @@ const ADM = resolve(__dirname, "../../scripts/adm.js");
 const MODELS = resolve(__dirname, "../../models");
 
 function run(args: string[], env: Record<string, string> = {}): { status: number | null; out: string } {
-  const r = spawnSync("node", [ADM, ...args], { encoding: "utf8", timeout: 60000, env: { ...process.env, ADM_ENGINE: "", ADM_ONNX_THREADS: "1", ...env } });
+  const r = spawnSync("node", [ADM, ...args], { encoding: "utf8", timeout: 60000, env: { ...process.env, ADM_ENGINE: "", ADM_ONNX_THREADS: "1", ADM_ONNX_PROVIDERS: "", ...env } });
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
