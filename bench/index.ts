@@ -6,6 +6,7 @@
  * bench/pytorch_rows.py), which also gives its peak memory. Writes bench/results/DATE[-quick].json
  * with the machine (CPU, cores, load average before and after each cell, versions) and prints one
  * table with the ratios.
+ * A full run takes about 15 minutes on 2 cores; --quick about 5.
  *   npm run bench -- [--quick] [--rows ID,...] [--executors tfjs,onnx,pytorch] [--providers cuda,cpu]
  *                    [--guided-diffusion DIR]   (or ADM_GUIDED_DIFFUSION=DIR)
  */
@@ -21,8 +22,8 @@ const ROOT = resolve(__dirname, "..");
 const EXECUTORS = ["tfjs", "onnx", "pytorch"] as const;
 
 const FLAGS: Record<string, FlagSpec> = {
-  quick: { type: "boolean", default: false, help: "10 course images instead of 100, one timed ImageNet call instead of two" },
-  rows: { type: "string", default: ROWS.map((r) => r.id).join(","), help: "rows to run" },
+  quick: { type: "boolean", default: false, help: "10 course images instead of 100, one timed ImageNet call instead of two, no ImageNet 256 rows" },
+  rows: { type: "string", help: `rows to run (default: all; ${ROWS.map((r) => r.id).join(", ")})` },
   executors: { type: "string", default: EXECUTORS.join(","), help: "columns to run: tfjs, onnx, pytorch" },
   providers: { type: "string", default: "cpu", help: "ONNX Runtime execution providers, in order (cpu, cuda, webgpu)" },
   threads: { type: "number", default: physicalCores(), help: "the 'all threads' columns' thread count (default: physical cores)" },
@@ -78,8 +79,10 @@ function runCell(def: RowDef, spec: RowSpec, col: Column, opts: { providers: str
   return { seconds: Number(r.seconds), loadSeconds: Number(r.loadSeconds), peakMB: Number(r.peakMB), load: [before, load1()] };
 }
 
+/** tfjs-wasm aborts when its 4 GB heap is exhausted */
+const outOfMemory = (e: string): boolean => /Aborted\(\)|out of memory/i.test(e);
 const fmt = (c: Cell | undefined): string =>
-  c === undefined ? "" : "seconds" in c ? `${c.seconds < 10 ? c.seconds.toFixed(2) : c.seconds.toFixed(1)} s` : "skipped" in c ? "does not fit" : "failed";
+  c === undefined ? "" : "seconds" in c ? `${c.seconds < 10 ? c.seconds.toFixed(2) : c.seconds.toFixed(1)} s` : "skipped" in c ? "does not fit" : outOfMemory(c.error) ? "out of memory" : "failed";
 const ratio = (a: Cell | undefined, b: Cell | undefined): string => (a && b && "seconds" in a && "seconds" in b ? `${(a.seconds / b.seconds).toFixed(2)}x` : "");
 const gb = (c: Cell | undefined): string => (c && "peakMB" in c ? (c.peakMB / 1024).toFixed(1) : "-");
 
@@ -101,7 +104,7 @@ async function main(): Promise<void> {
   if (!f) return;
   const quick = f.quick as boolean;
   const known = new Map(ROWS.map((r) => [r.id, r]));
-  const rowIds = (f.rows as string).split(",").filter(Boolean);
+  const rowIds = f.rows ? (f.rows as string).split(",").filter(Boolean) : ROWS.filter((r) => !(quick && r.heavy)).map((r) => r.id);
   for (const r of rowIds) if (!known.has(r)) throw new UsageError(`--rows: unknown row ${r}; rows are ${ROWS.map((x) => x.id).join(", ")}`);
   const executors = (f.executors as string).split(",").filter(Boolean);
   for (const e of executors) if (!(EXECUTORS as readonly string[]).includes(e)) throw new UsageError(`--executors: unknown executor ${e}; use ${EXECUTORS.join(", ")}`);

@@ -45,6 +45,8 @@ export interface RowDef {
   spec: (quick: boolean) => RowSpec;
   /** why tfjs is not run, when it cannot hold the network */
   tfjsSkip?: string;
+  /** left out of --quick: gigabytes of weights, minutes per cell */
+  heavy?: boolean;
 }
 
 /** A course model directory's network config and diffusion, as its training run recorded them. */
@@ -82,8 +84,8 @@ export const ROWS: RowDef[] = [
   { id: "course-guided-ddim25", what: (s) => `classifier-guided DDIM-25 (s = 10), ${s.n} images`, unit: "s", spec: (q) => courseRow(true, q) },
   { id: "imagenet64-forward", what: () => "ImageNet 64 UNet forward, batch 1", unit: "s/forward", spec: (q) => imagenetRow(64, "forward", q) },
   { id: "imagenet64-guided", what: () => "ImageNet 64 guided DDIM step (UNet + classifier gradient), batch 1", unit: "s/step", spec: (q) => imagenetRow(64, "guided-step", q) },
-  { id: "imagenet256-forward", what: () => "ImageNet 256 UNet forward, batch 1", unit: "s/forward", spec: (q) => imagenetRow(256, "forward", q), tfjsSkip: TOO_BIG },
-  { id: "imagenet256-guided", what: () => "ImageNet 256 guided DDIM step, batch 1", unit: "s/step", spec: (q) => imagenetRow(256, "guided-step", q), tfjsSkip: TOO_BIG },
+  { id: "imagenet256-forward", what: () => "ImageNet 256 UNet forward, batch 1", unit: "s/forward", spec: (q) => imagenetRow(256, "forward", q), tfjsSkip: TOO_BIG, heavy: true },
+  { id: "imagenet256-guided", what: () => "ImageNet 256 guided DDIM step, batch 1", unit: "s/step", spec: (q) => imagenetRow(256, "guided-step", q), tfjsSkip: TOO_BIG, heavy: true },
 ];
 
 /** guided-diffusion's UNetModel(**kwargs) for a config (float32: use_fp16 off, as on our executors). */
