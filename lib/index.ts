@@ -1,7 +1,7 @@
 /**
  * adm-ts: the public API, one namespace per folder of lib/ (see lib/README.md), plus what a
  * notebook's first cell needs. Notebooks import from here:
- *   import { initBackend, isFast, diffusion, sampling, viz } from "./lib/index";
+ *   import { initBackend, isFast, diffusion, sampling, engine, viz } from "./lib/index";
  */
 export { initBackend, BACKEND_NAMES, type BackendChoice, type BackendName } from "./backend";
 export { isFast, fastOr } from "./course/fast-mode";
@@ -10,6 +10,7 @@ export * as nn from "./nn/index";
 export * as diffusion from "./diffusion/index";
 export * as sampling from "./sampling/index";
 export * as models from "./models/index";
+export * as engine from "./engine/index";
 export * as io from "./io/index";
 export * as train from "./train/index";
 export * as metrics from "./metrics/index";

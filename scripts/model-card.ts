@@ -12,8 +12,11 @@ import { initBackend } from "../lib/backend";
 import { createGaussianDiffusion } from "../lib/diffusion/gaussian-diffusion";
 import { sample, scheduleOf } from "../lib/sampling/loop";
 import { ddim } from "../lib/sampling/samplers";
-import { cfgModel, classifierCondFn } from "../lib/sampling/guidance";
-import type { CondFn, DiffusionModel } from "../lib/diffusion/gaussian-diffusion";
+import { cfgModel } from "../lib/sampling/guidance";
+import type { SamplingModel } from "../lib/sampling/loop";
+import type { CondFn } from "../lib/diffusion/gaussian-diffusion";
+import { chooseEngine, describeEngine, type EngineChoice } from "../lib/engine/choose";
+import { guidanceOnEngine, unetOnEngine } from "../lib/course/on-engine";
 import { checkGuidance, loadTrainedClassifier, loadTrainedDiffusion, type TrainedDiffusionModel } from "../lib/course/trained-model";
 import { readCheckpointInfo } from "../lib/train/checkpoint";
 import { prepareOutput, writeFileAtomic } from "../lib/io/write-files";
@@ -28,6 +31,7 @@ const FLAGS: Record<string, FlagSpec> = {
   n: { type: "integer", default: 100, min: 1, max: 1000, help: "samples drawn for the grid and the recognition check (diffusion models)" },
   steps: { type: "integer", default: 25, min: 1, help: "DDIM steps for the samples" },
   features: { type: "string", default: "models/fashion-features", help: "the clean feature classifier used to recognise samples" },
+  engine: { type: "string", choices: ["onnx", "tfjs"], help: "onnx (ONNX Runtime; the default when onnxruntime-node loads) or tfjs, for the samples; default ADM_ENGINE" },
   cfg: { type: "string", default: "2,4", help: "classifier-free guidance weights to sample with (models trained with label dropout; '' for none)" },
   classifier: { type: "string", default: "models/fashion-classifier", help: "noisy classifier for guided samples of an unconditional model" },
   scales: { type: "string", default: "1,10", help: "classifier guidance scales to sample with (unconditional models; '' for none); the paper's Figure 3 compares 1 and 10" },
@@ -59,7 +63,8 @@ const percent = (r: number): string => `${(r * 100).toFixed(1)}%`;
  * as the requested class, plain and with guidance (classifier-free for a label-dropout model,
  * classifier guidance with the noisy classifier for an unconditional one), on the same seeds.
  */
-async function diffusionResults(dir: string, trained: TrainedDiffusionModel, f: Record<string, unknown>, cfgWeights: number[], scales: number[]): Promise<string[]> {
+async function diffusionResults(dir: string, trained: TrainedDiffusionModel, f: Record<string, unknown>, cfgWeights: number[], scales: number[], engine: EngineChoice): Promise<string[]> {
+  const net = await unetOnEngine(trained.net, engine);
   const n = f.n as number, steps = f.steps as number;
   const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
   const diffusion = createGaussianDiffusion(trained.diffusion);
@@ -69,7 +74,7 @@ async function diffusionResults(dir: string, trained: TrainedDiffusionModel, f: 
   const judge = existsSync(join(featuresDir, "model.safetensors")) ? loadTrainedClassifier(featuresDir) : undefined;
   const histogram: string[] = [];
   const rows: string[] = [];
-  const draw = async (file: string, what: string, model: DiffusionModel, condFn?: CondFn): Promise<tf.Tensor4D> => {
+  const draw = async (file: string, what: string, model: SamplingModel, condFn?: CondFn): Promise<tf.Tensor4D> => {
     const y = tf.tensor1d(labels, "int32");
     const t0 = Date.now();
     const x = await sample(ddim, diffusion, model, [n, size, size, channels], { steps, modelKwargs: { y }, condFn, seed: 1234 });
@@ -81,7 +86,7 @@ async function diffusionResults(dir: string, trained: TrainedDiffusionModel, f: 
     console.log(`${what}: ${rate}, ${seconds.toFixed(1)} s`);
     return x;
   };
-  const plain = await draw("samples.png", trained.classCond ? "conditional, no guidance" : "unconditional, no guidance", trained.model);
+  const plain = await draw("samples.png", trained.classCond ? "conditional, no guidance" : "unconditional, no guidance", net);
   if (judge && !trained.classCond) {
     const counts = new Array(10).fill(0);
     for (const c of predictClean(judge.net, plain)) counts[c]++;
@@ -91,7 +96,7 @@ async function diffusionResults(dir: string, trained: TrainedDiffusionModel, f: 
   plain.dispose();
   if (trained.nullClass !== null) {
     for (const w of cfgWeights) {
-      (await draw(`samples-cfg-${w}.png`, `classifier-free guidance w = ${w}`, cfgModel(trained.model, { scale: w, nullClass: trained.nullClass }))).dispose();
+      (await draw(`samples-cfg-${w}.png`, `classifier-free guidance w = ${w}`, cfgModel(net, { scale: w, nullClass: trained.nullClass }))).dispose();
     }
   }
   const classifierDir = f.classifier as string;
@@ -100,10 +105,14 @@ async function diffusionResults(dir: string, trained: TrainedDiffusionModel, f: 
     forFlag("--classifier", () => checkGuidance(trained, classifier));
     for (const s of scales) {
       const what = `classifier guidance s = ${s} (${classifierDir}, step ${classifier.step})`;
-      (await draw(`samples-guided-${s}.png`, what, trained.model, classifierCondFn(classifier.net, s))).dispose();
+      const guide = await guidanceOnEngine(classifier.net, s, engine);
+      (await draw(`samples-guided-${s}.png`, what, net, guide.condFn)).dispose();
+      await guide.dispose();
     }
   }
-  return [`Samples: ${n} images each, DDIM ${steps} steps, seed 1234, on ${tf.getBackend()}; the requested classes go 0-9 along each row.` +
+  await net.dispose();
+  const ran = engine.name === "onnx" ? `ONNX Runtime (${engine.threads} thread${engine.threads === 1 ? "" : "s"})` : `tfjs ${tf.getBackend()}`;
+  return [`Samples: ${n} images each, DDIM ${steps} steps, seed 1234, on ${ran}; the requested classes go 0-9 along each row.` +
     (judge ? ` "Recognised" is the share the feature classifier (${featuresDir}, step ${judge.step}) assigns to the requested class.` : ""), "",
     "| sampling | grid | recognised | time |", "|---|---|---|---|", ...rows, "", "![samples](samples.png)", "", ...histogram];
 }
@@ -121,6 +130,8 @@ export async function main(argv: string[]): Promise<void> {
   const statePath = join(dir, "state.safetensors");
   if (!existsSync(statePath)) throw new UsageError(`${dir} has no state.safetensors (train it first)`);
   const cfgWeights = numberList("cfg", f.cfg as string), scales = numberList("scales", f.scales as string);
+  const engine = forFlag("--engine", () => chooseEngine({ engine: f.engine as string | undefined }));
+  console.log(describeEngine(engine));
   forFlag(dir, () => prepareOutput(["README.md", "loss.svg", "accuracy.svg", "samples.png"].map((name) => join(dir, name))));
   await initBackend();
   const info = readCheckpointInfo(dir);
@@ -154,7 +165,7 @@ export async function main(argv: string[]): Promise<void> {
   const annealText = anneals.map((a) => `linear decay to 0 at step ${a.steps}${a.from ? ` from step ${a.from}` : ""}`).join(", then restart and ");
   const results: string[] = [];
   if (loaded.diffusion) {
-    results.push(...(await diffusionResults(dir, loaded.diffusion, f, cfgWeights, scales)));
+    results.push(...(await diffusionResults(dir, loaded.diffusion, f, cfgWeights, scales, engine)));
   } else {
     const trained = loaded.classifier!;
     const test = fashionMnistDataset("test", 32);

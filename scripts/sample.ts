@@ -11,7 +11,9 @@ import { initBackend } from "../lib/backend";
 import { createGaussianDiffusion } from "../lib/diffusion/gaussian-diffusion";
 import { etaLimit, sample, scheduleOf } from "../lib/sampling/loop";
 import { SAMPLERS, getSampler } from "../lib/sampling/samplers";
-import { cfgModel, classifierCondFn } from "../lib/sampling/guidance";
+import { cfgModel } from "../lib/sampling/guidance";
+import { chooseEngine, describeEngine } from "../lib/engine/choose";
+import { guidanceOnEngine, unetOnEngine } from "../lib/course/on-engine";
 import { checkGuidance, loadTrainedClassifier, loadTrainedDiffusion } from "../lib/course/trained-model";
 import { stageNpz } from "../lib/io/npz";
 import { commitInOrder, prepareOutput, stageAll, stageBytes } from "../lib/io/write-files";
@@ -34,6 +36,7 @@ const FLAGS: Record<string, FlagSpec> = {
   class: { type: "string", default: "all", help: "class label for every image, or 'all' to cycle through the classes" },
   seed: { type: "integer", default: 0, min: 0, max: 2 ** 32 - 1, help: "seed for x_T and sampling noise" },
   batch: { type: "integer", default: 64, min: 1, max: 4096, help: "images per forward pass" },
+  engine: { type: "string", choices: ["onnx", "tfjs"], help: "onnx (ONNX Runtime; the default when onnxruntime-node loads) or tfjs; default ADM_ENGINE; threads: ADM_ONNX_THREADS" },
   out: { type: "string", default: "samples/sample", help: "output path without extension: writes OUT.png and OUT.npz (checked writable before sampling)" },
 };
 
@@ -48,6 +51,8 @@ export async function main(argv: string[]): Promise<void> {
   const files = { png: `${out}.png`, npz: `${out}.npz` };
   forFlag("--out", () => prepareOutput([files.png, files.npz]));
   await initBackend();
+  const engine = forFlag("--engine", () => chooseEngine({ engine: f.engine as string | undefined }));
+  console.log(describeEngine(engine));
   const trained = loadTrainedDiffusion(f.model as string);
   const classifier = f.classifier ? loadTrainedClassifier(f.classifier as string) : undefined;
   const guidedClasses = classifier ? forFlag("--classifier", () => checkGuidance(trained, classifier)) : undefined;
@@ -66,9 +71,11 @@ export async function main(argv: string[]): Promise<void> {
   if (eta !== undefined && eta > etaLimit(sampler, diffusion, steps)) {
     throw new UsageError(`--eta ${eta} is too large for ${steps} ${sampler.name} steps of this model: at most ${etaLimit(sampler, diffusion, steps).toFixed(4)} (DDIM needs sigma_t^2 <= 1 - alphaBar_{t-1})`);
   }
-  const model = cfgW !== undefined ? cfgModel(trained.model, { scale: cfgW, nullClass: trained.nullClass as number }) : trained.model;
+  const net = await unetOnEngine(trained.net, engine);
+  const model = cfgW !== undefined ? cfgModel(net, { scale: cfgW, nullClass: trained.nullClass as number }) : net;
   const scale = (f.scale as number | undefined) ?? 1;
-  const condFn = classifier ? classifierCondFn(classifier.net, scale) : undefined;
+  const guide = classifier ? await guidanceOnEngine(classifier.net, scale, engine) : undefined;
+  const condFn = guide?.condFn;
   const h = trained.net.config.imageSize, c = trained.net.config.inChannels;
   const bar = progress("sample", Math.ceil(n / batch) * steps);
   const images = new Uint8Array(n * h * h * c);
@@ -90,6 +97,7 @@ export async function main(argv: string[]): Promise<void> {
     tf.dispose([x, bytes]);
   }
   bar.done();
+  await Promise.all([net.dispose(), guide?.dispose()]);
   const png = await imageGridPng({ data: images, shape: [n, h, h, c] }, { cols: 10, range: "byte", scale: 2 });
   const [pngFile, npzFile] = stageAll([
     () => stageBytes(files.png, png),

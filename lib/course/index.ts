@@ -1,6 +1,7 @@
-/** The course: its own models (configs, trained directories, warm starts, FID features) and the notebooks' helpers (2-D points as images, a point denoiser, forward chains, reverse trajectories). */
+/** The course: its own models (configs, trained directories, warm starts, FID features, on the chosen engine) and the notebooks' helpers (2-D points as images, a point denoiser, forward chains, reverse trajectories). */
 export { COURSE_CONFIGS, type CourseModelConfig, type DiffusionModelConfig, type ClassifierModelConfig } from "./model-configs";
 export { loadTrainedDiffusion, loadTrainedClassifier, readTrainedFile, type TrainedDiffusionModel, type TrainedClassifier, type TrainedFile, type TrainedRun } from "./trained-model";
+export { unetOnEngine, guidanceOnEngine, type EngineUNet, type EngineGuidance } from "./on-engine";
 export { foldNullClass, warmStart, type WarmStartInfo } from "./warm-start";
 export { courseFeatureExtractor } from "./feature-extractor";
 export { checkFunction, randomCases, type Checkable, type CheckResult, type CheckOptions } from "./check";

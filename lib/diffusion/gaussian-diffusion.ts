@@ -32,9 +32,10 @@ export interface ModelKwargs {
 
 /**
  * Gradient of a log-probability w.r.t. x (guided-diffusion's `cond_fn`), shaped like x. It receives
- * the timesteps the model sees (original, possibly rescaled) and the model kwargs (labels).
+ * the timesteps the model sees (original, possibly rescaled), the model kwargs (labels), and the
+ * sampling loop's AbortSignal, which an asynchronous one may honour.
  */
-export type CondFn = (x: tf.Tensor4D, t: tf.Tensor1D, modelKwargs: ModelKwargs) => tf.Tensor4D | Promise<tf.Tensor4D>;
+export type CondFn = (x: tf.Tensor4D, t: tf.Tensor1D, modelKwargs: ModelKwargs, opts?: { signal?: AbortSignal }) => tf.Tensor4D | Promise<tf.Tensor4D>;
 
 /** Applied to every x_0 prediction before clipping (guided-diffusion's `denoised_fn`). */
 export type DenoisedFn = (predXstart: tf.Tensor4D) => tf.Tensor4D;

@@ -19,6 +19,8 @@ export interface Module {
 /** Layout of images passed to forward: NHWC (tfjs-native, the default) or NCHW (PyTorch). */
 export interface ForwardOptions {
   dataFormat?: "NHWC" | "NCHW";
+  /** what the sampling loop passes to every model; a tfjs forward answers at once, so it has nothing to stop */
+  signal?: AbortSignal;
 }
 
 /** Check and convert an input image batch to NHWC. */

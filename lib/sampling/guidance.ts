@@ -1,6 +1,7 @@
 /**
- * Guidance: the classifier gradient of ADM (Dhariwal & Nichol 2021, Algorithms 1 and 2 consume it)
- * and classifier-free guidance (Ho & Salimans 2022) as a model wrapper.
+ * Guidance: the classifier gradient of ADM (Dhariwal & Nichol 2021, Algorithms 1 and 2 consume it),
+ * by tf.grad through a tfjs classifier or from an engine that computes it, and classifier-free
+ * guidance (Ho & Salimans 2022) as a model wrapper.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { CondFn, DiffusionModel, NoisyClassifier } from "../diffusion/index";
@@ -22,6 +23,29 @@ export function classifierCondFn(classifier: NoisyClassifier, scale: number): Co
       };
       return tf.grad(logProbOfY)(x).mul(scale) as tf.Tensor4D;
     });
+  };
+}
+
+/** A classifier that computes its own guidance gradient (the engine's `onnxClassifierGradient` is one). */
+export interface InputGradientModel {
+  /** logits and grad = d/dx sum_i log p(y_i | x_i, t_i), shaped like x; the caller owns both */
+  forward(x: tf.Tensor4D, t: tf.Tensor1D, y: tf.Tensor1D, opts?: { signal?: AbortSignal }): Promise<{ logits: tf.Tensor; grad: tf.Tensor4D }>;
+}
+
+/**
+ * The same cond_fn, s * grad_x log p(y | x_t, t), from a model that returns the gradient itself:
+ * the engine's classifier, whose graph holds the backward pass (one ONNX Runtime run per step).
+ * The sampling loop's signal reaches the model, so an abort stops waiting for it.
+ */
+export function engineCondFn(model: InputGradientModel, scale: number): CondFn {
+  if (!Number.isFinite(scale)) throw new Error(`engineCondFn: scale must be a finite number; got ${scale}`);
+  return async (x, t, modelKwargs, opts) => {
+    const y = modelKwargs.y;
+    if (!y) throw new Error("classifier guidance needs the target classes: pass modelKwargs: { y } (an int32 Tensor1D)");
+    const { logits, grad } = await model.forward(x, t, y, opts);
+    const scaled = tf.mul(grad, scale) as tf.Tensor4D;
+    tf.dispose([logits, grad]);
+    return scaled;
   };
 }
 

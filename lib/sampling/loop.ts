@@ -12,13 +12,17 @@ import {
   conditionMean, conditionScore, makeRng, modelTimesteps, pMeanVariance, randn, respace, checkModelOutput,
   type CondFn, type DenoisedFn, type GaussianDiffusion, type ModelKwargs, type PMeanVariance, type Rng,
 } from "../diffusion/index";
+import { withKernelInterrupt } from "./interrupt";
 
 /** NHWC sample shape. */
 export type SampleShape = [number, number, number, number];
 
-/** A model as samplers see it: a tfjs model that answers at once, or one that answers later. */
+/**
+ * A model as samplers see it: a tfjs model that answers at once, or one that answers later (an
+ * engine in a worker thread), which may stop waiting when the loop's `signal` aborts.
+ */
 export interface SamplingModel {
-  forward(x: tf.Tensor4D, t: tf.Tensor1D, y?: tf.Tensor1D): tf.Tensor4D | Promise<tf.Tensor4D>;
+  forward(x: tf.Tensor4D, t: tf.Tensor1D, y?: tf.Tensor1D, opts?: { signal?: AbortSignal }): tf.Tensor4D | Promise<tf.Tensor4D>;
 }
 
 /**
@@ -60,7 +64,10 @@ export interface SampleOptions {
   progress?: (done: number, total: number) => void;
   /** called after each step with the step's tensors */
   callback?: (step: SamplerStep) => void;
-  /** stops the loop between steps (the promise rejects with the signal's reason) */
+  /**
+   * stops the loop between steps, and a pending model or condFn call that honours it (the promise
+   * rejects with the signal's reason); inside a tslab kernel a kernel interrupt stops it as well
+   */
   signal?: AbortSignal;
 }
 
@@ -91,12 +98,13 @@ async function scoped<T extends tf.Tensor>(f: () => T | Promise<T>): Promise<T> 
  * p(x_{t-1} | x_t) (predXstart is x_0), and applies classifier guidance when `condFn` is set and
  * the sampler asks for it. The caller owns the returned tensors.
  */
-export function denoiser(d: GaussianDiffusion, model: SamplingModel, opts: Pick<SampleOptions, "clipDenoised" | "denoisedFn" | "modelKwargs" | "condFn"> = {}): Denoiser {
+export function denoiser(d: GaussianDiffusion, model: SamplingModel, opts: Pick<SampleOptions, "clipDenoised" | "denoisedFn" | "modelKwargs" | "condFn" | "signal"> = {}): Denoiser {
   const kwargs = opts.modelKwargs ?? {};
+  const call = { signal: opts.signal };
   return async (x, t, guidance) => {
     const timesteps = modelTimesteps(d, t);
     try {
-      const out = await scoped(() => model.forward(x, timesteps, kwargs.y));
+      const out = await scoped(() => model.forward(x, timesteps, kwargs.y, call));
       if (!(await isAllFinite(out))) {
         out.dispose();
         // caught by the loop, which adds the step; x_0 clipping would otherwise turn NaN into a plain black image
@@ -111,7 +119,7 @@ export function denoiser(d: GaussianDiffusion, model: SamplingModel, opts: Pick<
       }
       if (!guidance || !opts.condFn) return pmv;
       const condFn = opts.condFn;
-      const gradient = await scoped(() => condFn(x, timesteps, kwargs));
+      const gradient = await scoped(() => condFn(x, timesteps, kwargs, call));
       const guided = guidance === "mean" ? conditionMean(pmv, gradient) : conditionScore(d, pmv, x, t, gradient);
       tf.dispose([gradient, ...Object.values(pmv).filter((v) => !Object.values(guided).includes(v))]);
       return guided;
@@ -236,6 +244,7 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
  */
 export async function* sampleSteps(sampler: Sampler, d: GaussianDiffusion, model: SamplingModel, shape: SampleShape, opts: SampleOptions = {}): AsyncGenerator<SamplerStep, void, undefined> {
   checkOptions(sampler, shape, opts);
+  opts = { ...opts, signal: withKernelInterrupt(opts.signal) };
   const kept = scheduleOf(sampler, d, opts.steps);
   const run = respace(d, kept);
   if (opts.eta !== undefined && opts.eta > maxDdimEta(run)) {

@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ddimReverseSample, ddimSample, pSample, spaceTimesteps, type GaussianDiffusion } from "../diffusion/index";
+import { withKernelInterrupt } from "./interrupt";
 import { denoiser, type SampleOptions, type Sampler, type SamplerStep, type SamplingModel } from "./loop";
 
 export const ddpm: Sampler = {
@@ -101,15 +102,22 @@ export type EncodeDdimOptions = Pick<SampleOptions, "clipDenoised" | "denoisedFn
  * Resolves to x_T (the caller disposes it).
  */
 export async function encodeDdim(d: GaussianDiffusion, model: SamplingModel, x0: tf.Tensor4D, opts: EncodeDdimOptions = {}): Promise<tf.Tensor4D> {
-  const denoise = denoiser(d, model, opts);
+  const signal = withKernelInterrupt(opts.signal);
+  const denoise = denoiser(d, model, { ...opts, signal });
   let x = x0.clone();
   for (let index = 0; index < d.numTimesteps; index++) {
-    if (opts.signal?.aborted) {
+    if (signal?.aborted) {
       x.dispose();
-      throw opts.signal.reason ?? new Error("encoding was aborted");
+      throw signal.reason ?? new Error("encoding was aborted");
     }
     const t = tf.fill([x.shape[0]], index, "int32") as tf.Tensor1D;
-    const out = await denoise(x, t);
+    let out: Awaited<ReturnType<typeof denoise>>;
+    try {
+      out = await denoise(x, t);
+    } catch (e) {
+      tf.dispose([t, x]);
+      throw e;
+    }
     const next = ddimReverseSample(d, out, x, t);
     const step: SamplerStep = { x: next, i: index, total: d.numTimesteps, t: index, predXstart: out.predXstart };
     opts.callback?.(step);

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { createGaussianDiffusion, spaceTimesteps, type DiffusionModel, type NoisyClassifier } from "../../lib/diffusion";
-import { cfgModel, classifierCondFn, ddim, ddpm, dpmSolverPP, sample, type SampleShape } from "../../lib/sampling";
+import { cfgModel, classifierCondFn, ddim, ddpm, dpmSolverPP, engineCondFn, sample, type InputGradientModel, type SampleShape } from "../../lib/sampling";
 import { mixtureClassifier, mixtureEpsModel } from "./toy-models";
 
 beforeAll(async () => {
@@ -29,6 +29,39 @@ test("classifierCondFn is s * d/dx log softmax(logits)[y] (linear classifier, cl
     want.forEach((v, i) => expect(grad[n][0][0][i]).toBeCloseTo(v, 5));
   });
   expect(() => classifierCondFn(classifier, 1)(tf.zeros([1, 1, 1, 3]) as tf.Tensor4D, tf.tensor1d([0], "int32"), {})).toThrow(/modelKwargs: \{ y \}/);
+});
+
+test("engineCondFn scales a model's own gradient, hands it the loop's signal, and frees its outputs", async () => {
+  // a linear classifier that returns its gradient in closed form, W_y - sum_k p_k W_k (as the engine's graph does)
+  const W = tf.tensor2d([
+    [0.5, -1, 2],
+    [1.5, 0.3, -0.7],
+  ]);
+  const signals: (AbortSignal | undefined)[] = [];
+  const engine: InputGradientModel = {
+    forward: async (x, _t, y, opts) => {
+      signals.push(opts?.signal);
+      return tf.tidy(() => {
+        const logits = tf.matMul(x.reshape([x.shape[0], -1]), W, false, true);
+        const p = tf.softmax(logits);
+        return { logits, grad: tf.matMul(tf.oneHot(y, 2).sub(p), W).reshape(x.shape) as tf.Tensor4D };
+      });
+    },
+  };
+  const classifier: NoisyClassifier = { forward: (x) => tf.tidy(() => tf.matMul(x.reshape([x.shape[0], -1]), W, false, true) as tf.Tensor2D) };
+  const x = tf.tensor4d([0.1, 0.2, -0.3, -1, 0.5, 0.4], [2, 1, 1, 3]);
+  const t = tf.tensor1d([5, 7], "int32");
+  const y = tf.tensor1d([1, 0], "int32");
+  const controller = new AbortController();
+  const before = tf.memory().numTensors;
+  const got = await engineCondFn(engine, 3)(x, t, { y }, { signal: controller.signal });
+  expect(tf.memory().numTensors).toBe(before + 1);
+  const want = classifierCondFn(classifier, 3)(x, t, { y }) as tf.Tensor4D;
+  expect(tf.max(tf.abs(got.sub(want))).dataSync()[0]).toBeLessThan(1e-6);
+  expect(signals).toEqual([controller.signal]);
+  await expect(engineCondFn(engine, 1)(x, t, {})).rejects.toThrow(/modelKwargs: \{ y \}/);
+  expect(() => engineCondFn(engine, NaN)).toThrow(/scale must be a finite number/);
+  tf.dispose([W, x, t, y, got, want]);
 });
 
 test("cfgModel: eps_uncond + w (eps_cond - eps_uncond), variance channels from the conditional branch", () => {
