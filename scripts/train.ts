@@ -19,6 +19,7 @@ import { hasCheckpoint, loadCheckpoint, readCheckpointConfig, saveCheckpoint } f
 import { seedInitialWeights } from "../lib/train/init";
 import { warmStart, type WarmStartInfo } from "../lib/course/warm-start";
 import { COURSE_CONFIGS, type CourseModelConfig } from "../lib/course/model-configs";
+import { defaultThreads } from "../lib/engine/session";
 import { parseFlags, UsageError, type FlagSpec } from "./cli-args";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -39,6 +40,8 @@ const FLAGS: Record<string, FlagSpec> = {
   data: { type: "string", default: "auto", help: "training images: auto (full set if installed), subset, or a directory of IDX files" },
   "init-from": { type: "string", help: "start from the EMA weights of a trained model directory (same network, or a class-conditional model with label dropout for an unconditional run)" },
   "max-minutes": { type: "number", default: 0, help: "stop (after a checkpoint) once this many minutes have passed (0: no limit)" },
+  engine: { type: "string", default: "onnx", help: "who computes each step: onnx (the engine's training graph on ONNX Runtime) or tfjs; both give the same numbers, and a run may resume on either" },
+  threads: { type: "number", help: "the engine's threads (default ADM_ONNX_THREADS, else the physical cores)" },
 };
 
 interface RunConfig {
@@ -118,6 +121,10 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
     task.loadState?.(restored.taskState);
     console.log(`resumed ${out} at step ${state.step}`);
   }
+  const engine = f.engine as string;
+  if (engine !== "onnx" && engine !== "tfjs") throw new UsageError(`--engine must be onnx or tfjs, got ${engine}`);
+  const threads = f.threads as number | undefined;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UsageError(`--threads must be a positive integer, got ${threads}`);
   const steps = f.steps as number;
   const anneal = f["lr-anneal-steps"] as number | undefined;
   if (anneal !== undefined) {
@@ -134,7 +141,8 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
       `pass --lr-anneal-steps ${steps} to restart from the full rate and decay to 0 again`);
   }
   const params = Array.from(model.params.values()).reduce((s, v) => s + v.size, 0);
-  console.log(`${run.name}: ${params} parameters, ${data.n} images (${data.name}), batch ${run.batch}, backend ${backend.name}, steps ${state.step} -> ${steps}`);
+  const executor = engine === "onnx" ? `engine (ONNX Runtime, ${threads ?? defaultThreads()} threads)` : `tfjs (${backend.name})`;
+  console.log(`${run.name}: ${params} parameters, ${data.n} images (${data.name}), batch ${run.batch}, ${executor}, steps ${state.step} -> ${steps}`);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, "run.json"), JSON.stringify({ ...run, backend: backend.name, params }, null, 2) + "\n");
   const started = Date.now();
@@ -151,7 +159,7 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   await train(model, task, state, {
     steps, lr: { lr: run.lr, warmup: run.warmup, decaySteps: run.lrAnneal?.steps, decayFrom: run.lrAnneal?.from }, adam: { weightDecay: run.weightDecay }, gradClip: run.gradClip || undefined,
     emaRates: [run.emaRate], seed: run.seed, shouldStop: () => interrupted || (maxMs > 0 && Date.now() - started > maxMs), checkpointEvery: f["save-every"] as number,
-    saveCheckpoint: (s) => saveCheckpoint(out, model, s, run), progress: run.name,
+    saveCheckpoint: (s) => saveCheckpoint(out, model, s, run), progress: run.name, engine, threads,
   });
   const recent = state.history.slice(-50);
   const mean = recent.reduce((a, s) => a + s.loss, 0) / Math.max(1, recent.length);
