@@ -15,7 +15,39 @@ function rows(g: GraphBuilder, v: string, cols: number): string {
 }
 
 /**
- * dW of a convolution, OIHW: dW[o, i, ky, kx] = sum_{n, y, x} gy[n, o, y, x] xpad[n, i, s y + ky, s x + kx].
+ * dW of a stride-1 "same" convolution by shifted rows: with the padded input flattened per channel
+ * (`X [Ci, N P]`, P = (H + 2p)(W + 2p) positions an image) and gy placed at the top left of the same
+ * padded grid (`G [N P, Co]`, zero elsewhere), tap (ky, kx) reads X at the offset ky (W + 2p) + kx
+ * from each output position, so dW[ky, kx] = X[:, off : off + L] G[0 : L] (L = N P minus the
+ * largest offset): one contiguous slice and one Gemm per tap, no im2col copy of the windows.
+ * Positions past an image's row or the batch meet zeros of G, so nothing wraps into the sum.
+ */
+function sameConvWeightGradient(ctx: GradContext, node: NodeProto, gy: string, p: number): string {
+  const { g } = ctx;
+  const [x, w] = node.inputs;
+  const [co, ci, kh, kw] = shapeOf(ctx, w) as number[];
+  const [n, , h, wd] = shapeOf(ctx, x) as number[];
+  const row = wd + 2 * p;
+  const positions = n * (h + 2 * p) * row;
+  const padded = g.node("Pad", [g.node("Transpose", [x], { perm: [1, 0, 2, 3] }, "conv_grad_x_cnhw"), g.ints([0, 0, p, p, 0, 0, p, p])]);
+  const flat = g.node("Reshape", [padded, g.ints([ci, positions])], {}, "conv_grad_x_rows");
+  const span = positions - ((kh - 1) * row + (kw - 1));
+  const gyGrid = g.node("Pad", [g.node("Transpose", [gy], { perm: [0, 2, 3, 1] }), g.ints([0, 0, 0, 0, 0, 2 * p, 2 * p, 0])]);
+  const gyRows = g.node("Slice", [rows(g, gyGrid, co), g.ints([0]), g.ints([span]), g.ints([0])], {}, "conv_grad_gy_rows");
+  const taps: string[] = [];
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) {
+      const off = ky * row + kx;
+      const shifted = g.node("Slice", [flat, g.ints([off]), g.ints([off + span]), g.ints([1])], {}, "conv_grad_x_shifted");
+      taps.push(g.node("Unsqueeze", [g.node("Gemm", [shifted, gyRows], {}, "conv_grad_tap"), g.ints([0])]));
+    }
+  }
+  const hwio = g.node("Reshape", [g.node("Concat", taps, { axis: 0 }), g.ints([kh, kw, ci, co])]);
+  return g.node("Transpose", [hwio], { perm: [3, 2, 0, 1] }, "conv_grad_w");
+}
+
+/**
+ * dW of a convolution, OIHW (strided, 1x1 or unpadded; ./sameConvWeightGradient for the rest): dW[o, i, ky, kx] = sum_{n, y, x} gy[n, o, y, x] xpad[n, i, s y + ky, s x + kx].
  * The strided windows of the padded input, one per kernel tap, stacked (im2col, transposed:
  * `[kh kw Ci, N Ho Wo]`, from x as CNHW so that each window is one block), times gy as rows
  * (`[N Ho Wo, Co]`) in one Gemm whose inner dimension sums over batch and positions: `[kh kw Ci, Co]`,
@@ -23,6 +55,10 @@ function rows(g: GraphBuilder, v: string, cols: number): string {
  */
 function convWeightGradient(ctx: GradContext, node: NodeProto, gy: string): string {
   const { g } = ctx;
+  const k = attr<number[]>(node, "kernel_shape");
+  const p = attr<number[]>(node, "pads", [0, 0, 0, 0]);
+  const same = k[0] === k[1] && k[0] > 1 && p.every((v) => v === (k[0] - 1) / 2) && attr<number[]>(node, "strides", [1, 1]).every((v) => v === 1);
+  if (same && attr(node, "group", 1) === 1) return sameConvWeightGradient(ctx, node, gy, p[0]);
   const [x, w] = node.inputs;
   const [co, ci, kh, kw] = shapeOf(ctx, w) as number[];
   const [, , ho, wo] = shapeOf(ctx, node.outputs[0]) as number[];

@@ -1,9 +1,9 @@
 /**
  * The training step on the engine (ONNX Runtime, lib/engine): the task's training graph computes the
  * loss and every gradient; clipping, AdamW and the EMAs run here on typed arrays, on a copy of the
- * training state taken when the run starts. The copy is written back into the state's tensors with
- * `sync` (the loop does so before every checkpoint and when it returns), and the model's weights
- * after every step, so a callback that samples from the model sees the current weights.
+ * training state taken when the run starts. The copy is written back into the state's tensors (the
+ * model's weights, the moments, the EMAs) with `sync`: the loop does so before every checkpoint and
+ * when it returns, so between checkpoints the model's tfjs weights are those of the last one.
  *
  * The formulas are those of ./adam, ./grad-clip and ./ema, in the same order of operations.
  */
@@ -101,7 +101,6 @@ export async function engineExecutor(task: EngineTask, state: TrainState, opts: 
           for (let i = 0; i < p.length; i++) e[i] = e[i] * d + p[i] * (1 - d);
         }
       }
-      write(params, state.params);
       return norm;
     },
     discard() {
