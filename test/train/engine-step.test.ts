@@ -80,7 +80,7 @@ function gradientScales(model: Model, task: TrainingTask, step: number): Map<str
 }
 
 /** Two tfjs steps, a checkpoint; then step 3 on tfjs and on the engine from that checkpoint. */
-async function compare(name: string, c: Case): Promise<void> {
+async function compare(name: string, c: Case, threads = 1): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "engine-step-"));
   const a = fresh(c);
   randomizeParams(a.model, 11);
@@ -91,7 +91,7 @@ async function compare(name: string, c: Case): Promise<void> {
   const scales = gradientScales(e.model, e.task, 2);
   const largest = Math.max(...scales.values());
   const rounding = Array.from(scales).filter(([, s]) => s > 0 && s < 1e-6 * largest).map(([k]) => k);
-  await train(e.model, e.task, e.state, { ...OPTS, steps: 3, engine: "onnx" });
+  await train(e.model, e.task, e.state, { ...OPTS, steps: 3, engine: "onnx", threads });
   const [ta, te] = [a.state.history[2], e.state.history[2]];
   expect(te.step).toBe(2);
   const lossRel = Math.abs(ta.loss - te.loss) / Math.abs(ta.loss);
@@ -159,6 +159,10 @@ describe("one engine step equals one tfjs step (loss 1e-5 relative, weights and 
   test("tiny UNet, 8x8, with dropout 0.3 and label dropout, hybrid loss at t = 0 and t > 0", () => {
     if (tiny.kind !== "diffusion") throw new Error("test-tiny is a diffusion model");
     return compare("test-tiny", diffusionCase({ ...tiny.unet, imageSize: 8, dropout: 0.3 }, tiny.diffusion, 4, 0.25));
+  });
+  test("tiny UNet on 2 data-parallel workers (batch 5 split 3 + 2, dropout masks split with it)", () => {
+    if (tiny.kind !== "diffusion") throw new Error("test-tiny is a diffusion model");
+    return compare("test-tiny, 2 workers", diffusionCase({ ...tiny.unet, imageSize: 8, dropout: 0.3 }, tiny.diffusion, 5, 0.25), 2);
   });
   test("fashion-cond at batch 3", () => {
     if (cond.kind !== "diffusion") throw new Error("fashion-cond is a diffusion model");
