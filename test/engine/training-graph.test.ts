@@ -96,11 +96,13 @@ test("the trainer names what a batch lacks or has too much of, and the graph's d
   const trainer = await onnxTrainer({ kind: "diffusion", network: cfg, diffusion: d }, N, { threads: 1 });
   const params = new Map(trainer.params.map((p) => [p.name, new Float32Array(p.shape.reduce((a, c) => a * c, 1))]));
   const b = batchFor(d);
-  await expect(trainer.step({ ...b, noise: undefined }, params)).rejects.toThrow(/needs noise/);
-  await expect(trainer.step({ ...b, t: Int32Array.from([1, 2]) }, params)).rejects.toThrow(/timesteps t must hold 3 values/);
+  const keepAll = (_: string, shape: readonly number[]) => new Float32Array(shape.reduce((a, c) => a * c, 1)).fill(1);
+  await expect(trainer.step({ ...b, noise: undefined }, params, keepAll)).rejects.toThrow(/needs noise/);
+  await expect(trainer.step({ ...b, t: Int32Array.from([1, 2]) }, params, keepAll)).rejects.toThrow(/timesteps t must hold 3 values/);
+  await expect(trainer.step({ ...b, xStart: b.xStart.subarray(64) }, params, keepAll)).rejects.toThrow(/x_start must hold 192 values \(batch 3\), got 128/);
   await expect(trainer.step(b, params)).rejects.toThrow(/the network has dropout; pass the masks/);
   params.delete("out.2.bias");
-  await expect(trainer.step(b, params)).rejects.toThrow(/no value for parameter out.2.bias/);
+  await expect(trainer.step(b, params, keepAll)).rejects.toThrow(/no value for parameter out.2.bias/);
   await trainer.dispose();
   const clean = await onnxTrainer({ kind: "classifier", network: { imageSize: 8, inChannels: 1, modelChannels: 32, outChannels: 3, numResBlocks: 1, attentionResolutions: [], channelMult: [1], pool: "adaptive" }, diffusion: null }, N, { threads: 1 });
   const cp = new Map(clean.params.map((p) => [p.name, new Float32Array(p.shape.reduce((a, c) => a * c, 1))]));
