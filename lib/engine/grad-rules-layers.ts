@@ -81,8 +81,8 @@ function convWeightGradient(ctx: GradContext, node: NodeProto, gy: string): stri
 }
 
 /**
- * dx of a convolution: the transposed convolution with the same weights, strides and pads (the
- * adjoint); output_padding recovers the rows and columns a stride dropped.
+ * dx of a convolution: the adjoint, the transposed convolution with the same weights, strides and
+ * pads; output_padding recovers the rows and columns a stride dropped.
  */
 function convInputGradient(ctx: GradContext, node: NodeProto, gy: string): string {
   const x = shapeOf(ctx, node.inputs[0]);
@@ -90,6 +90,14 @@ function convInputGradient(ctx: GradContext, node: NodeProto, gy: string): strin
   const k = attr<number[]>(node, "kernel_shape");
   const pads = attr<number[]>(node, "pads", [0, 0, 0, 0]);
   const strides = attr<number[]>(node, "strides", [1, 1]);
+  if (strides.every((s) => s === 1) && pads.every((p, i) => p === (k[i % 2] - 1) / 2)) {
+    // stride 1, "same" padding: the adjoint is the convolution of gy with the kernel flipped in
+    // space and its channels swapped, which ONNX Runtime's Conv runs faster than ConvTranspose
+    const { g } = ctx;
+    let w = g.node("Transpose", [node.inputs[1]], { perm: [1, 0, 2, 3] }, "conv_adjoint_w");
+    if (k.some((v) => v > 1)) w = g.node("Slice", [w, g.ints([k[0] - 1, k[1] - 1]), g.ints([-k[0] - 1, -k[1] - 1]), g.ints([2, 3]), g.ints([-1, -1])], {}, "conv_adjoint_w_flipped");
+    return g.node("Conv", [gy, w], { kernel_shape: k, pads, strides }, "conv_grad_x");
+  }
   const extra = [0, 1].map((i) => (x[2 + i] as number) + pads[i] + pads[i + 2] - k[i] - ((y[2 + i] as number) - 1) * strides[i]);
   return ctx.g.node("ConvTranspose", [gy, node.inputs[1]], { kernel_shape: k, pads, strides, output_padding: extra }, "conv_grad_x");
 }
