@@ -18,6 +18,7 @@ import { MODEL_FILE, STATE_FILE, hasCheckpoint, loadCheckpoint, readCheckpointCo
 import { seedInitialWeights } from "../lib/train/init";
 import { warmStart, type WarmStartInfo } from "../lib/course/warm-start";
 import { COURSE_CONFIGS, type CourseModelConfig } from "../lib/course/model-configs";
+import { defaultThreads } from "../lib/engine/session";
 import { AdmInputError, describe, refuse } from "../lib/io/errors";
 import { prepareOutput, writeFileAtomic } from "../lib/io/write-files";
 import { flagProblem, forFlag, parseFlags, UsageError, type FlagSpec } from "./cli-args";
@@ -40,6 +41,8 @@ const FLAGS: Record<string, FlagSpec> = {
   data: { type: "string", default: "auto", help: "training images: auto (full set if installed), subset, or a directory of IDX files" },
   "init-from": { type: "string", help: "start from the EMA weights of a trained model directory (same network, or a class-conditional model with label dropout for an unconditional run)" },
   "max-minutes": { type: "number", default: 0, min: 0, help: "stop (after a checkpoint) once this many minutes have passed (0: no limit)" },
+  engine: { type: "string", default: "onnx", choices: ["onnx", "tfjs"], help: "who computes each step: onnx (the engine's training graph on ONNX Runtime) or tfjs; both give the same numbers, and a run may resume on either" },
+  threads: { type: "integer", min: 1, max: 256, help: "the engine's threads (default ADM_ONNX_THREADS, else the physical cores)" },
 };
 
 interface RunConfig {
@@ -158,6 +161,8 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
     if (restoreModelFile(out, model, state)) console.log(`${out}: ${MODEL_FILE} was not the checkpoint's (an interrupted save); rewrote it from ${STATE_FILE}`);
     console.log(`resumed ${out} at step ${state.step}`);
   }
+  const engine = f.engine as "onnx" | "tfjs";
+  const threads = f.threads as number | undefined;
   const steps = f.steps as number;
   const anneal = f["lr-anneal-steps"] as number | undefined;
   if (anneal !== undefined) {
@@ -190,7 +195,7 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   await train(model, task, state, {
     steps, lr: { lr: run.lr, warmup: run.warmup, decaySteps: run.lrAnneal?.steps, decayFrom: run.lrAnneal?.from }, adam: { weightDecay: run.weightDecay }, gradClip: run.gradClip || undefined,
     emaRates: [run.emaRate], seed: run.seed, shouldStop: () => interrupted || (maxMs > 0 && Date.now() - started > maxMs), checkpointEvery: run.saveEvery,
-    saveCheckpoint: (s) => saveCheckpoint(out, model, s, run), progress: run.name,
+    saveCheckpoint: (s) => saveCheckpoint(out, model, s, run), progress: run.name, engine, threads,
   });
   const recent = state.history.slice(-50);
   const mean = recent.reduce((a, s) => a + s.loss, 0) / Math.max(1, recent.length);

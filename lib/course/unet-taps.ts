@@ -46,7 +46,7 @@ export function tapUNet(net: UNetModel, x: tf.Tensor4D, t: tf.Tensor1D, y: tf.Te
   if ((y !== null) !== (net.config.numClasses !== null)) {
     throw new Error(net.config.numClasses !== null ? "tapUNet: this model is class-conditional: pass labels y" : "tapUNet: this model is unconditional: pass y = null");
   }
-  const base = tfExecutor(net.params, false);
+  const base = tfExecutor(net.params, null);
   const taps = new Map<string, LayerTap>();
   const shapes: LayerShape[] = [];
   const ex: Executor<tf.Tensor> = {

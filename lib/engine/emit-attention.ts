@@ -5,7 +5,7 @@
  */
 import { AttentionBlockConfig, AttentionOrder, AttentionPoolConfig, attentionHeads } from "../nn/index";
 import { GraphBuilder } from "./graph";
-import { EmitContext, emitGroupNorm, emitLinear, initializer, Value } from "./emit-ops";
+import { EmitContext, emitGroupNorm, emitLinear, Value } from "./emit-ops";
 
 /** `[N, T, H*ch]` -> heads `[N, H, T, ch]`. */
 function splitHeads(g: GraphBuilder, x: string, heads: number, width: number): string {
@@ -58,7 +58,7 @@ export function emitAttentionPool(ctx: EmitContext, name: string, cfg: Attention
   const heads = attentionHeads(name, c, 1, cfg.numHeadChannels);
   const tokens = tokensOf(g, x.name, c);
   const withMean = g.node("Concat", [g.node("ReduceMean", [tokens], { axes: [1], keepdims: 1 }), tokens], { axis: 1 });
-  const withPos = g.node("Add", [withMean, initializer(ctx, `${name}.positional_embedding`)], {}, `${name}.tokens`);
+  const withPos = g.node("Add", [withMean, ctx.param(`${name}.positional_embedding`)], {}, `${name}.tokens`);
   const qkv = emitLinear(ctx, `${name}.qkv_proj`, { name: withPos, rank: 3 }).name;
   const a = emitQkvAttention(g, qkv, c, heads, "new");
   const first = g.node("Reshape", [g.node("Slice", [a, g.ints([0]), g.ints([1]), g.ints([1])]), g.ints([0, c])], {}, `${name}.token0`);

@@ -6,7 +6,7 @@ import { ResampleConfig, ResBlockConfig } from "../nn/index";
 import type { Executor, Layer } from "../models/index";
 import { GraphBuilder } from "./graph";
 import { emitAttentionBlock, emitAttentionPool } from "./emit-attention";
-import { avgPool2, EmitContext, emitConv, emitGroupNorm, emitLinear, emitSilu, emitTimestepEmbedding, initializer, nearest2, Value } from "./emit-ops";
+import { avgPool2, EmitContext, emitConv, emitGroupNorm, emitLinear, emitSilu, emitTimestepEmbedding, nearest2, Value } from "./emit-ops";
 
 function emitDownsample(ctx: EmitContext, name: string, cfg: ResampleConfig, x: Value): Value {
   return cfg.useConv ? emitConv(ctx, `${name}.op`, x, 2) : avgPool2(ctx.g, x);
@@ -22,7 +22,7 @@ function toImage(g: GraphBuilder, v: string): string {
   return g.node("Unsqueeze", [v, g.ints([2, 3])]);
 }
 
-/** ResBlock as lib/nn/resblock: additive or AdaGN conditioning, BigGAN up/down, 1x1 skip conv. */
+/** ResBlock as lib/nn/resblock: additive or AdaGN conditioning, BigGAN up/down, dropout (training graphs), 1x1 skip conv. */
 export function emitResBlock(ctx: EmitContext, name: string, cfg: ResBlockConfig, x: Value, emb: Value): Value {
   const { g } = ctx;
   let h = emitSilu(g, emitGroupNorm(ctx, `${name}.in_layers.0`, x));
@@ -46,12 +46,14 @@ export function emitResBlock(ctx: EmitContext, name: string, cfg: ResBlockConfig
   } else {
     h = emitGroupNorm(ctx, `${name}.out_layers.0`, { name: g.node("Add", [h.name, toImage(g, e)]), rank: 4 });
   }
-  h = emitConv(ctx, `${name}.out_layers.3`, emitSilu(g, h));
+  h = emitSilu(g, h);
+  if (ctx.dropoutMask && cfg.dropout > 0) h = { name: g.node("Mul", [h.name, ctx.dropoutMask(name, h, cfg.dropout)], {}, `${name}.dropout`), rank: 4 };
+  h = emitConv(ctx, `${name}.out_layers.3`, h);
   const skip = o === cfg.channels ? x : emitConv(ctx, `${name}.skip_connection`, x);
   return { name: g.node("Add", [skip.name, h.name], {}, name), rank: 4 };
 }
 
-/** One layer of a plan as ONNX nodes (dropout is the identity at inference). */
+/** One layer of a plan as ONNX nodes (dropout acts only where the context has masks: training graphs). */
 export function emitLayer(ctx: EmitContext, layer: Layer, h: Value, emb: Value | null): Value {
   const { g } = ctx;
   switch (layer.kind) {
@@ -77,7 +79,7 @@ export function emitLayer(ctx: EmitContext, layer: Layer, h: Value, emb: Value |
     case "timestepEmbedding":
       return emitTimestepEmbedding(g, h, layer.dim);
     case "embedding":
-      return { name: g.node("Gather", [initializer(ctx, `${layer.name}.weight`), h.name], { axis: 0 }, layer.name), rank: 2 };
+      return { name: g.node("Gather", [ctx.param(`${layer.name}.weight`), h.name], { axis: 0 }, layer.name), rank: 2 };
     case "spatialMean":
       return { name: g.node("ReduceMean", [h.name], { axes: [2, 3], keepdims: layer.keepDims ? 1 : 0 }, "spatial_mean"), rank: layer.keepDims ? 4 : 2 };
     case "flatten":

@@ -13,8 +13,8 @@ import {
 import { StateDict } from "../io/tensor-record";
 import { GraphBuilder } from "./graph";
 import { onnxExecutor } from "./emit-layers";
-import { appendInputGradient } from "./input-gradient";
-import { EmitContext, Value } from "./emit-ops";
+import { appendInputGradient } from "./reverse-mode";
+import { EmitContext, initializerContext, Value } from "./emit-ops";
 import { paramsWeights, stateDictWeights, WeightSource } from "./weights";
 
 /** A network to emit without a tfjs model: its config and where its weights are. */
@@ -57,7 +57,7 @@ export function emitUNet(model: UNetModel | UNetSource): EmittedModel {
   const c = model instanceof UNetModel ? model.config : resolveUNetConfig(model.config);
   const plan = model instanceof UNetModel ? model.plan : planUNet(c);
   const g = new GraphBuilder();
-  const ctx: EmitContext = { g, weights: model instanceof UNetModel ? paramsWeights(model.params) : model.weights };
+  const ctx: EmitContext = initializerContext(g, model instanceof UNetModel ? paramsWeights(model.params) : model.weights);
   const { x, t } = inputs(g, c.imageSize, c.inChannels);
   const conditional = c.numClasses !== null;
   const y: Value | null = conditional ? { name: g.input("y", "int64", ["N"]), rank: 1 } : null;
@@ -73,7 +73,7 @@ function classifierGraph(model: EncoderUNetModel | ClassifierSource): { g: Graph
   const weights = model instanceof EncoderUNetModel ? paramsWeights(model.params) : model.weights;
   const g = new GraphBuilder();
   const { x, t } = inputs(g, c.imageSize, c.inChannels);
-  const logits = walkEncoder(plan, onnxExecutor({ g, weights }), x, t);
+  const logits = walkEncoder(plan, onnxExecutor(initializerContext(g, weights)), x, t);
   g.output("logits", logits.name, "float32", ["N", c.outChannels]);
   return { g, c };
 }

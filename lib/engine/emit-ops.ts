@@ -1,8 +1,9 @@
 /**
  * The ONNX primitives the layer emitters share, in NCHW (ONNX's Conv layout), with the model's
- * parameters as initializers named by their state_dict names. Weights are converted once, here:
- * conv HWIO -> OIHW; linear `[in, out]` is what Gemm and MatMul take as B. Each formula is that of
- * the lib/nn function of the same name, op for op.
+ * parameters named by their state_dict names: initializers for inference graphs, graph inputs for
+ * training graphs (so the weights change from step to step without a new session). Conv kernels are
+ * HWIO in our layout and OIHW for ONNX's Conv; linear `[in, out]` is what Gemm and MatMul take as B.
+ * Each formula is that of the lib/nn function of the same name, op for op.
  */
 import { GROUPS, GROUP_NORM_EPS, timestepFrequencies } from "../nn/index";
 import { GraphBuilder } from "./graph";
@@ -14,16 +15,15 @@ export interface Value {
   rank: number;
 }
 
-/** What the layer emitters share: the graph under construction and the network's weights. */
+/** What the layer emitters share: the graph under construction and how parameters enter it. */
 export interface EmitContext {
   g: GraphBuilder;
-  weights: WeightSource;
-}
-
-/** A parameter as an initializer, unchanged (biases, GroupNorm affine, linear `[in, out]`); `dims` reshapes it. */
-export function initializer(ctx: EmitContext, name: string, dims?: (shape: number[]) => number[]): string {
-  const w = ctx.weights(name);
-  return ctx.g.initializer(name, w.data, dims ? dims(w.shape) : w.shape);
+  /** parameter `name` in our layout, reshaped to `dims(shape)` when given */
+  param(name: string, dims?: (shape: number[]) => number[]): string;
+  /** a conv kernel (HWIO in our layout) as Conv takes it, OIHW `[out, in, kh, kw]`, and its size */
+  convWeight(name: string): { value: string; kernel: [number, number] };
+  /** dropout's keep-mask for a ResBlock's h (training graphs); absent, dropout is the identity */
+  dropoutMask?(name: string, h: Value, rate: number): string;
 }
 
 /** HWIO `[kh, kw, in, out]` -> OIHW `[out, in, kh, kw]`. */
@@ -40,13 +40,27 @@ function hwioToOihw(data: Float32Array, [kh, kw, ci, co]: number[]): Float32Arra
   return out;
 }
 
+/** Parameters as initializers holding `weights` as they are now (inference graphs); conv kernels converted once here. */
+export function initializerContext(g: GraphBuilder, weights: WeightSource): EmitContext {
+  return {
+    g,
+    param(name, dims) {
+      const w = weights(name);
+      return g.initializer(name, w.data, dims ? dims(w.shape) : w.shape);
+    },
+    convWeight(name) {
+      const w = weights(name);
+      const [kh, kw, ci, co] = w.shape;
+      return { value: g.initializer(name, hwioToOihw(w.data, w.shape), [co, ci, kh, kw]), kernel: [kh, kw] };
+    },
+  };
+}
+
 /** nn.Conv2d with padding (k-1)/2 on every side. */
 export function emitConv(ctx: EmitContext, name: string, x: Value, stride: 1 | 2 = 1): Value {
-  const w = ctx.weights(`${name}.weight`);
-  const [kh, kw, ci, co] = w.shape;
-  const wName = ctx.g.initializer(`${name}.weight`, hwioToOihw(w.data, w.shape), [co, ci, kh, kw]);
+  const { value: w, kernel: [kh, kw] } = ctx.convWeight(`${name}.weight`);
   const pad = (kh - 1) / 2;
-  const out = ctx.g.node("Conv", [x.name, wName, initializer(ctx, `${name}.bias`)], {
+  const out = ctx.g.node("Conv", [x.name, w, ctx.param(`${name}.bias`)], {
     kernel_shape: [kh, kw], pads: [pad, pad, pad, pad], strides: [stride, stride],
   }, name);
   return { name: out, rank: 4 };
@@ -54,8 +68,8 @@ export function emitConv(ctx: EmitContext, name: string, x: Value, stride: 1 | 2
 
 /** `x W + b` over the last axis: Gemm for `[N, in]`, MatMul + Add for tokens `[N, T, in]`. */
 export function emitLinear(ctx: EmitContext, name: string, x: Value): Value {
-  const w = initializer(ctx, `${name}.weight`);
-  const b = initializer(ctx, `${name}.bias`);
+  const w = ctx.param(`${name}.weight`);
+  const b = ctx.param(`${name}.bias`);
   if (x.rank === 2) return { name: ctx.g.node("Gemm", [x.name, w, b], {}, name), rank: 2 };
   const xw = ctx.g.node("MatMul", [x.name, w], {}, `${name}.matmul`);
   return { name: ctx.g.node("Add", [xw, b], {}, name), rank: x.rank };
@@ -75,8 +89,8 @@ export function emitGroupNorm(ctx: EmitContext, name: string, x: Value): Value {
   const back = g.node("Reshape", [normed, g.node("Shape", [x.name])], {}, `${name}.ungrouped`);
   // per-channel affine, broadcast over H and W
   const dims = ([c]: number[]) => (x.rank === 4 ? [c, 1, 1] : [c]);
-  const scaled = g.node("Mul", [back, initializer(ctx, `${name}.weight`, dims)], {}, `${name}.scaled`);
-  return { name: g.node("Add", [scaled, initializer(ctx, `${name}.bias`, dims)], {}, name), rank: x.rank };
+  const scaled = g.node("Mul", [back, ctx.param(`${name}.weight`, dims)], {}, `${name}.scaled`);
+  return { name: g.node("Add", [scaled, ctx.param(`${name}.bias`, dims)], {}, name), rank: x.rank };
 }
 
 /** SiLU, x * sigmoid(x). */

@@ -1,8 +1,8 @@
 /**
- * Reverse-mode rules (vector-Jacobian products) for the ONNX operators of the emitted graphs: given
- * the gradient gy of a node's outputs, the nodes that compute the gradient of each input that needs
- * one. Shapes come from ./shapes (batch symbolic). Only input gradients are emitted: a rule asked
- * for a weight's gradient says so.
+ * Reverse-mode rules (vector-Jacobian products) for the elementwise, reduction and shape operators of
+ * the emitted graphs (the layers' own rules, with their parameter gradients, are in
+ * ./grad-rules-layers): given the gradient gy of a node's outputs, the nodes that compute the
+ * gradient of each input that needs one. Shapes come from ./shapes.
  */
 import { GraphBuilder } from "./graph";
 import { NodeProto } from "./onnx-proto";
@@ -11,24 +11,28 @@ import { attr, Shape } from "./shapes";
 export interface GradContext {
   g: GraphBuilder;
   shapes: Map<string, Shape>;
+  /** the forward node computing each value */
+  producers: Map<string, NodeProto>;
+  /** how many forward nodes read each value */
+  uses: Map<string, number>;
 }
 
 /** gy per output (null: no gradient reaches it), need per input -> gradient per input (null if not needed). */
-type Rule = (ctx: GradContext, node: NodeProto, gy: (string | null)[], need: boolean[]) => (string | null)[];
+export type Rule = (ctx: GradContext, node: NodeProto, gy: (string | null)[], need: boolean[]) => (string | null)[];
 
-function shapeOf(ctx: GradContext, v: string): Shape {
+export function shapeOf(ctx: GradContext, v: string): Shape {
   const s = ctx.shapes.get(v);
   if (!s) throw new Error(`gradient: no shape for ${v}`);
   return s;
 }
 
-function only(gy: (string | null)[], node: NodeProto): string {
+export function only(gy: (string | null)[], node: NodeProto): string {
   if (gy.length !== 1 || gy[0] === null) throw new Error(`gradient of ${node.opType} ${node.name}: expected one output gradient`);
   return gy[0];
 }
 
 /** Sum `grad` (shaped like `out`) down to the shape of `input`, undoing numpy broadcasting. */
-function unbroadcast(ctx: GradContext, grad: string, input: string, out: string): string {
+export function unbroadcast(ctx: GradContext, grad: string, input: string, out: string): string {
   const a = shapeOf(ctx, input);
   const o = shapeOf(ctx, out);
   const lead = o.length - a.length;
@@ -41,32 +45,27 @@ function unbroadcast(ctx: GradContext, grad: string, input: string, out: string)
 }
 
 /** Swap the last two axes. */
-function swapLast(g: GraphBuilder, v: string, rank: number): string {
+export function swapLast(g: GraphBuilder, v: string, rank: number): string {
   const perm = Array.from({ length: rank }, (_, i) => i);
   [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
   return g.node("Transpose", [v], { perm });
 }
 
-function noWeightGradient(node: NodeProto, input: number): never {
-  throw new Error(`gradient of ${node.opType} ${node.name}: input ${input} (${node.inputs[input]}) is a weight; only input gradients are emitted`);
-}
-
-/** d/da and d/db of a @ b over the last two axes (same batch axes). */
-function matmulGrads(ctx: GradContext, node: NodeProto, gy: string, need: boolean[]): (string | null)[] {
-  const { g } = ctx;
-  const [a, b] = node.inputs;
-  const ra = shapeOf(ctx, a).length;
-  const rb = shapeOf(ctx, b).length;
-  const ga = need[0] ? unbroadcast(ctx, g.node("MatMul", [gy, swapLast(g, b, rb)]), a, node.outputs[0]) : null;
-  if (need[1] && ra !== rb) noWeightGradient(node, 1);
-  const gb = need[1] ? g.node("MatMul", [swapLast(g, a, ra), gy]) : null;
-  return [ga, gb];
-}
-
 /** Reshape-like ops: the gradient takes the input's shape back. */
 const reshapeBack: Rule = (ctx, node, gy) => [ctx.g.node("Reshape", [only(gy, node), ctx.g.node("Shape", [node.inputs[0]])]), null];
 
-export const RULES: Record<string, Rule> = {
+/** Each input of a binary elementwise op: its local derivative times gy (null: d/d input = gy), unbroadcast. */
+function binary(ctx: GradContext, node: NodeProto, need: boolean[], parts: (() => string)[]): (string | null)[] {
+  return node.inputs.map((v, i) => (need[i] ? unbroadcast(ctx, parts[i](), v, node.outputs[0]) : null));
+}
+
+/** Route gy to the inputs a boolean `cond` selects: [where(cond, gy, 0), where(cond, 0, gy)]. */
+function routed(g: GraphBuilder, cond: string, d: string): [string, string] {
+  const zero = g.floats([0]);
+  return [g.node("Where", [cond, d, zero]), g.node("Where", [cond, zero, d])];
+}
+
+export const TENSOR_RULES: Record<string, Rule> = {
   Identity: (_, node, gy) => [only(gy, node)],
   Transpose: (ctx, node, gy) => {
     const perm = attr<number[]>(node, "perm");
@@ -76,21 +75,38 @@ export const RULES: Record<string, Rule> = {
   Reshape: reshapeBack,
   Unsqueeze: reshapeBack,
   Flatten: reshapeBack,
-  Add: (ctx, node, gy, need) => node.inputs.map((v, i) => (need[i] ? unbroadcast(ctx, only(gy, node), v, node.outputs[0]) : null)),
-  Sub: (ctx, node, gy, need) => {
-    const d = only(gy, node);
-    return [
-      need[0] ? unbroadcast(ctx, d, node.inputs[0], node.outputs[0]) : null,
-      need[1] ? unbroadcast(ctx, ctx.g.node("Neg", [d]), node.inputs[1], node.outputs[0]) : null,
-    ];
-  },
+  Add: (ctx, node, gy, need) => binary(ctx, node, need, [() => only(gy, node), () => only(gy, node)]),
+  Sub: (ctx, node, gy, need) => binary(ctx, node, need, [() => only(gy, node), () => ctx.g.node("Neg", [only(gy, node)])]),
   Mul: (ctx, node, gy, need) => {
+    const { g } = ctx;
     const [a, b] = node.inputs;
     const d = only(gy, node);
-    return [
-      need[0] ? unbroadcast(ctx, ctx.g.node("Mul", [d, b]), a, node.outputs[0]) : null,
-      need[1] ? unbroadcast(ctx, ctx.g.node("Mul", [d, a]), b, node.outputs[0]) : null,
-    ];
+    const s = ctx.producers.get(b);
+    if (s?.opType === "Sigmoid" && s.inputs[0] === a && ctx.uses.get(b) === 1) {
+      // SiLU y = x sigmoid(x), its sigmoid read nowhere else: dx = dy (s + y (1 - s)) in one
+      // expression (the sigmoid then receives no gradient of its own)
+      const local = g.node("Add", [b, g.node("Mul", [node.outputs[0], g.node("Sub", [g.floats([1]), b])])], {}, "silu_grad");
+      return [g.node("Mul", [d, local]), null];
+    }
+    return binary(ctx, node, need, [() => g.node("Mul", [d, b]), () => g.node("Mul", [d, a])]);
+  },
+  // y = a / b: da = dy / b, db = -dy y / b
+  Div: (ctx, node, gy, need) => {
+    const { g } = ctx;
+    const b = node.inputs[1];
+    const d = only(gy, node);
+    return binary(ctx, node, need, [() => g.node("Div", [d, b]), () => g.node("Neg", [g.node("Div", [g.node("Mul", [d, node.outputs[0]]), b])])]);
+  },
+  Neg: (ctx, node, gy) => [ctx.g.node("Neg", [only(gy, node)])],
+  // y = exp(x): dx = dy y
+  Exp: (ctx, node, gy) => [ctx.g.node("Mul", [only(gy, node), node.outputs[0]])],
+  // y = log(x): dx = dy / x
+  Log: (ctx, node, gy) => [ctx.g.node("Div", [only(gy, node), node.inputs[0]])],
+  // y = tanh(x): dx = dy (1 - y^2)
+  Tanh: (ctx, node, gy) => {
+    const { g } = ctx;
+    const y = node.outputs[0];
+    return [g.node("Mul", [only(gy, node), g.node("Sub", [g.floats([1]), g.node("Mul", [y, y])])])];
   },
   // y = sigmoid(x): dy/dx = y (1 - y)
   Sigmoid: (ctx, node, gy) => {
@@ -103,6 +119,17 @@ export const RULES: Record<string, Rule> = {
     const positive = g.node("Greater", [node.inputs[0], g.floats([0])]);
     return [g.node("Where", [positive, only(gy, node), g.floats([0])])];
   },
+  // max(a, b): the gradient goes to a where a >= b, else to b (tf.maximum's convention at ties)
+  Max: (ctx, node, gy, need) => {
+    if (node.inputs.length !== 2) throw new Error(`gradient of Max ${node.name}: only two operands are supported`);
+    const [ga, gb] = routed(ctx.g, ctx.g.node("GreaterOrEqual", node.inputs.slice()), only(gy, node));
+    return binary(ctx, node, need, [() => ga, () => gb]);
+  },
+  Where: (ctx, node, gy, need) => {
+    const [cond, a, b] = node.inputs;
+    const [ga, gb] = routed(ctx.g, cond, only(gy, node));
+    return [null, need[1] ? unbroadcast(ctx, ga, a, node.outputs[0]) : null, need[2] ? unbroadcast(ctx, gb, b, node.outputs[0]) : null];
+  },
   // y = softmax(x): dx = y * (dy - sum(dy * y))
   Softmax: (ctx, node, gy) => {
     const { g } = ctx;
@@ -111,60 +138,12 @@ export const RULES: Record<string, Rule> = {
     const dot = g.node("ReduceSum", [g.node("Mul", [d, y]), g.ints([attr(node, "axis", -1)])], { keepdims: 1 });
     return [g.node("Mul", [y, g.node("Sub", [d, dot])])];
   },
-  MatMul: (ctx, node, gy, need) => matmulGrads(ctx, node, only(gy, node), need),
-  Gemm: (ctx, node, gy, need) => {
-    if (attr(node, "transA", 0) || attr(node, "transB", 0)) throw new Error(`gradient of Gemm ${node.name}: transposed operands are not supported`);
-    if (need[2]) noWeightGradient(node, 2);
-    return [...matmulGrads(ctx, node, only(gy, node), need), null];
-  },
-  // the adjoint of a convolution: the transposed convolution with the same weights, strides, pads;
-  // output_padding recovers the rows and columns a stride dropped
-  Conv: (ctx, node, gy, need) => {
-    if (need[1]) noWeightGradient(node, 1);
-    if (need[2]) noWeightGradient(node, 2);
-    const x = shapeOf(ctx, node.inputs[0]);
-    const y = shapeOf(ctx, node.outputs[0]);
-    const k = attr<number[]>(node, "kernel_shape");
-    const pads = attr<number[]>(node, "pads", [0, 0, 0, 0]);
-    const strides = attr<number[]>(node, "strides", [1, 1]);
-    const extra = [0, 1].map((i) => (x[2 + i] as number) + pads[i] + pads[i + 2] - k[i] - ((y[2 + i] as number) - 1) * strides[i]);
-    const gx = ctx.g.node("ConvTranspose", [only(gy, node), node.inputs[1]], { kernel_shape: k, pads, strides, output_padding: extra });
-    return [gx, null, null];
-  },
-  // 2x2 average pool, stride 2: each input pixel receives a quarter of its window's gradient;
-  // rows and columns the floor dropped receive none
-  AveragePool: (ctx, node, gy) => {
+  // y = log_softmax(x): dx = dy - softmax(x) sum(dy)
+  LogSoftmax: (ctx, node, gy) => {
     const { g } = ctx;
-    const k = attr<number[]>(node, "kernel_shape");
-    const strides = attr<number[]>(node, "strides", [1, 1]);
-    if (k.join() !== "2,2" || strides.join() !== "2,2" || attr<number[]>(node, "pads", [0, 0, 0, 0]).some((p) => p)) {
-      throw new Error(`gradient of AveragePool ${node.name}: only the 2x2, stride-2 pool is supported`);
-    }
-    const up = g.node("Resize", [only(gy, node), "", g.floats([1, 1, 2, 2], [4])], { mode: "nearest", coordinate_transformation_mode: "asymmetric", nearest_mode: "floor" });
-    let gx = g.node("Mul", [up, g.floats([0.25])]);
-    const x = shapeOf(ctx, node.inputs[0]);
-    const odd = [(x[2] as number) % 2, (x[3] as number) % 2];
-    if (odd[0] || odd[1]) gx = g.node("Pad", [gx, g.ints([0, 0, 0, 0, 0, 0, odd[0], odd[1]])]);
-    return [gx];
-  },
-  // x_hat = (x - mean) / sqrt(var + eps) over axes 2..; y = scale * x_hat + bias:
-  // dx = rstd * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)), dx_hat = scale * dy
-  InstanceNormalization: (ctx, node, gy, need) => {
-    if (need[1]) noWeightGradient(node, 1);
-    if (need[2]) noWeightGradient(node, 2);
-    const { g } = ctx;
-    const [x, scale] = node.inputs;
-    const rank = shapeOf(ctx, x).length;
-    const axes = { axes: Array.from({ length: rank - 2 }, (_, i) => i + 2), keepdims: 1 };
-    const mean = (v: string) => g.node("ReduceMean", [v], axes);
-    const centred = g.node("Sub", [x, mean(x)]);
-    const variance = mean(g.node("Mul", [centred, centred]));
-    const rstd = g.node("Reciprocal", [g.node("Sqrt", [g.node("Add", [variance, g.floats([attr<number>(node, "epsilon", 1e-5)])])])]);
-    const xHat = g.node("Mul", [centred, rstd]);
-    const perChannel = g.node("Unsqueeze", [scale, g.ints(Array.from({ length: rank - 2 }, (_, i) => i + 1))]);
-    const dxHat = g.node("Mul", [only(gy, node), perChannel]);
-    const inner = g.node("Sub", [g.node("Sub", [dxHat, mean(dxHat)]), g.node("Mul", [xHat, mean(g.node("Mul", [dxHat, xHat]))])]);
-    return [g.node("Mul", [rstd, inner]), null, null];
+    const d = only(gy, node);
+    const sum = g.node("ReduceSum", [d, g.ints([attr(node, "axis", -1)])], { keepdims: 1 });
+    return [g.node("Sub", [d, g.node("Mul", [g.node("Exp", [node.outputs[0]]), sum])])];
   },
   ReduceMean: (ctx, node, gy) => {
     const { g } = ctx;
@@ -177,6 +156,16 @@ export const RULES: Record<string, Rule> = {
     }
     const kept = attr(node, "keepdims", 1) ? only(gy, node) : g.node("Unsqueeze", [only(gy, node), g.ints(axes)]);
     return [g.node("Mul", [g.node("Expand", [kept, g.node("Shape", [node.inputs[0]])]), g.floats([1 / count])])];
+  },
+  ReduceSum: (ctx, node, gy) => {
+    const { g } = ctx;
+    const rank = shapeOf(ctx, node.inputs[0]).length;
+    const axesInput = node.inputs[1];
+    const init = axesInput ? g.initializers.find((v) => v.name === axesInput) : undefined;
+    if (!init) throw new Error(`gradient of ReduceSum ${node.name}: the axes must be an int64 constant`);
+    const axes = Array.from(init.data as BigInt64Array, (a) => (Number(a) < 0 ? Number(a) + rank : Number(a))).sort((a, b) => a - b);
+    const kept = attr(node, "keepdims", 1) ? only(gy, node) : g.node("Unsqueeze", [only(gy, node), g.ints(axes)]);
+    return [g.node("Expand", [kept, g.node("Shape", [node.inputs[0]])]), null];
   },
   Concat: (ctx, node, gy, need) => {
     const axis = attr<number>(node, "axis");

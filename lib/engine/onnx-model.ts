@@ -123,7 +123,7 @@ export interface GuidanceModel {
   dispose(): Promise<void>;
 }
 
-/** Emit the classifier with its input gradient (./input-gradient) and load it into a worker session. */
+/** Emit the classifier with its input gradient (./reverse-mode) and load it into a worker session. */
 export async function onnxClassifierGradient(model: EncoderUNetModel | ClassifierSource, opts: EngineOptions = {}): Promise<GuidanceModel> {
   const { meta, session, feeds } = await load(emitClassifierGradient(model), opts);
   const run: GuidanceModel["run"] = async (x, t, y, runOpts) => {

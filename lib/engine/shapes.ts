@@ -90,11 +90,16 @@ export function inferShapes(g: GraphBuilder): Map<string, Shape> {
     const x = s[0] as Shape;
     let outs: Shape[];
     switch (node.opType) {
-      case "Identity": case "Sigmoid": case "Relu": case "Cos": case "Sin": case "Softmax": case "InstanceNormalization": case "Neg": case "Sqrt": case "Reciprocal":
+      case "Identity": case "Sigmoid": case "Relu": case "Cos": case "Sin": case "Softmax": case "LogSoftmax": case "InstanceNormalization":
+      case "Neg": case "Sqrt": case "Reciprocal": case "Exp": case "Log": case "Tanh": case "Cast":
         outs = [x];
         break;
-      case "Add": case "Sub": case "Mul": case "Div":
+      case "Add": case "Sub": case "Mul": case "Div": case "Max": case "Equal": case "Less": case "Greater": case "GreaterOrEqual":
+        if (s.length !== 2) throw new Error(`${where}: expected two operands`);
         outs = [broadcast(x, s[1] as Shape, where)];
+        break;
+      case "Where":
+        outs = [broadcast(broadcast(x, s[1] as Shape, where), s[2] as Shape, where)];
         break;
       case "Transpose":
         outs = [attr<number[]>(node, "perm").map((p) => x[p])];
@@ -158,9 +163,11 @@ export function inferShapes(g: GraphBuilder): Map<string, Shape> {
         outs = [[x[0], channels, size(0), size(1)]];
         break;
       }
-      case "Gemm":
-        outs = [[x[0], (s[1] as Shape)[1]]];
+      case "Gemm": {
+        const b = s[1] as Shape;
+        outs = [[attr(node, "transA", 0) ? x[1] : x[0], attr(node, "transB", 0) ? b[0] : b[1]]];
         break;
+      }
       case "MatMul": {
         const b = s[1] as Shape;
         outs = [[...broadcast(x.slice(0, -2), b.slice(0, -2), where), x[x.length - 2], b[b.length - 1]]];
@@ -176,6 +183,17 @@ export function inferShapes(g: GraphBuilder): Map<string, Shape> {
         const axes = attr<number[]>(node, "axes").map((a) => positive(a, x.length));
         const keep = attr(node, "keepdims", 1) === 1;
         outs = [keep ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i))];
+        break;
+      }
+      case "ReduceSum": {
+        const axes = constInts(node.inputs[1], where).map((a) => positive(a, x.length));
+        const keep = attr(node, "keepdims", 1) === 1;
+        outs = [keep ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i))];
+        break;
+      }
+      case "OneHot": {
+        if (positive(attr(node, "axis", -1), x.length + 1) !== x.length) throw new Error(`${where}: only a last-axis OneHot is supported`);
+        outs = [[...x, constInts(node.inputs[1], where)[0]]];
         break;
       }
       case "Gather":

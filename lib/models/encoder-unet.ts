@@ -5,7 +5,7 @@
  * input block and the middle block).
  */
 import * as tf from "@tensorflow/tfjs";
-import { checkTimesteps, createParams, disposeParams, groupNorm32, silu, toNHWC, type ForwardOptions, type Module, type Params, type ParamSpec } from "../nn/index";
+import { checkTimesteps, createParams, disposeParams, groupNorm32, silu, toNHWC, type DropoutMasks, type ForwardOptions, type Module, unseededDropout, type Params, type ParamSpec } from "../nn/index";
 import { EncoderUNetConfig, ResolvedEncoderConfig, resolveEncoderConfig } from "./config";
 import { tfExecutor } from "./layers";
 import { EncoderPlan, planEncoder } from "./unet-plan";
@@ -18,6 +18,7 @@ export class EncoderUNetModel implements Module {
   readonly specs: readonly ParamSpec[];
   readonly params: Params;
   training = false;
+  dropoutMasks: DropoutMasks | null = null;
 
   constructor(config: EncoderUNetConfig) {
     this.config = resolveEncoderConfig(config);
@@ -34,7 +35,7 @@ export class EncoderUNetModel implements Module {
   forward(x: tf.Tensor4D, t: tf.Tensor1D, opts?: ForwardOptions): tf.Tensor2D {
     return tf.tidy(() => {
       const h = this.input(x, t, opts, "EncoderUNetModel.forward");
-      return walkEncoder(this.plan, tfExecutor(this.params, this.training), h, t) as tf.Tensor2D;
+      return walkEncoder(this.plan, tfExecutor(this.params, this.dropout()), h, t) as tf.Tensor2D;
     });
   }
 
@@ -49,7 +50,7 @@ export class EncoderUNetModel implements Module {
   features(x: tf.Tensor4D, t: tf.Tensor1D, opts?: ForwardOptions): tf.Tensor2D {
     return tf.tidy(() => {
       const h0 = this.input(x, t, opts, "EncoderUNetModel.features");
-      const { h, means } = walkEncoderTrunk(this.plan, tfExecutor(this.params, this.training), h0, t);
+      const { h, means } = walkEncoderTrunk(this.plan, tfExecutor(this.params, this.dropout()), h0, t);
       if (means.length) return tf.concat(means, 1) as tf.Tensor2D;
       return tf.mean(silu(groupNorm32(this.params, "out.0", h as tf.Tensor4D)), [1, 2]) as tf.Tensor2D;
     });
@@ -60,6 +61,11 @@ export class EncoderUNetModel implements Module {
     const h = toNHWC(x, this.config.inChannels, opts, who);
     checkTimesteps(t, h.shape[0], who);
     return h;
+  }
+
+  /** Dropout's masks while training (the loop's, else unseeded), none at inference. */
+  private dropout(): DropoutMasks | null {
+    return this.training ? (this.dropoutMasks ?? unseededDropout) : null;
   }
 
   dispose(): void {

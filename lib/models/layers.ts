@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   AttentionBlockConfig, AttentionPoolConfig, attentionBlock, attentionBlockParams, attentionPool, attentionPoolParams,
   conv2d, conv2dParams, downsample, downsampleParams, embedding, embeddingParams, groupNorm32, groupNormParams, linear,
-  linearParams, Params, ParamSpec, ResampleConfig, ResBlockConfig, resBlock, resBlockParams, silu, timestepEmbedding,
+  linearParams, type DropoutMasks, Params, ParamSpec, ResampleConfig, ResBlockConfig, resBlock, resBlockParams, silu, timestepEmbedding,
   upsample, upsampleParams,
 } from "../nn/index";
 import type { Executor } from "./walk";
@@ -73,14 +73,14 @@ export function blockParams(block: Block): ParamSpec[] {
   return specs;
 }
 
-/** One layer on tfjs; ResBlocks also see the embedding, dropout acts only while `training`. */
-export function applyLayer(params: Params, layer: Layer, h: tf.Tensor, emb: tf.Tensor | null, training: boolean): tf.Tensor {
+/** One layer on tfjs; ResBlocks also see the embedding, and drop out with `dropout`'s masks (null: inference). */
+export function applyLayer(params: Params, layer: Layer, h: tf.Tensor, emb: tf.Tensor | null, dropout: DropoutMasks | null): tf.Tensor {
   switch (layer.kind) {
     case "conv":
       return conv2d(params, layer.name, h as tf.Tensor4D);
     case "resblock":
       if (!emb) throw new Error(`${layer.name}: a ResBlock needs the timestep embedding`);
-      return resBlock(params, layer.name, layer.cfg, h as tf.Tensor4D, emb as tf.Tensor2D, training);
+      return resBlock(params, layer.name, layer.cfg, h as tf.Tensor4D, emb as tf.Tensor2D, dropout);
     case "attention":
       return attentionBlock(params, layer.name, layer.cfg, h as tf.Tensor4D);
     case "downsample":
@@ -110,9 +110,9 @@ export function applyLayer(params: Params, layer: Layer, h: tf.Tensor, emb: tf.T
 }
 
 /** The tfjs executor of a plan: NHWC tensors, channels last; each layer in its own tidy. */
-export function tfExecutor(params: Params, training: boolean): Executor<tf.Tensor> {
+export function tfExecutor(params: Params, dropout: DropoutMasks | null): Executor<tf.Tensor> {
   return {
-    layer: (layer, h, emb) => tf.tidy(() => applyLayer(params, layer, h, emb, training)),
+    layer: (layer, h, emb) => tf.tidy(() => applyLayer(params, layer, h, emb, dropout)),
     add: (a, b) => tf.add(a, b),
     concat: (parts) => tf.concat(parts, parts[0].rank - 1),
   };

@@ -4,7 +4,7 @@
  * middle block, output blocks on `cat([h, skip])` (h first), then GN -> SiLU -> zero-initialised conv.
  */
 import * as tf from "@tensorflow/tfjs";
-import { checkTimesteps, createParams, disposeParams, toNHWC, type ForwardOptions, type Module, type Params, type ParamSpec } from "../nn/index";
+import { checkTimesteps, createParams, disposeParams, toNHWC, type DropoutMasks, type ForwardOptions, type Module, unseededDropout, type Params, type ParamSpec } from "../nn/index";
 import { ResolvedUNetConfig, UNetConfig, resolveUNetConfig } from "./config";
 import { tfExecutor } from "./layers";
 import { UNetPlan, planUNet } from "./unet-plan";
@@ -17,6 +17,7 @@ export class UNetModel implements Module {
   readonly specs: readonly ParamSpec[];
   readonly params: Params;
   training = false;
+  dropoutMasks: DropoutMasks | null = null;
 
   /** Build with fresh PyTorch-default-like weights (zero-initialised where guided-diffusion zeroes). */
   constructor(config: UNetConfig) {
@@ -50,9 +51,14 @@ export class UNetModel implements Module {
         throw new Error(`UNetModel.forward: H and W must be divisible by ${factor} (${c.channelMult.length} levels), got ${h.shape[1]}x${h.shape[2]}`);
       }
       if (conditional && y && (y.rank !== 1 || y.shape[0] !== n)) throw new Error(`UNetModel.forward: y must be [${n}] labels, got [${y.shape}]`);
-      const out = walkUNet(this.plan, tfExecutor(this.params, this.training), h, t, y ?? null) as tf.Tensor4D;
+      const out = walkUNet(this.plan, tfExecutor(this.params, this.dropout()), h, t, y ?? null) as tf.Tensor4D;
       return opts?.dataFormat === "NCHW" ? out.transpose([0, 3, 1, 2]) : out;
     });
+  }
+
+  /** Dropout's masks while training (the loop's, else unseeded), none at inference. */
+  private dropout(): DropoutMasks | null {
+    return this.training ? (this.dropoutMasks ?? unseededDropout) : null;
   }
 
   dispose(): void {

@@ -4,7 +4,21 @@
  * lib/io loads weights into a Module, lib/train trains one, lib/models builds them.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { ParamSpec, Params } from "./params";
+import { numel, type ParamSpec, type Params } from "./params";
+
+/**
+ * Where dropout's keep-masks come from while training: the mask for ResBlock `name`'s activations of
+ * NHWC `shape`, each entry 0 (dropped, with probability `rate`) or 1 / (1 - rate). lib/train draws
+ * them from the step's random stream, so that both executors drop the same units and a resumed run
+ * repeats an uninterrupted one.
+ */
+export type DropoutMasks = (name: string, shape: readonly number[], rate: number) => Float32Array;
+
+/** Keep-masks from Math.random: dropout for a training flag set by hand, outside lib/train's loop. */
+export const unseededDropout: DropoutMasks = (_name, shape, rate) => {
+  const keep = Math.fround(1 / (1 - rate));
+  return Float32Array.from({ length: numel(shape) }, () => (Math.random() < rate ? 0 : keep));
+};
 
 export interface Module {
   /** variables keyed by guided-diffusion state_dict names, in our layout (conv HWIO, linear [in, out]) */
@@ -13,6 +27,8 @@ export interface Module {
   readonly specs: readonly ParamSpec[];
   /** dropout is active only while true */
   training: boolean;
+  /** where dropout's masks come from while training (default unseededDropout); lib/train sets it per step */
+  dropoutMasks?: DropoutMasks | null;
   dispose(): void;
 }
 

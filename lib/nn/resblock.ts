@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { conv2d, conv2dParams } from "./conv";
 import { groupNorm32, groupNormParams } from "./group-norm";
 import { linear, linearParams } from "./linear";
+import type { DropoutMasks } from "./module";
 import { Params, ParamSpec } from "./params";
 import { avgPool2, nearest2 } from "./resample";
 import { silu } from "./silu";
@@ -42,10 +43,10 @@ export function resBlockParams(name: string, cfg: ResBlockConfig): ParamSpec[] {
 /**
  * @param x `[N, H, W, channels]`
  * @param emb `[N, embChannels]`
- * @param training dropout is applied only when true
+ * @param dropout where the keep-masks come from while training; null (inference): no dropout
  * @returns `[N, H', W', outChannels]` (H' = 2H with up, floor(H/2) with down)
  */
-export function resBlock(params: Params, name: string, cfg: ResBlockConfig, x: tf.Tensor4D, emb: tf.Tensor2D, training: boolean): tf.Tensor4D {
+export function resBlock(params: Params, name: string, cfg: ResBlockConfig, x: tf.Tensor4D, emb: tf.Tensor2D, dropout: DropoutMasks | null): tf.Tensor4D {
   return tf.tidy(() => {
     let h = silu(groupNorm32(params, `${name}.in_layers.0`, x));
     if (cfg.up) {
@@ -64,7 +65,7 @@ export function resBlock(params: Params, name: string, cfg: ResBlockConfig, x: t
       h = groupNorm32(params, `${name}.out_layers.0`, tf.add(h, e.reshape([-1, 1, 1, o])) as tf.Tensor4D);
     }
     h = silu(h);
-    if (training && cfg.dropout > 0) h = tf.dropout(h, cfg.dropout) as tf.Tensor4D;
+    if (dropout && cfg.dropout > 0) h = tf.mul(h, tf.tensor(dropout(name, h.shape, cfg.dropout), h.shape, "float32")) as tf.Tensor4D;
     h = conv2d(params, `${name}.out_layers.3`, h);
     const skip = o === cfg.channels ? x : conv2d(params, `${name}.skip_connection`, x);
     return tf.add(skip, h) as tf.Tensor4D;

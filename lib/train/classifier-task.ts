@@ -5,9 +5,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { qSample, type GaussianDiffusion, type NoisyClassifier } from "../diffusion/index";
+import { EncoderUNetModel } from "../models/index";
 import { randn, type Rng } from "../rng";
+import type { TrainingBatch } from "../engine/index";
 import { batchIndices } from "./seed";
-import { gatherBatch, type ImageDataset } from "./dataset";
+import { gatherArrays, gatherBatch, type ImageDataset } from "./dataset";
 import type { StepLoss, TrainingTask } from "./loop";
 
 export interface ClassifierTaskOptions {
@@ -20,24 +22,37 @@ export interface ClassifierTaskOptions {
   diffusion?: GaussianDiffusion;
 }
 
-/** The task for {@link train}; extras report the batch accuracy. */
+/** The task for {@link train}; extras report the batch accuracy. With an EncoderUNetModel it also runs on the engine. */
 export function classifierTask(o: ClassifierTaskOptions): TrainingTask {
+  const shape = [o.batchSize, ...o.data.shape] as [number, number, number, number];
+  /** batch `step`: its images and labels, and for noised inputs t uniform over the timesteps, then the noise */
+  const batchAt = (step: number, rng: Rng): TrainingBatch => {
+    const { images, labels } = gatherArrays(o.data, batchIndices({ n: o.data.n, batchSize: o.batchSize, seed: o.seed, step }));
+    const batch: TrainingBatch = { xStart: images, y: labels };
+    if (o.diffusion) {
+      const T = o.diffusion.numTimesteps;
+      batch.t = Int32Array.from({ length: o.batchSize }, () => Math.floor(rng.uniform() * T));
+      const noise = randn(shape, rng);
+      batch.noise = noise.dataSync() as Float32Array;
+      noise.dispose();
+    }
+    return batch;
+  };
   return {
     lossAt(step: number, rng: Rng): StepLoss {
-      const { x, y } = gatherBatch(o.data, batchIndices({ n: o.data.n, batchSize: o.batchSize, seed: o.seed, step }));
-      let xt = x, t: tf.Tensor1D;
-      if (o.diffusion) {
-        const T = o.diffusion.numTimesteps;
-        t = tf.tensor1d(Int32Array.from({ length: o.batchSize }, () => Math.floor(rng.uniform() * T)), "int32");
-        xt = qSample(o.diffusion, x, t, randn(x.shape, rng) as tf.Tensor4D);
-      } else {
-        t = tf.zeros([o.batchSize], "int32");
-      }
+      const b = batchAt(step, rng);
+      const x = tf.tensor4d(b.xStart, shape);
+      const y = tf.tensor1d(b.y!, "int32");
+      const t = b.t ? tf.tensor1d(b.t, "int32") : (tf.zeros([o.batchSize], "int32") as tf.Tensor1D);
+      const xt = o.diffusion ? qSample(o.diffusion, x, t, tf.tensor4d(b.noise!, shape)) : x;
       const logits = o.classifier.forward(xt, t);
       const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, logits.shape[1]), logits) as tf.Scalar;
       const acc = logits.argMax(1).equal(y).mean() as tf.Scalar;
       return { loss, extras: { accuracy: acc } };
     },
+    engine: o.classifier instanceof EncoderUNetModel
+      ? { objective: { kind: "classifier", network: o.classifier.config, diffusion: o.diffusion ?? null }, batchSize: o.batchSize, batchAt }
+      : undefined,
   };
 }
 

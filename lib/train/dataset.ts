@@ -28,17 +28,23 @@ export function fashionMnistDataset(split: Split, size = 32, opts: LoadOptions =
   };
 }
 
-/** Gather the examples at `indices` into an [N, H, W, C] tensor and an int32 label tensor. */
-export function gatherBatch(data: ImageDataset, indices: ArrayLike<number>): { x: tf.Tensor4D; y: tf.Tensor1D } {
+/** Gather the examples at `indices`: their images (NHWC, row-major) and labels as typed arrays. */
+export function gatherArrays(data: ImageDataset, indices: ArrayLike<number>): { images: Float32Array; labels: Int32Array } {
   const [h, w, c] = data.shape;
   const per = h * w * c;
-  const buf = new Float32Array(indices.length * per);
+  const images = new Float32Array(indices.length * per);
   const labels = new Int32Array(indices.length);
   for (let i = 0; i < indices.length; i++) {
     const k = indices[i];
     if (k < 0 || k >= data.n) throw new Error(`gatherBatch: index ${k} outside the data set of ${data.n} examples`);
-    buf.set(data.images.subarray(k * per, (k + 1) * per), i * per);
+    images.set(data.images.subarray(k * per, (k + 1) * per), i * per);
     labels[i] = data.labels[k];
   }
-  return { x: tf.tensor4d(buf, [indices.length, h, w, c]), y: tf.tensor1d(labels, "int32") };
+  return { images, labels };
+}
+
+/** Gather the examples at `indices` into an [N, H, W, C] tensor and an int32 label tensor. */
+export function gatherBatch(data: ImageDataset, indices: ArrayLike<number>): { x: tf.Tensor4D; y: tf.Tensor1D } {
+  const { images, labels } = gatherArrays(data, indices);
+  return { x: tf.tensor4d(images, [indices.length, ...data.shape]), y: tf.tensor1d(labels, "int32") };
 }

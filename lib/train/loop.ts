@@ -1,16 +1,18 @@
 /**
  * The training loop shared by diffusion models and classifiers: per step, a loss from the task,
- * gradients, clipping, Adam(W) with warm-up, the EMA update, a NaN/Inf guard on the loss and its
- * gradient (the run stops before a bad update reaches the weights or a checkpoint), periodic atomic
- * checkpoints, a progress bar and a per-step callback. Deterministic: the random stream of step s
- * depends only on (seed, s), so a resumed run repeats an uninterrupted one exactly.
+ * gradients, clipping, Adam(W) with warm-up, the EMA update, a NaN/Inf guard, periodic atomic
+ * checkpoints, a progress bar, a per-step callback and an AbortSignal. Deterministic: the random
+ * streams of step s (the batch's draws, dropout's masks) depend only on (seed, s), so a resumed run
+ * repeats an uninterrupted one exactly. Two executors: tfjs (tf.variableGrads through the task's
+ * loss) and the engine (the task's training graph on ONNX Runtime, ./engine-step).
  */
 import * as tf from "@tensorflow/tfjs";
 import { adamStep, createAdamState, type AdamOptions, type AdamState } from "./adam";
 import { createEma, emaDecay, updateEma } from "./ema";
+import { engineExecutor, type EngineTask } from "./engine-step";
 import { clipByGlobalNorm } from "./grad-clip";
 import { learningRate, type LrSchedule } from "./lr";
-import { streamAt } from "./seed";
+import { dropoutMasksFrom, streamAt } from "./seed";
 import type { Rng } from "../rng";
 import type { Module } from "../nn/index";
 import { progress as makeProgress } from "../viz/progress";
@@ -25,6 +27,8 @@ export interface StepLoss {
 /** A training task: builds the loss of batch `step` from its random stream. Runs inside tf.variableGrads. */
 export interface TrainingTask {
   lossAt(step: number, rng: Rng): StepLoss;
+  /** the same step for the engine (its training graph's objective, batches as typed arrays); absent: tfjs only */
+  engine?: EngineTask;
   /** called after the optimizer step with what the loss produced (e.g. to update a timestep sampler) */
   afterStep?(step: number): void;
   /** JSON-able state the task needs to resume exactly (e.g. a loss-aware sampler's history) */
@@ -51,6 +55,15 @@ export interface TrainOptions {
   saveCheckpoint?: (state: TrainState) => void;
   /** label of the progress bar; false for none */
   progress?: string | false;
+  /**
+   * stops the loop at the end of the current step: a checkpoint is saved (when `saveCheckpoint` is
+   * given) and train rejects with the signal's reason (e.g. a notebook's interrupt)
+   */
+  signal?: AbortSignal;
+  /** who computes the loss and gradients: "tfjs" (default; any task) or "onnx" (the engine; tasks with `engine`) */
+  engine?: "onnx" | "tfjs";
+  /** the engine's threads (default: ADM_ONNX_THREADS, else the physical cores) */
+  threads?: number;
 }
 
 export interface StepStats {
@@ -80,14 +93,77 @@ export function initTrainState(model: Pick<Module, "params">, emaRates: number[]
   return { step: 0, params: model.params, adam: createAdamState(model.params), ema, history: [] };
 }
 
-/** Thrown when the loss or its gradient stops being finite; the weights and the last checkpoint are left as they were. */
-export class NonFiniteLossError extends Error {
-  constructor(message: string) {
-    super(message);
-    // keeps `instanceof` working when tslab compiles to an older target
-    Object.setPrototypeOf(this, new.target.prototype);
-    this.name = "NonFiniteLossError";
-  }
+/** Thrown when the loss stops being finite; the last good checkpoint is left in place. */
+export class NonFiniteLossError extends Error {}
+
+/** One step's loss and the numbers reported beside it; the gradients stay with the executor until `update`. */
+export interface ComputedStep {
+  loss: number;
+  extras: Record<string, number>;
+}
+
+/** How the loop drives an executor: compute; then, if the loss is finite, update; sync before saving. */
+export interface StepExecutor {
+  /** the loss and gradients of batch `step` (`rng`: its draws; `dropout`: its dropout stream) */
+  compute(step: number, rng: Rng, dropout: Rng): Promise<ComputedStep>;
+  /** clip the held gradients to `gradClip`, AdamW at `lr`, each EMA with its decay; returns the gradient norm (a non-finite one is not applied) */
+  update(lr: number, gradClip: number, emaDecays: Map<number, number>): number;
+  /** drop the held gradients (after a non-finite loss) */
+  discard(): void;
+  /** write the executor's copy of the state into the state's tensors (a no-op when it works on them) */
+  sync(): void;
+  dispose(): Promise<void>;
+}
+
+/** The tfjs executor: tf.variableGrads through the task's loss, dropout masks from the step's dropout stream. */
+function tfjsExecutor(model: Pick<Module, "params" | "dropoutMasks">, task: TrainingTask, state: TrainState, adam: AdamOptions | undefined): StepExecutor {
+  const names = Array.from(model.params.keys());
+  const vars = names.map((n) => model.params.get(n)!);
+  const byVarName = new Map<string, string>(names.map((n, i) => [vars[i].name, n]));
+  let held: Map<string, tf.Tensor> | null = null;
+  const discard = () => {
+    if (held) tf.dispose(Array.from(held.values()));
+    held = null;
+  };
+  return {
+    async compute(step, rng, dropout) {
+      const extras: Record<string, number> = {};
+      model.dropoutMasks = dropoutMasksFrom(dropout);
+      let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
+      try {
+        result = tf.variableGrads(() => {
+          const out = task.lossAt(step, rng);
+          for (const [k, v] of Object.entries(out.extras ?? {})) extras[k] = typeof v === "number" ? v : v.dataSync()[0];
+          return out.loss;
+        }, vars);
+      } finally {
+        model.dropoutMasks = null;
+      }
+      const loss = result.value.dataSync()[0];
+      result.value.dispose();
+      held = new Map(Object.entries(result.grads).map(([vn, g]) => [byVarName.get(vn)!, g]));
+      return { loss, extras };
+    },
+    update(lr, gradClip, emaDecays) {
+      if (!held) throw new Error("train: update without computed gradients");
+      const clipped = clipByGlobalNorm(held, gradClip);
+      discard();
+      // a non-finite gradient is not applied: the loop stops with the step and the reason
+      if (!isFinite(clipped.norm)) {
+        tf.dispose(Array.from(clipped.grads.values()));
+        return clipped.norm;
+      }
+      adamStep(state.params, clipped.grads, state.adam, lr, adam);
+      tf.dispose(Array.from(clipped.grads.values()));
+      for (const [rate, ema] of state.ema) updateEma(ema, state.params, emaDecays.get(rate)!);
+      return clipped.norm;
+    },
+    discard,
+    sync() {},
+    async dispose() {
+      discard();
+    },
+  };
 }
 
 function checkOption(ok: boolean, name: string, value: unknown, want: string): void {
@@ -123,14 +199,19 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 /**
  * Train until `opts.steps`, starting from `state.step` (0, or a restored checkpoint). `model` is an nn
  * Module, or any network with its variables by state_dict name and a dropout flag. Yields to the
- * event loop after every step so notebook displays (live plots, progress) update while it runs.
+ * event loop after every step so notebook displays (live plots, progress) update while it runs, and
+ * so that `opts.signal` can stop it.
  */
-export async function train(model: Pick<Module, "params" | "training">, task: TrainingTask, state: TrainState, opts: TrainOptions): Promise<TrainState> {
-  if (state.params !== model.params) throw new Error("train: the state belongs to another model (its params map differs)");
+export async function train(model: Pick<Module, "params" | "training" | "dropoutMasks">, task: TrainingTask, state: TrainState, opts: TrainOptions): Promise<TrainState> {
   checkTrainOptions(opts);
-  const names = Array.from(model.params.keys());
-  const vars = names.map((n) => model.params.get(n)!);
-  const byVarName = new Map<string, string>(names.map((n, i) => [vars[i].name, n]));
+  if (state.params !== model.params) throw new Error("train: the state belongs to another model (its params map differs)");
+  const engine = opts.engine ?? "tfjs";
+  if (engine !== "onnx" && engine !== "tfjs") throw new Error(`train: engine must be "onnx" or "tfjs", got ${engine}`);
+  if (engine === "onnx" && !task.engine) {
+    throw new Error("train: this task cannot run on the engine (only diffusionTask and classifierTask with a UNetModel or EncoderUNetModel can); pass engine: \"tfjs\"");
+  }
+  opts.signal?.throwIfAborted();
+  const executor = engine === "onnx" ? await engineExecutor(task.engine!, state, { adam: opts.adam, threads: opts.threads }) : tfjsExecutor(model, task, state, opts.adam);
   const bar = opts.progress === false ? undefined : makeProgress(opts.progress ?? "train", opts.steps - state.step);
   const wasTraining = model.training;
   model.training = true;
@@ -139,54 +220,45 @@ export async function train(model: Pick<Module, "params" | "training">, task: Tr
       const step = state.step;
       const t0 = Date.now();
       const rng = streamAt({ seed: opts.seed, purpose: "step", index: step });
-      const extras: Record<string, number> = {};
-      const { value, grads } = tf.variableGrads(() => {
-        const out = task.lossAt(step, rng);
-        for (const [k, v] of Object.entries(out.extras ?? {})) {
-          extras[k] = typeof v === "number" ? v : v.dataSync()[0];
-        }
-        return out.loss;
-      }, vars);
-      const loss = value.dataSync()[0];
-      value.dispose();
-      const named = new Map<string, tf.Tensor>();
-      for (const [vn, g] of Object.entries(grads)) named.set(byVarName.get(vn)!, g);
+      const dropout = streamAt({ seed: opts.seed, purpose: "dropout", index: step });
+      const { loss, extras } = await executor.compute(step, rng, dropout);
       if (!isFinite(loss)) {
-        tf.dispose(Object.values(grads));
+        executor.discard();
         throw new NonFiniteLossError(
           `training stopped at step ${step}: the loss is ${loss}. The weights were not updated; the last checkpoint (if any) is intact. ` +
             `Lower the learning rate (now ${learningRate(opts.lr, step)}), add warm-up or gradient clipping, and check the data are in [-1, 1].`);
       }
-      const clipped = clipByGlobalNorm(named, opts.gradClip ?? Infinity);
-      tf.dispose(Object.values(grads));
-      if (!isFinite(clipped.norm)) {
-        tf.dispose(Array.from(clipped.grads.values()));
-        throw new NonFiniteLossError(
-          `training stopped at step ${step}: the loss is ${loss} but its gradient norm is ${clipped.norm}. The weights were not updated; the last checkpoint (if any) is intact. ` +
-            `Lower the learning rate (now ${learningRate(opts.lr, step)}) and check the data and the model's inputs for extreme values.`);
-      }
       const lr = learningRate(opts.lr, step);
-      adamStep(model.params, clipped.grads, state.adam, lr, opts.adam);
-      tf.dispose(Array.from(clipped.grads.values()));
-      for (const [rate, ema] of state.ema) updateEma(ema, model.params, emaDecay({ rate, step }));
+      const decays = new Map(Array.from(state.ema.keys(), (rate) => [rate, emaDecay({ rate, step })]));
+      const gradNorm = executor.update(lr, opts.gradClip ?? Infinity, decays);
+      if (!isFinite(gradNorm)) {
+        throw new NonFiniteLossError(
+          `training stopped at step ${step}: the loss is ${loss} but its gradient norm is ${gradNorm}. The weights were not updated; the last checkpoint (if any) is intact. ` +
+            `Lower the learning rate (now ${lr}) and check the data and the model's inputs for extreme values.`);
+      }
       task.afterStep?.(step);
       state.step = step + 1;
-      const stats: StepStats = { step, loss, lr, gradNorm: clipped.norm, seconds: (Date.now() - t0) / 1000, extras };
+      const stats: StepStats = { step, loss, lr, gradNorm, seconds: (Date.now() - t0) / 1000, extras };
       state.history.push(stats);
       opts.onStep?.(stats);
       bar?.tick(1, `loss ${loss.toFixed(4)}`);
-      const stop = opts.shouldStop?.(stats) === true;
+      await yieldToEventLoop();
+      const aborted = opts.signal?.aborted === true;
+      const stop = aborted || opts.shouldStop?.(stats) === true;
       const every = opts.checkpointEvery ?? 0;
       if (opts.saveCheckpoint && ((every > 0 && state.step % every === 0) || state.step === opts.steps || stop)) {
         state.taskState = task.saveState?.();
+        executor.sync();
         opts.saveCheckpoint(state);
       }
-      await yieldToEventLoop();
+      if (aborted) opts.signal!.throwIfAborted();
       if (stop) break;
     }
   } finally {
     model.training = wasTraining;
+    executor.sync();
+    await executor.dispose();
+    bar?.done();
   }
-  bar?.done();
   return state;
 }

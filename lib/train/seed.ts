@@ -3,6 +3,7 @@
  * seeded by (seed, purpose, s), so a resumed run needs only the step number to continue exactly
  * where it stopped: no generator state has to be saved.
  */
+import type { DropoutMasks } from "../nn/index";
 import { makeRng, type Rng } from "../rng";
 
 /** Mix integers into one 32-bit seed (a murmur3-style finaliser over each word). */
@@ -21,8 +22,8 @@ export function subSeed(...words: number[]): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** Purposes of random streams, so data order, timesteps and noise never share draws. */
-export const STREAM = { order: 1, step: 2, init: 3 } as const;
+/** Purposes of random streams, so data order, the batch's draws (timesteps, noise, labels), initial weights and dropout never share draws. */
+export const STREAM = { order: 1, step: 2, init: 3, dropout: 4 } as const;
 
 /** Where one random stream is: the run's seed, what the stream is for, and the step (or epoch) it serves. */
 export interface StreamPosition {
@@ -34,6 +35,22 @@ export interface StreamPosition {
 /** The random stream for one purpose at one step (or epoch). */
 export function streamAt({ seed, purpose, index }: StreamPosition): Rng {
   return makeRng(subSeed(seed, STREAM[purpose], index));
+}
+
+/**
+ * Dropout's keep-masks from `rng` (the step's dropout stream): uniforms drawn in the order the
+ * network asks for masks, each entry 0 where u < rate, else 1 / (1 - rate). Both executors ask in
+ * the plan's order, so they drop the same units.
+ */
+export function dropoutMasksFrom(rng: Rng): DropoutMasks {
+  return (_name, shape, rate) => {
+    const keep = Math.fround(1 / (1 - rate));
+    let n = 1;
+    for (const d of shape) n *= d;
+    const mask = new Float32Array(n);
+    for (let i = 0; i < n; i++) mask[i] = rng.uniform() < rate ? 0 : keep;
+    return mask;
+  };
 }
 
 /** A uniformly random permutation of 0..n-1 (Fisher-Yates) from `rng`. */

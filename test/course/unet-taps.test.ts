@@ -32,7 +32,7 @@ test("tapUNet returns forward's output and each tapped layer's input, output and
   expect(res.input.shape).toEqual([2, 8, 8, 128]);
   expect(res.emb!.shape).toEqual([2, 128]);
   const layer = res.layer.kind === "resblock" ? res.layer : null;
-  const again = resBlock(net.params, "output_blocks.0.0", layer!.cfg, res.input as tf.Tensor4D, res.emb!, false);
+  const again = resBlock(net.params, "output_blocks.0.0", layer!.cfg, res.input as tf.Tensor4D, res.emb!, null);
   expect(tf.tidy(() => again.sub(res.output).abs().max().dataSync()[0])).toBe(0);
   expect(attn.emb).toBeNull();
   expect(tf.tidy(() => attn.input.sub(res.output).abs().max().dataSync()[0])).toBe(0);

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { GraphBuilder } from "../../lib/engine/graph";
-import { appendInputGradient } from "../../lib/engine/input-gradient";
+import { appendInputGradient } from "../../lib/engine/reverse-mode";
 import { serializeGraph } from "../../lib/engine/serialize";
 import { createSession } from "../../lib/engine/session";
 import { inferShapes } from "../../lib/engine/shapes";

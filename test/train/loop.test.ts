@@ -8,13 +8,14 @@ import { createGaussianDiffusion } from "../../lib/diffusion/gaussian-diffusion"
 import { UniformSampler } from "../../lib/diffusion/resample";
 import { diffusionTask } from "../../lib/train/diffusion-task";
 import { initTrainState, train, NonFiniteLossError, type TrainOptions } from "../../lib/train/loop";
-import { loadCheckpoint, saveCheckpoint } from "../../lib/train/checkpoint";
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from "../../lib/train/checkpoint";
 import { COURSE_CONFIGS, type DiffusionModelConfig } from "../../lib/course/model-configs";
 import type { ImageDataset } from "../../lib/train/dataset";
 import { seedInitialWeights } from "../../lib/train/init";
 
 const cfg = COURSE_CONFIGS["test-tiny"] as DiffusionModelConfig;
-const small = { ...cfg.unet, imageSize: 8 };
+/** with dropout, so that the resume tests also check dropout's masks repeat */
+const small = { ...cfg.unet, imageSize: 8, dropout: 0.2 };
 
 /** 32 images 8x8: two classes, a bright left half or a bright top half, in [-1, 1]. */
 function toyData(): ImageDataset {
@@ -50,25 +51,79 @@ describe("training loop", () => {
     model.dispose();
   });
 
-  it("resumes from a checkpoint with exactly the losses of an uninterrupted run", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ckpt-"));
-    const a = setup(5);
-    await train(a.model, a.task, a.state, { steps: 6, lr: { lr: 1e-3 }, emaRates: [0.99], seed: 5, progress: false });
-    const straight = a.state.history.map((s) => s.loss);
+  for (const engine of ["tfjs", "onnx"] as const) {
+    it(`resumes from a checkpoint with exactly the losses of an uninterrupted run, dropout included (${engine})`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "ckpt-"));
+      const opts = { lr: { lr: 1e-3 }, emaRates: [0.99], seed: 5, progress: false as const, engine, threads: 1 };
+      const a = setup(5);
+      await train(a.model, a.task, a.state, { ...opts, steps: 6 });
+      const straight = a.state.history.map((s) => s.loss);
 
-    const b = setup(5);
-    await train(b.model, b.task, b.state, { steps: 3, lr: { lr: 1e-3 }, emaRates: [0.99], seed: 5, progress: false,
-      checkpointEvery: 3, saveCheckpoint: (s) => saveCheckpoint(dir, b.model, s, { note: "test" }) });
-    const c = setup(5); // a fresh process's view: new weights, then the checkpoint
-    const restored = loadCheckpoint(dir, c.state);
-    expect(restored.config).toEqual({ note: "test" });
-    expect(c.state.step).toBe(3);
-    await train(c.model, c.task, c.state, { steps: 6, lr: { lr: 1e-3 }, emaRates: [0.99], seed: 5, progress: false });
-    expect(c.state.history.map((s) => s.loss)).toEqual(straight);
-    const wa = Array.from(a.model.params.get("out.2.weight")!.dataSync());
-    expect(Array.from(c.model.params.get("out.2.weight")!.dataSync())).toEqual(wa);
-    for (const x of [a, b, c]) x.model.dispose();
+      const b = setup(5);
+      await train(b.model, b.task, b.state, { ...opts, steps: 3, checkpointEvery: 3, saveCheckpoint: (s) => saveCheckpoint(dir, b.model, s, { note: "test" }) });
+      const c = setup(5); // a fresh process's view: new weights, then the checkpoint
+      const restored = loadCheckpoint(dir, c.state);
+      expect(restored.config).toEqual({ note: "test" });
+      expect(c.state.step).toBe(3);
+      await train(c.model, c.task, c.state, { ...opts, steps: 6 });
+      expect(c.state.history.map((s) => s.loss)).toEqual(straight);
+      for (const name of ["out.2.weight", "input_blocks.1.0.out_layers.3.weight"]) {
+        expect(Array.from(c.model.params.get(name)!.dataSync())).toEqual(Array.from(a.model.params.get(name)!.dataSync()));
+        expect(Array.from(c.state.ema.get(0.99)!.get(name)!.dataSync())).toEqual(Array.from(a.state.ema.get(0.99)!.get(name)!.dataSync()));
+      }
+      for (const x of [a, b, c]) x.model.dispose();
+    });
+  }
+
+  it("dropout takes part: a run without it has other losses", async () => {
+    const a = setup(5);
+    await train(a.model, a.task, a.state, { steps: 4, lr: { lr: 1e-3 }, seed: 5, progress: false });
+    const model = new UNetModel({ ...small, dropout: 0, numClasses: 3 });
+    seedInitialWeights(model, 5);
+    const diffusion = createGaussianDiffusion(cfg.diffusion);
+    const task = diffusionTask({ diffusion, model, data: toyData(), batchSize: 8, seed: 5, sampler: new UniformSampler(diffusion), classCond: true, classDropout: 0.2 });
+    const state = initTrainState(model);
+    await train(model, task, state, { steps: 4, lr: { lr: 1e-3 }, seed: 5, progress: false });
+    // dropout feeds out_layers.3, zero at initialisation, which the zero output conv keeps from
+    // learning at step 0: the runs agree at first, and part from step 2
+    expect(state.history[0].loss).toBeCloseTo(a.state.history[0].loss, 6);
+    expect(state.history[3].loss).not.toBeCloseTo(a.state.history[3].loss, 6);
+    a.model.dispose();
+    model.dispose();
   });
+
+  for (const engine of ["tfjs", "onnx"] as const) {
+    it(`an AbortSignal stops it at the end of the step under way and saves a checkpoint there (${engine})`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "abort-"));
+      const { model, task, state } = setup(4);
+      const interrupt = new AbortController();
+      let stepsSeen = 0;
+      const run = train(model, task, state, { steps: 50, lr: { lr: 1e-3 }, emaRates: [0.99], seed: 4, progress: false, engine, threads: 1, signal: interrupt.signal,
+        checkpointEvery: 1000, saveCheckpoint: (s) => saveCheckpoint(dir, model, s, {}),
+        onStep: (s) => {
+          stepsSeen++;
+          // the engine leaves the event loop free during a step: interrupt from a timer, as a kernel would
+          if (s.step === 1) (engine === "onnx" ? setTimeout(() => interrupt.abort(new Error("interrupted")), 5) : interrupt.abort(new Error("interrupted")));
+        } });
+      await expect(run).rejects.toThrow("interrupted");
+      const stoppedAt = state.step;
+      expect(stoppedAt).toBeGreaterThanOrEqual(2);
+      expect(stoppedAt).toBeLessThanOrEqual(3);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(state.step).toBe(stoppedAt); // nothing runs on after the rejection
+      expect(stepsSeen).toBe(stoppedAt);
+      expect(hasCheckpoint(dir)).toBe(true);
+      const fresh = setup(4);
+      loadCheckpoint(dir, fresh.state);
+      expect(fresh.state.step).toBe(stoppedAt);
+      expect(Array.from(fresh.model.params.get("out.2.weight")!.dataSync())).toEqual(Array.from(model.params.get("out.2.weight")!.dataSync()));
+      // an already aborted signal starts nothing
+      await expect(train(model, task, state, { steps: 60, lr: { lr: 1e-3 }, seed: 4, progress: false, engine, signal: interrupt.signal })).rejects.toThrow("interrupted");
+      expect(state.step).toBe(stoppedAt);
+      model.dispose();
+      fresh.model.dispose();
+    });
+  }
 
   it("stops on a non-finite loss without touching the weights or the last checkpoint", async () => {
     const dir = mkdtempSync(join(tmpdir(), "nan-"));
