@@ -19,9 +19,22 @@ type Params = Record<string, tf.Variable>;
 
 const SHAPES: Record<string, number[]> = {
   convIn: [3, 3, 1, 32],
-  r1gn1: [32], r1b1: [32], r1c1: [3, 3, 32, 32], r1gn2: [32], r1b2: [32], r1c2: [3, 3, 32, 32],
-  r2gn1: [32], r2b1: [32], r2c1: [3, 3, 32, 64], r2gn2: [64], r2b2: [64], r2c2: [3, 3, 64, 64], r2skip: [1, 1, 32, 64],
-  outGn: [64], outB: [64], convOut: [3, 3, 64, 1],
+  r1gn1: [32],
+  r1b1: [32],
+  r1c1: [3, 3, 32, 32],
+  r1gn2: [32],
+  r1b2: [32],
+  r1c2: [3, 3, 32, 32],
+  r2gn1: [32],
+  r2b1: [32],
+  r2c1: [3, 3, 32, 64],
+  r2gn2: [64],
+  r2b2: [64],
+  r2c2: [3, 3, 64, 64],
+  r2skip: [1, 1, 32, 64],
+  outGn: [64],
+  outB: [64],
+  convOut: [3, 3, 64, 1],
 };
 
 function makeParams(): Params {
@@ -83,7 +96,12 @@ function measure(backend: string, batch: number, budgetMs: number, withStep: boo
   const p = makeParams();
   const x = tf.randomNormal([batch, 32, 32, 1], 0, 1, "float32", 2) as tf.Tensor4D;
   const opt = tf.train.adam(1e-4);
-  const fwdDx = () => tf.tidy(() => tf.grad((xx: tf.Tensor) => mse(xx as tf.Tensor4D, p))(x).dispose());
+  const fwdDx = () =>
+    tf.tidy(() =>
+      tf
+        .grad((xx: tf.Tensor) => mse(xx as tf.Tensor4D, p))(x)
+        .dispose(),
+    );
   const step = () => opt.minimize(() => mse(x, p), true)?.dispose();
   const rows: Row[] = [{ backend, what: "forward + dx", batch, ms: timeIt(fwdDx, budgetMs) }];
   if (withStep) {

@@ -35,8 +35,14 @@ async function networks(input: CellInput): Promise<{ model: EngineUNet; guide?: 
   const engine = chooseEngine({ engine: input.executor, threads: input.threads, executionProviders: input.providers });
   const tfjs = engine.name === "tfjs";
   const unet = spec.modelDir ? loadTrainedDiffusion(spec.modelDir).net : tfjs ? new UNetModel(spec.unet) : randomUNet(spec.unet);
-  const classifier = spec.classifier === null ? null
-    : spec.classifierDir ? loadTrainedClassifier(spec.classifierDir).net : tfjs ? new EncoderUNetModel(spec.classifier) : randomClassifier(spec.classifier);
+  const classifier =
+    spec.classifier === null
+      ? null
+      : spec.classifierDir
+        ? loadTrainedClassifier(spec.classifierDir).net
+        : tfjs
+          ? new EncoderUNetModel(spec.classifier)
+          : randomClassifier(spec.classifier);
   return { model: await unetOnEngine(unet, engine), guide: classifier ? await guidanceOnEngine(classifier, spec.scale, engine) : undefined };
 }
 
@@ -45,11 +51,15 @@ async function measure(input: CellInput): Promise<{ seconds: number; loadSeconds
   const loadStart = process.hrtime.bigint();
   const { model, guide } = await networks(input);
   const loadSeconds = seconds(loadStart);
-  const size = spec.unet.imageSize, channels = spec.unet.inChannels;
+  const size = spec.unet.imageSize,
+    channels = spec.unet.inChannels;
   const shape: [number, number, number, number] = [spec.n, size, size, channels];
   const x = tf.randomNormal(shape, 0, 1, "float32", 1) as tf.Tensor4D;
   const t = tf.fill([spec.n], 500, "int32") as tf.Tensor1D;
-  const y = tf.tensor1d(Array.from({ length: spec.n }, (_, i) => i % 10), "int32");
+  const y = tf.tensor1d(
+    Array.from({ length: spec.n }, (_, i) => i % 10),
+    "int32",
+  );
   const forward = async (): Promise<void> => {
     (await model.forward(x, t, y)).dispose();
   };

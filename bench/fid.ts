@@ -18,7 +18,8 @@ function features(n: number, d: number, seed: number, shift: number): FeatureMat
   const uniform = (): number => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
   const data = new Float64Array(n * d);
   for (let i = 0; i < data.length; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(uniform())), a = 2 * Math.PI * uniform();
+    const r = Math.sqrt(-2 * Math.log(uniform())),
+      a = 2 * Math.PI * uniform();
     data[i] = r * Math.cos(a) * (1 + (i % d) / d) + shift;
     if (i + 1 < data.length) data[i + 1] = r * Math.sin(a) * (1 + ((i + 1) % d) / d) + shift;
   }
@@ -37,9 +38,11 @@ async function main(): Promise<void> {
   console.log("| d | statistics x2 (s) | FID (s) | precision/recall (s) | FID | precision | recall |");
   console.log("|--:|--:|--:|--:|--:|--:|--:|");
   for (const d of dims) {
-    const real = features(n, d, 1, 0), fake = features(n, d, 2, 0.05);
+    const real = features(n, d, 1, 0),
+      fake = features(n, d, 2, 0.05);
     let t = Date.now();
-    const a = computeStatistics(real), b = computeStatistics(fake);
+    const a = computeStatistics(real),
+      b = computeStatistics(fake);
     const tStats = seconds(t);
     t = Date.now();
     const fid = frechetDistance(a, b);

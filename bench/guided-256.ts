@@ -34,18 +34,22 @@ const FLAGS: Record<string, FlagSpec> = {
 async function main(): Promise<void> {
   const f = parseFlags(process.argv.slice(2), FLAGS, "usage: node scripts/run-ts.js bench/guided-256.ts [flags]");
   if (!f) return;
-  const steps = f.steps as number, cls = f.class as number;
+  const steps = f.steps as number,
+    cls = f.class as number;
   if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`--steps must be a positive integer, got ${steps}`);
   if (!Number.isInteger(cls) || cls < 0 || cls > 999) throw new UsageError(`--class must be an ImageNet class 0-999, got ${cls}`);
   await initBackend();
   const engine = chooseEngine({ engine: "onnx", executionProviders: (f.providers as string).split(",").filter(Boolean) });
   console.log(describeEngine(engine));
   const flags = TABLE_11_MODELS.imagenet256;
-  const unetConfig = unetConfigFromFlags(flags), classifierConfig = classifierConfigFromFlags(RELEASED_CLASSIFIERS.imagenet256);
+  const unetConfig = unetConfigFromFlags(flags),
+    classifierConfig = classifierConfigFromFlags(RELEASED_CLASSIFIERS.imagenet256);
   let t0 = Date.now();
   const unetSource = f.model ? unetFromStateDict(unetConfig, loadTorchCheckpoint(f.model as string), f.model as string) : randomUNet(unetConfig, 1);
   const unet = await unetOnEngine(unetSource, engine);
-  const classifierSource = f.classifier ? classifierFromStateDict(classifierConfig, loadTorchCheckpoint(f.classifier as string), f.classifier as string) : randomClassifier(classifierConfig, 2);
+  const classifierSource = f.classifier
+    ? classifierFromStateDict(classifierConfig, loadTorchCheckpoint(f.classifier as string), f.classifier as string)
+    : randomClassifier(classifierConfig, 2);
   const guide = await guidanceOnEngine(classifierSource, f.scale as number, engine);
   console.log(`loaded the UNet and the classifier (${f.model ? "released" : "random"} weights) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const m = parseModelFlags(flags);
@@ -54,7 +58,10 @@ async function main(): Promise<void> {
   t0 = Date.now();
   let last = t0;
   const x = await sample(ddim, d, unet, [1, 256, 256, 3], {
-    steps, seed: 0, modelKwargs: { y }, condFn: guide.condFn,
+    steps,
+    seed: 0,
+    modelKwargs: { y },
+    condFn: guide.condFn,
     callback: ({ i, total }) => {
       if (i === 0 || i === total - 1) console.log(`step ${i + 1}/${total}: ${((Date.now() - last) / 1000).toFixed(2)} s`);
       last = Date.now();

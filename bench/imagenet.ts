@@ -36,7 +36,10 @@ async function timedSteps(run: (callback: () => void) => Promise<tf.Tensor>, ste
   const stamps: number[] = [Date.now()];
   const out = await run(() => stamps.push(Date.now()));
   out.dispose();
-  return stamps.slice(1).map((s, i) => (s - stamps[i]) / 1000).slice(0, steps);
+  return stamps
+    .slice(1)
+    .map((s, i) => (s - stamps[i]) / 1000)
+    .slice(0, steps);
 }
 
 function median(xs: number[]): number {
@@ -57,7 +60,11 @@ async function benchEngine(name: string, steps: number, threads?: number): Promi
   const times = await timedSteps(async (cb) => {
     try {
       return await sample(ddim, setup.diffusion, setup.model, [1, n, n, 3], {
-        steps: 25, seed: 0, modelKwargs: { y }, condFn: setup.condFn(), signal: abort.signal,
+        steps: 25,
+        seed: 0,
+        modelKwargs: { y },
+        condFn: setup.condFn(),
+        signal: abort.signal,
         callback: () => {
           cb();
           if (++taken >= steps) abort.abort(new Error("enough"));
@@ -69,8 +76,13 @@ async function benchEngine(name: string, steps: number, threads?: number): Promi
     }
   }, steps);
   const row: ImagenetBenchRow = {
-    configuration: name, executor: setup.engine, steps: times.length, secondsPerStep: median(times.length > 1 ? times.slice(1) : times),
-    loadSeconds: setup.loadSeconds, peakRssBytes: process.resourceUsage().maxRSS * 1024, weightBytes: memoryFit(conf).weightBytes,
+    configuration: name,
+    executor: setup.engine,
+    steps: times.length,
+    secondsPerStep: median(times.length > 1 ? times.slice(1) : times),
+    loadSeconds: setup.loadSeconds,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    weightBytes: memoryFit(conf).weightBytes,
   };
   y.dispose();
   await setup.dispose();
@@ -95,7 +107,11 @@ async function benchTfjs(name: string): Promise<ImagenetBenchRow> {
   const times = await timedSteps(async (cb) => {
     try {
       return await sample(ddim, setupDiffusion, model, [1, n, n, 3], {
-        steps: 25, seed: 0, modelKwargs: { y }, condFn: classifierCondFn(cls, conf.classifierScale), signal: abort.signal,
+        steps: 25,
+        seed: 0,
+        modelKwargs: { y },
+        condFn: classifierCondFn(cls, conf.classifierScale),
+        signal: abort.signal,
         callback: () => {
           cb();
           abort.abort(new Error("enough"));
@@ -110,8 +126,13 @@ async function benchTfjs(name: string): Promise<ImagenetBenchRow> {
   model.dispose();
   cls.dispose();
   return {
-    configuration: name, executor: `tfjs (${backend.name})`, steps: 1, secondsPerStep: times[0], loadSeconds,
-    peakRssBytes: process.resourceUsage().maxRSS * 1024, weightBytes: memoryFit(conf).weightBytes,
+    configuration: name,
+    executor: `tfjs (${backend.name})`,
+    steps: 1,
+    secondsPerStep: times[0],
+    loadSeconds,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    weightBytes: memoryFit(conf).weightBytes,
   };
 }
 
@@ -121,14 +142,30 @@ export function runImagenetBench(names: string[], opts: { steps?: number; thread
   const jobs = names.map((n) => ["--one", n]);
   if (opts.tfjs) jobs.push(["--one-tfjs", "64x64"]);
   for (const job of jobs) {
-    const args = [require.resolve("../scripts/run-ts.js"), __filename, ...job, "--steps", String(opts.steps ?? 3), ...(opts.threads ? ["--threads", String(opts.threads)] : [])];
+    const args = [
+      require.resolve("../scripts/run-ts.js"),
+      __filename,
+      ...job,
+      "--steps",
+      String(opts.steps ?? 3),
+      ...(opts.threads ? ["--threads", String(opts.threads)] : []),
+    ];
     const r = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 24 });
     const line = r.stdout.split("\n").find((l) => l.startsWith("ROW "));
     if (line && r.status === 0) rows.push(JSON.parse(line.slice(4)));
     else if (job[0] === "--one-tfjs") {
       // tfjs holds the weights in the wasm heap (4 GiB at most): a model that does not fit aborts the process
       const why = /Aborted|out of memory|RangeError/.exec(r.stderr)?.[0] ?? `exit ${r.status}`;
-      rows.push({ configuration: job[1], executor: "tfjs (wasm)", steps: 0, secondsPerStep: NaN, loadSeconds: NaN, peakRssBytes: NaN, weightBytes: NaN, failed: `did not fit (${why})` });
+      rows.push({
+        configuration: job[1],
+        executor: "tfjs (wasm)",
+        steps: 0,
+        secondsPerStep: NaN,
+        loadSeconds: NaN,
+        peakRssBytes: NaN,
+        weightBytes: NaN,
+        failed: `did not fit (${why})`,
+      });
     } else throw new Error(`bench/imagenet ${job.join(" ")} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
   }
   return rows;
@@ -136,7 +173,14 @@ export function runImagenetBench(names: string[], opts: { steps?: number; thread
 
 function table(rows: ImagenetBenchRow[]): string {
   const head = "| configuration | executor | s / guided DDIM step (batch 1) | load s | peak RSS | float32 weights |\n|---|---|---|---|---|---|";
-  return [head, ...rows.map((r) => r.failed ? `| ${r.configuration} | ${r.executor} | ${r.failed} | | | |` : `| ${r.configuration} | ${r.executor} | ${r.secondsPerStep.toFixed(2)} (median of ${Math.max(1, r.steps - 1)}) | ${r.loadSeconds.toFixed(1)} | ${formatBytes(r.peakRssBytes)} | ${formatBytes(r.weightBytes)} |`)].join("\n");
+  return [
+    head,
+    ...rows.map((r) =>
+      r.failed
+        ? `| ${r.configuration} | ${r.executor} | ${r.failed} | | | |`
+        : `| ${r.configuration} | ${r.executor} | ${r.secondsPerStep.toFixed(2)} (median of ${Math.max(1, r.steps - 1)}) | ${r.loadSeconds.toFixed(1)} | ${formatBytes(r.peakRssBytes)} | ${formatBytes(r.weightBytes)} |`,
+    ),
+  ].join("\n");
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -152,8 +196,11 @@ async function main(argv: string[]): Promise<void> {
 
 // run as a script (node scripts/run-ts.js bench/imagenet.ts), not when bench/index.ts imports it
 if (path.resolve(process.argv[1] ?? "") === __filename) {
-  main(process.argv.slice(2)).then(() => process.exit(0), (e) => {
-    console.error(e);
-    process.exit(1);
-  });
+  main(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

@@ -29,8 +29,14 @@ async function main(): Promise<void> {
   if (cfg.kind !== "diffusion") throw new Error("fashion-cond is a diffusion model");
   const model = new UNetModel(cfg.unet);
   const x = tf.randomNormal([batch, 32, 32, 1], 0, 1, "float32", 1) as tf.Tensor4D;
-  const t = tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 37) % 1000), "int32");
-  const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 11), "int32");
+  const t = tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => (i * 37) % 1000),
+    "int32",
+  );
+  const y = tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => i % 11),
+    "int32",
+  );
   const tfjsMs = await median(runs, async () => {
     const out = model.forward(x, t, y);
     await out.data();

@@ -10,12 +10,32 @@ import type { EncoderUNetConfig, UNetConfig } from "../lib/models/index";
 import { randomClassifier, randomUNet } from "./random-weights";
 
 const UNET: UNetConfig = {
-  imageSize: 16, inChannels: 3, modelChannels: 32, outChannels: 6, numResBlocks: 1, attentionResolutions: [2], channelMult: [1, 2],
-  numClasses: 10, numHeadChannels: 16, useScaleShiftNorm: true, resblockUpdown: true, useNewAttentionOrder: true,
+  imageSize: 16,
+  inChannels: 3,
+  modelChannels: 32,
+  outChannels: 6,
+  numResBlocks: 1,
+  attentionResolutions: [2],
+  channelMult: [1, 2],
+  numClasses: 10,
+  numHeadChannels: 16,
+  useScaleShiftNorm: true,
+  resblockUpdown: true,
+  useNewAttentionOrder: true,
 };
 const CLASSIFIER: EncoderUNetConfig = {
-  imageSize: 16, inChannels: 3, modelChannels: 32, outChannels: 10, numResBlocks: 1, attentionResolutions: [2], channelMult: [1, 2],
-  numHeadChannels: 16, useScaleShiftNorm: true, resblockUpdown: true, useNewAttentionOrder: true, pool: "attention",
+  imageSize: 16,
+  inChannels: 3,
+  modelChannels: 32,
+  outChannels: 10,
+  numResBlocks: 1,
+  attentionResolutions: [2],
+  channelMult: [1, 2],
+  numHeadChannels: 16,
+  useScaleShiftNorm: true,
+  resblockUpdown: true,
+  useNewAttentionOrder: true,
+  pool: "attention",
 };
 
 function maxAbs(a: Float32Array, b: Float32Array): number {
@@ -47,14 +67,21 @@ async function main(): Promise<void> {
   const names = process.argv.length > 2 ? process.argv.slice(2) : ["cuda", "webgpu", "cpu"];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require("onnxruntime-node") as { listSupportedBackends(): { name: string; bundled: boolean }[] };
-  console.log(`onnxruntime-node backends: ${ort.listSupportedBackends().map((b) => `${b.name}${b.bundled ? "" : " (not bundled)"}`).join(", ")}`);
+  console.log(
+    `onnxruntime-node backends: ${ort
+      .listSupportedBackends()
+      .map((b) => `${b.name}${b.bundled ? "" : " (not bundled)"}`)
+      .join(", ")}`,
+  );
   const cpu = await outputs(["cpu"]);
   let failed = 0;
   for (const name of names) {
     const start = Date.now();
     try {
       const r = await outputs([name]);
-      console.log(`${name}: ok, UNet output max |${name} - cpu| ${maxAbs(r.out, cpu.out).toExponential(2)}, classifier gradient ${maxAbs(r.grad, cpu.grad).toExponential(2)} (${Date.now() - start} ms)`);
+      console.log(
+        `${name}: ok, UNet output max |${name} - cpu| ${maxAbs(r.out, cpu.out).toExponential(2)}, classifier gradient ${maxAbs(r.grad, cpu.grad).toExponential(2)} (${Date.now() - start} ms)`,
+      );
     } catch (e) {
       failed++;
       console.log(`${name}: FAILED: ${(e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ")}`);

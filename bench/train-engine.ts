@@ -79,11 +79,27 @@ async function ourRow(engine: "tfjs" | "onnx", threads: number, steps: number, b
   seedInitialWeights(model, 0);
   const diffusion = createGaussianDiffusion(cfg.diffusion);
   const data = fashionMnistDataset("train", 32, { subset: true });
-  const task = diffusionTask({ diffusion, model, data, batchSize: batch, seed: 0, sampler: new UniformSampler(diffusion), classCond: true, classDropout: cfg.classDropout });
+  const task = diffusionTask({
+    diffusion,
+    model,
+    data,
+    batchSize: batch,
+    seed: 0,
+    sampler: new UniformSampler(diffusion),
+    classCond: true,
+    classDropout: cfg.classDropout,
+  });
   const state = initTrainState(model, [0.999]);
   const ms: number[] = [];
   await train(model, task, state, {
-    steps: 1 + steps, lr: { lr: 2e-4 }, gradClip: 1, emaRates: [0.999], seed: 0, progress: false, engine, threads,
+    steps: 1 + steps,
+    lr: { lr: 2e-4 },
+    gradClip: 1,
+    emaRates: [0.999],
+    seed: 0,
+    progress: false,
+    engine,
+    threads,
     onStep: (s) => {
       if (s.step > 0) ms.push(s.seconds * 1000);
     },
@@ -98,7 +114,10 @@ function torchRow(dir: string | undefined, threads: number, steps: number, batch
   const skip = (note: string): Timing => ({ ms: [], loadBefore, loadAfter: load(), note });
   if (!dir) return skip("no guided-diffusion checkout: pass --guided-diffusion DIR or set ADM_GUIDED_DIFFUSION");
   if (!existsSync(join(dir, "guided_diffusion", "train_util.py"))) return skip(`${dir} is not a guided-diffusion checkout (no guided_diffusion/train_util.py)`);
-  const r = spawnSync("/usr/bin/python3", [join(__dirname, "train_step_torch.py"), dir, String(threads), String(batch), String(steps)], { encoding: "utf8", timeout: 900000 });
+  const r = spawnSync("/usr/bin/python3", [join(__dirname, "train_step_torch.py"), dir, String(threads), String(batch), String(steps)], {
+    encoding: "utf8",
+    timeout: 900000,
+  });
   const line = (r.stdout ?? "").trim().split("\n").pop() ?? "";
   if (r.status !== 0 || !line.startsWith("{")) return skip(`PyTorch did not run: ${(r.stderr || r.error?.message || "no output").trim().split("\n").pop()}`);
   return { ms: JSON.parse(line).ms as number[], loadBefore, loadAfter: load() };
@@ -114,7 +133,10 @@ function merged(executor: TrainBenchRow["executor"], threads: number, timings: T
 
 /** The rows: tfjs once, then per round and thread count the engine and PyTorch, alternating. */
 export async function benchTrainEngine(o: TrainBenchOptions = {}): Promise<TrainBenchRow[]> {
-  const steps = o.steps ?? 3, batch = o.batch ?? 32, rounds = o.rounds ?? 3, threadCounts = o.threads ?? [1, 2];
+  const steps = o.steps ?? 3,
+    batch = o.batch ?? 32,
+    rounds = o.rounds ?? 3,
+    threadCounts = o.threads ?? [1, 2];
   await initBackend("wasm");
   const rows: TrainBenchRow[] = [];
   if (o.tfjs ?? true) rows.push(merged("tfjs", 1, [await ourRow("tfjs", 1, steps, batch)]));
@@ -140,9 +162,14 @@ export function formatTrainBench(rows: TrainBenchRow[], batch: number): string {
   ];
   for (const r of rows) {
     const torch = rows.find((t) => t.executor === "pytorch" && t.threads === r.threads && t.medianMs !== null);
-    const ratio = r.executor !== "pytorch" && torch && r.medianMs !== null ? `${(r.medianMs / torch.medianMs!).toFixed(2)}x / ${(r.minMs! / torch.minMs!).toFixed(2)}x` : "";
+    const ratio =
+      r.executor !== "pytorch" && torch && r.medianMs !== null
+        ? `${(r.medianMs / torch.medianMs!).toFixed(2)}x / ${(r.minMs! / torch.minMs!).toFixed(2)}x`
+        : "";
     const name = r.executor === "onnx" ? "engine (ONNX Runtime)" : r.executor === "tfjs" ? "tfjs (wasm)" : "PyTorch (guided-diffusion)";
-    lines.push(`| ${name} | ${r.threads} | ${ms(r.medianMs)} | ${ms(r.minMs)} | ${ratio} | ${r.loadBefore.toFixed(1)} -> ${r.loadAfter.toFixed(1)} |${r.note ? ` ${r.note}` : ""}`);
+    lines.push(
+      `| ${name} | ${r.threads} | ${ms(r.medianMs)} | ${ms(r.minMs)} | ${ratio} | ${r.loadBefore.toFixed(1)} -> ${r.loadAfter.toFixed(1)} |${r.note ? ` ${r.note}` : ""}`,
+    );
   }
   return lines.join("\n");
 }
@@ -153,14 +180,33 @@ async function main(): Promise<void> {
   const threads = (f.threads as string).split(",").map(Number);
   if (threads.some((t) => !Number.isInteger(t) || t < 1)) throw new UsageError(`--threads takes comma-separated positive integers, got ${f.threads}`);
   const batch = f.batch as number;
-  const opts: TrainBenchOptions = { steps: f.steps as number, rounds: f.rounds as number, batch, threads, guidedDiffusion: f["guided-diffusion"] as string | undefined, tfjs: !f["no-tfjs"] };
-  console.log(`${os.cpus()[0]?.model ?? "cpu"}, ${os.cpus().length} logical CPUs; load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  const opts: TrainBenchOptions = {
+    steps: f.steps as number,
+    rounds: f.rounds as number,
+    batch,
+    threads,
+    guidedDiffusion: f["guided-diffusion"] as string | undefined,
+    tfjs: !f["no-tfjs"],
+  };
+  console.log(
+    `${os.cpus()[0]?.model ?? "cpu"}, ${os.cpus().length} logical CPUs; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
   const rows = await benchTrainEngine(opts);
   console.log(formatTrainBench(rows, batch));
   if (f.out) {
     const file = resolve(f.out as string);
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), cpu: os.cpus()[0]?.model, cpus: os.cpus().length, node: process.version, options: opts, rows }, null, 2) + "\n");
+    writeFileSync(
+      file,
+      JSON.stringify(
+        { date: new Date().toISOString(), cpu: os.cpus()[0]?.model, cpus: os.cpus().length, node: process.version, options: opts, rows },
+        null,
+        2,
+      ) + "\n",
+    );
   }
 }
 

@@ -78,7 +78,10 @@ export async function initBackend(name?: BackendName): Promise<BackendChoice> {
     }
   }
   if (name === undefined || name === "wasm") {
-    reason = name === "wasm" ? "asked for explicitly" : "@tensorflow/tfjs-node is not installed, and wasm (SIMD, with our training kernels) is the fastest CPU backend";
+    reason =
+      name === "wasm"
+        ? "asked for explicitly"
+        : "@tensorflow/tfjs-node is not installed, and wasm (SIMD, with our training kernels) is the fastest CPU backend";
     try {
       await activate("wasm");
       current = { name: "wasm", reason };

@@ -14,9 +14,13 @@ const COMMANDS = {
 };
 
 function usage() {
-  return "usage: adm-ts <command> [flags]\n\ncommands:\n" +
-    Object.entries(COMMANDS).map(([k, [, help]]) => `  ${k.padEnd(18)} ${help}`).join("\n") +
-    "\n\n`adm-ts <command> --help` lists each command's flags.";
+  return (
+    "usage: adm-ts <command> [flags]\n\ncommands:\n" +
+    Object.entries(COMMANDS)
+      .map(([k, [, help]]) => `  ${k.padEnd(18)} ${help}`)
+      .join("\n") +
+    "\n\n`adm-ts <command> --help` lists each command's flags."
+  );
 }
 
 const [cmd, ...args] = process.argv.slice(2);

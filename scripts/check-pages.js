@@ -14,9 +14,23 @@ function renderedDom(browser, file) {
   const url = /^https?:/.test(file) ? file : "file://" + path.resolve(file);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "adm-chromium-"));
   try {
-    const r = spawnSync(browser, ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", `--user-data-dir=${profile}`, "--virtual-time-budget=20000",
-      "--dump-dom", url], { encoding: "utf8", maxBuffer: 1 << 30, timeout: 180000 });
+    const r = spawnSync(
+      browser,
+      [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${profile}`,
+        "--virtual-time-budget=20000",
+        "--dump-dom",
+        url,
+      ],
+      { encoding: "utf8", maxBuffer: 1 << 30, timeout: 180000 },
+    );
     if (r.status !== 0 && !r.stdout) throw new Error(`${browser} failed on ${file}: ${r.stderr || r.error}`);
     return r.stdout;
   } finally {
@@ -53,8 +67,10 @@ function checkPages(pages) {
     const r = inspect(renderedDom(browser, page));
     const ok = r.problems.length === 0;
     if (!ok) bad++;
-    console.log(`${ok ? "page ok " : "page BAD"} ${path.basename(page)}: ${r.drawn}/${r.declared} plots drawn, ${r.images} image grids` +
-      (ok ? "" : ` (${r.problems.join("; ")})`));
+    console.log(
+      `${ok ? "page ok " : "page BAD"} ${path.basename(page)}: ${r.drawn}/${r.declared} plots drawn, ${r.images} image grids` +
+        (ok ? "" : ` (${r.problems.join("; ")})`),
+    );
   }
   return bad;
 }
@@ -63,6 +79,9 @@ module.exports = { checkPages, inspect, renderedDom, chromium };
 
 if (require.main === module) {
   const pages = process.argv.slice(2);
-  if (!pages.length) { console.error("usage: node scripts/check-pages.js PAGE.html..."); process.exit(2); }
+  if (!pages.length) {
+    console.error("usage: node scripts/check-pages.js PAGE.html...");
+    process.exit(2);
+  }
   process.exit(checkPages(pages) ? 1 : 0);
 }

@@ -51,13 +51,22 @@ export function flagProblem(spec: FlagSpec, value: unknown): string | undefined 
   if (spec.type === "boolean") return typeof value === "boolean" ? undefined : "must be true or false";
   const n = value as number;
   const bounds = [
-    spec.min !== undefined ? `>= ${spec.min}` : "", spec.above !== undefined ? `> ${spec.above}` : "",
-    spec.max !== undefined ? `<= ${spec.max}` : "", spec.below !== undefined ? `< ${spec.below}` : "",
-  ].filter(Boolean).join(" and ");
+    spec.min !== undefined ? `>= ${spec.min}` : "",
+    spec.above !== undefined ? `> ${spec.above}` : "",
+    spec.max !== undefined ? `<= ${spec.max}` : "",
+    spec.below !== undefined ? `< ${spec.below}` : "",
+  ]
+    .filter(Boolean)
+    .join(" and ");
   const want = `must be ${spec.type === "integer" ? "an integer" : "a finite number"}${bounds ? ` ${bounds}` : ""}`;
-  const ok = typeof n === "number" && Number.isFinite(n) && (spec.type !== "integer" || Number.isSafeInteger(n)) &&
-    (spec.min === undefined || n >= spec.min) && (spec.max === undefined || n <= spec.max) &&
-    (spec.above === undefined || n > spec.above) && (spec.below === undefined || n < spec.below);
+  const ok =
+    typeof n === "number" &&
+    Number.isFinite(n) &&
+    (spec.type !== "integer" || Number.isSafeInteger(n)) &&
+    (spec.min === undefined || n >= spec.min) &&
+    (spec.max === undefined || n <= spec.max) &&
+    (spec.above === undefined || n > spec.above) &&
+    (spec.below === undefined || n < spec.below);
   return ok ? undefined : want;
 }
 
@@ -102,7 +111,9 @@ export function parseFlags(argv: string[], spec: Record<string, FlagSpec>, usage
     if (!a.startsWith("--")) {
       const before = argv[i - 1]?.startsWith("--") ? argv[i - 1].slice(2) : undefined;
       if (before !== undefined && spec[before]?.type === "boolean" && a.toLowerCase() in BOOLEAN_WORDS) {
-        throw new UsageError(`--${before} takes no value, so "${a}" would be a stray argument: write --${before} to turn it on, --${before}=${a} to say it, or leave it out`);
+        throw new UsageError(
+          `--${before} takes no value, so "${a}" would be a stray argument: write --${before} to turn it on, --${before}=${a} to say it, or leave it out`,
+        );
       }
       args.push(a);
       continue;
@@ -110,7 +121,9 @@ export function parseFlags(argv: string[], spec: Record<string, FlagSpec>, usage
     const [name, inline] = a.slice(2).split(/=(.*)/s, 2);
     const s = spec[name];
     if (!s) {
-      const known = Object.keys(spec).map((k) => "--" + k).join(", ");
+      const known = Object.keys(spec)
+        .map((k) => "--" + k)
+        .join(", ");
       throw new UsageError(`unknown flag --${name}; ${known ? `known flags: ${known}` : "this command takes no flags"}`);
     }
     if (given.has(name)) throw new UsageError(`--${name} is given twice; give it once`);
@@ -125,7 +138,9 @@ export function parseFlags(argv: string[], spec: Record<string, FlagSpec>, usage
   }
   const [lo, hi] = typeof positionals === "number" ? [positionals, positionals] : positionals;
   if (args.length < lo || args.length > hi) {
-    throw new UsageError(`this command takes ${countWords(positionals)}, got ${args.length}${args.length ? ` (${args.map((x) => JSON.stringify(x)).join(" ")})` : ""}\n${usage}`);
+    throw new UsageError(
+      `this command takes ${countWords(positionals)}, got ${args.length}${args.length ? ` (${args.map((x) => JSON.stringify(x)).join(" ")})` : ""}\n${usage}`,
+    );
   }
   return Object.assign(values, { _: args, _given: given }) as ParsedFlags;
 }

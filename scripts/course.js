@@ -25,20 +25,34 @@ function parseArgs(argv) {
   const opts = { fast: process.env.ADM_FAST === "1", solutions: false, test: false, out: path.join(ROOT, "build/course"), filters: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--help" || a === "-h") { console.log(USAGE); process.exit(0); }
-    else if (a === "--fast") opts.fast = true;
+    if (a === "--help" || a === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (a === "--fast") opts.fast = true;
     else if (a === "--solutions") opts.solutions = true;
-    else if (a === "--test") { opts.test = opts.fast = opts.solutions = true; }
-    else if (a === "--out") { opts.out = path.resolve(argv[++i] || ""); if (!argv[i]) { console.error("--out needs a directory"); process.exit(2); } }
-    else if (a.startsWith("-")) { console.error(`unknown flag ${a}\n${USAGE}`); process.exit(2); }
-    else opts.filters.push(a);
+    else if (a === "--test") {
+      opts.test = opts.fast = opts.solutions = true;
+    } else if (a === "--out") {
+      opts.out = path.resolve(argv[++i] || "");
+      if (!argv[i]) {
+        console.error("--out needs a directory");
+        process.exit(2);
+      }
+    } else if (a.startsWith("-")) {
+      console.error(`unknown flag ${a}\n${USAGE}`);
+      process.exit(2);
+    } else opts.filters.push(a);
   }
   return opts;
 }
 
 function listNotebooks(dir) {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith(".ipynb")).sort().map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".ipynb"))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
 function title(nbPath) {
@@ -55,9 +69,13 @@ function title(nbPath) {
 const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 function writeIndex(out, rows, fast) {
-  const body = rows.map((r) =>
-    `<tr><td><a href="${esc(r.page)}">${esc(r.name)}</a></td><td>${esc(r.title)}</td>` +
-    `<td class="${r.status === "ok" ? "ok" : "bad"}">${esc(r.status)}</td><td>${esc(r.seconds)}</td></tr>`).join("\n");
+  const body = rows
+    .map(
+      (r) =>
+        `<tr><td><a href="${esc(r.page)}">${esc(r.name)}</a></td><td>${esc(r.title)}</td>` +
+        `<td class="${r.status === "ok" ? "ok" : "bad"}">${esc(r.status)}</td><td>${esc(r.seconds)}</td></tr>`,
+    )
+    .join("\n");
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>adm-ts course</title>
 <style>body{font-family:sans-serif;max-width:900px;margin:2em auto}td,th{padding:4px 10px;border-bottom:1px solid #ddd}
 .ok{color:#080}.bad{color:#c00;font-weight:bold}</style></head><body>
@@ -74,7 +92,10 @@ function main() {
   let notebooks = listNotebooks(path.join(ROOT, "notebooks"));
   if (opts.solutions) notebooks = notebooks.concat(listNotebooks(path.join(ROOT, "notebooks/solutions")));
   if (opts.filters.length) notebooks = notebooks.filter((p) => opts.filters.some((f) => path.basename(p).includes(f)));
-  if (!notebooks.length) { console.error("no notebooks matched"); process.exit(2); }
+  if (!notebooks.length) {
+    console.error("no notebooks matched");
+    process.exit(2);
+  }
   const python = jupyterPython();
   try {
     prepareOutput([path.join(opts.out, "index.html")]);
@@ -98,8 +119,13 @@ function main() {
     process.stdout.write(`${ok ? "ok    " : "FAILED"} ${seconds.padStart(6)}s  ${path.relative(ROOT, nb)}\n`);
     if (!ok) process.stderr.write((r.stderr || "") + (r.error ? String(r.error) : ""));
     const name = path.basename(nb, ".ipynb");
-    rows.push({ name: (solution ? "solutions/" : "") + name, title: title(nb), status: ok ? "ok" : "FAILED", seconds,
-      page: (solution ? "solutions/" : "") + name + ".html" });
+    rows.push({
+      name: (solution ? "solutions/" : "") + name,
+      title: title(nb),
+      status: ok ? "ok" : "FAILED",
+      seconds,
+      page: (solution ? "solutions/" : "") + name + ".html",
+    });
   }
   writeIndex(opts.out, rows, opts.fast);
   console.log(`Course pages: ${path.join(path.relative(ROOT, opts.out) || opts.out, "index.html")}`);

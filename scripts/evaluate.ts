@@ -49,7 +49,8 @@ function readReference(arg: string): ReferenceBatch {
 function readSamples(path: string): Uint8Images {
   if (!existsSync(path)) throw new UsageError(`samples ${path} does not exist; pass the .npz written by the sampler (arr_0 uint8 NHWC images)`);
   const batch = readReferenceBatch(path);
-  if (!batch.images) refuse(path, "array arr_0", "no arr_0; a samples file needs the images themselves", "pass the .npz written by the sampler (arr_0 uint8 NHWC images)");
+  if (!batch.images)
+    refuse(path, "array arr_0", "no arr_0; a samples file needs the images themselves", "pass the .npz written by the sampler (arr_0 uint8 NHWC images)");
   return batch.images;
 }
 
@@ -66,14 +67,21 @@ function firstN(images: Uint8Images, limit: number): Uint8Images {
  * samples of the padded course data against the 28x28 Fashion-MNIST test set).
  */
 function checkComparable(samples: Uint8Images, samplesPath: string, reference: Uint8Images, referenceArg: string): void {
-  const [n, h, w, c] = samples.shape, [m, rh, rw, rc] = reference.shape;
+  const [n, h, w, c] = samples.shape,
+    [m, rh, rw, rc] = reference.shape;
   if (h * rw !== w * rh || c !== rc) {
-    throw new UsageError(`${samplesPath} holds ${h}x${w}x${c} images but ${referenceArg} holds ${rh}x${rw}x${rc}: ` +
-      "metrics compare images of one shape and channel count; sample at the reference's shape, or give a reference batch like the samples");
+    throw new UsageError(
+      `${samplesPath} holds ${h}x${w}x${c} images but ${referenceArg} holds ${rh}x${rw}x${rc}: ` +
+        "metrics compare images of one shape and channel count; sample at the reference's shape, or give a reference batch like the samples",
+    );
   }
   // precision and recall use k = 3 nearest neighbours within each set
-  for (const [count, what] of [[n, samplesPath], [m, referenceArg]] as const) {
-    if (count < 4) throw new UsageError(`${what} holds ${count} images; the metrics need at least 4 (FID's covariance, and 3 nearest neighbours for precision/recall)`);
+  for (const [count, what] of [
+    [n, samplesPath],
+    [m, referenceArg],
+  ] as const) {
+    if (count < 4)
+      throw new UsageError(`${what} holds ${count} images; the metrics need at least 4 (FID's covariance, and 3 nearest neighbours for precision/recall)`);
   }
 }
 
@@ -85,7 +93,10 @@ function makeExtractor(features: string, samples: Uint8Images, reference: Uint8I
     return pixelFeatureExtractor(same ? {} : { size: [h, w] });
   }
   if (features === "fashion") {
-    if (!existsSync(FASHION_FEATURES)) throw new UsageError(`--features fashion needs the feature classifier in ${FASHION_FEATURES}; train it with 'adm-ts train --config fashion-features --out ${FASHION_FEATURES}'`);
+    if (!existsSync(FASHION_FEATURES))
+      throw new UsageError(
+        `--features fashion needs the feature classifier in ${FASHION_FEATURES}; train it with 'adm-ts train --config fashion-features --out ${FASHION_FEATURES}'`,
+      );
     return courseFeatureExtractor(FASHION_FEATURES);
   }
   const path = features === "inception" ? process.env.ADM_INCEPTION_WEIGHTS : features;
@@ -116,7 +127,8 @@ async function features(extractor: FeatureExtractor, images: Uint8Images, label:
 export async function main(argv: string[]): Promise<void> {
   const f = parseFlags(argv, FLAGS, USAGE, 2);
   if (!f) return;
-  const batch = f.batch as number, limit = f.limit as number;
+  const batch = f.batch as number,
+    limit = f.limit as number;
   const [samplesPath, referenceArg] = f._;
   const samples = firstN(readSamples(samplesPath), limit);
   const reference = readReference(referenceArg);

@@ -15,7 +15,8 @@ import { admCheckpointsFor, ReleasedCheckpoint } from "../lib/models/index";
 import { progress, Progress } from "../lib/viz/index";
 import { parseFlags, UsageError } from "./cli-args";
 
-const USAGE = "usage: adm-ts fetch-adm <configuration | checkpoint | all>... [flags]\n" +
+const USAGE =
+  "usage: adm-ts fetch-adm <configuration | checkpoint | all>... [flags]\n" +
   "configurations: 64x64, 128x128, 256x256, 256x256-uncond, 512x512 (a model and its classifier)";
 
 const SPEC = {
@@ -46,7 +47,9 @@ async function fetchOne(c: ReleasedCheckpoint, dir: string, flags: { stallS: num
   let bar: Progress | null = null;
   let shownMiB = 0;
   const r = await download(url, join(dir, c.file), {
-    sha256: expected, stallMs: flags.stallS * 1000, retries: flags.retries,
+    sha256: expected,
+    stallMs: flags.stallS * 1000,
+    retries: flags.retries,
     onProgress(received, total) {
       if (!bar && total !== null) bar = progress(`${c.file} (MiB)`, Math.ceil(total / 2 ** 20));
       const mib = Math.floor(received / 2 ** 20);

@@ -5,7 +5,10 @@
 // dataset-fashion-mnist package instead.
 //   node scripts/fetch-fashion-mnist.js [DIR] [--base URL]
 require("./register");
-const fs = require("fs"), path = require("path"), zlib = require("zlib"), crypto = require("crypto");
+const fs = require("fs"),
+  path = require("path"),
+  zlib = require("zlib"),
+  crypto = require("crypto");
 const { prepareOutput, writeFileAtomic } = require("../lib/io/write-files.ts");
 
 const FILES = {
@@ -19,8 +22,10 @@ const DEFAULT_BASE = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com
 function args() {
   const a = process.argv.slice(2);
   if (a.includes("--help") || a.includes("-h")) {
-    console.log("usage: node scripts/fetch-fashion-mnist.js [DIR] [--base URL]\n" +
-      "Downloads Fashion-MNIST into DIR (default datasets/fashion-mnist-full) and verifies SHA-256 checksums.");
+    console.log(
+      "usage: node scripts/fetch-fashion-mnist.js [DIR] [--base URL]\n" +
+        "Downloads Fashion-MNIST into DIR (default datasets/fashion-mnist-full) and verifies SHA-256 checksums.",
+    );
     process.exit(0);
   }
   const i = a.indexOf("--base");

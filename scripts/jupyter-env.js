@@ -36,16 +36,16 @@ function install() {
   const root = typeof process.getuid === "function" && process.getuid() === 0;
   if (root && fs.existsSync("/usr/bin/apt-get")) {
     console.error("Jupyter client not found: installing it with apt (Debian packages jupyter-nbconvert jupyter-client).");
-    if (run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "jupyter-nbconvert", "jupyter-client"]) ||
-        (run("apt-get", ["update", "-qq"]) &&
-         run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "jupyter-nbconvert", "jupyter-client"]))) {
+    if (
+      run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "jupyter-nbconvert", "jupyter-client"]) ||
+      (run("apt-get", ["update", "-qq"]) && run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "jupyter-nbconvert", "jupyter-client"]))
+    ) {
       if (hasJupyter("/usr/bin/python3")) return "/usr/bin/python3";
     }
   }
   console.error(`Jupyter client not found: creating a project virtual environment in ${VENV} with pip.`);
   const py = ["python3", "/usr/bin/python3"].find((p) => spawnSync(p, ["--version"], { stdio: "ignore" }).status === 0);
-  if (py && run(py, ["-m", "venv", VENV]) &&
-      run(path.join(VENV, "bin/python"), ["-m", "pip", "install", "-q", "nbclient", "nbconvert", "jupyter_client"])) {
+  if (py && run(py, ["-m", "venv", VENV]) && run(path.join(VENV, "bin/python"), ["-m", "pip", "install", "-q", "nbclient", "nbconvert", "jupyter_client"])) {
     return path.join(VENV, "bin/python");
   }
   return undefined;

@@ -31,10 +31,18 @@ const FLAGS: Record<string, FlagSpec> = {
   n: { type: "integer", default: 100, min: 1, max: 1000, help: "samples drawn for the grid and the recognition check (diffusion models)" },
   steps: { type: "integer", default: 25, min: 1, help: "DDIM steps for the samples" },
   features: { type: "string", default: "models/fashion-features", help: "the clean feature classifier used to recognise samples" },
-  engine: { type: "string", choices: ["onnx", "tfjs"], help: "onnx (ONNX Runtime; the default when onnxruntime-node loads) or tfjs, for the samples; default ADM_ENGINE" },
+  engine: {
+    type: "string",
+    choices: ["onnx", "tfjs"],
+    help: "onnx (ONNX Runtime; the default when onnxruntime-node loads) or tfjs, for the samples; default ADM_ENGINE",
+  },
   cfg: { type: "string", default: "2,4", help: "classifier-free guidance weights to sample with (models trained with label dropout; '' for none)" },
   classifier: { type: "string", default: "models/fashion-classifier", help: "noisy classifier for guided samples of an unconditional model" },
-  scales: { type: "string", default: "1,10", help: "classifier guidance scales to sample with (unconditional models; '' for none); the paper's Figure 3 compares 1 and 10" },
+  scales: {
+    type: "string",
+    default: "1,10",
+    help: "classifier guidance scales to sample with (unconditional models; '' for none); the paper's Figure 3 compares 1 and 10",
+  },
 };
 
 /** Moving average over `w` points, for readable loss curves. */
@@ -51,7 +59,10 @@ function smooth(y: number[], w: number): number[] {
 
 /** Parse a comma-separated list of numbers given to `flag` ("" gives none). */
 function numberList(flag: string, text: string): number[] {
-  const out = text.split(",").filter((v) => v.trim() !== "").map(Number);
+  const out = text
+    .split(",")
+    .filter((v) => v.trim() !== "")
+    .map(Number);
   if (out.some((v) => !Number.isFinite(v) || v < 0)) throw new UsageError(`--${flag} takes comma-separated non-negative numbers, got ${text}`);
   return out;
 }
@@ -63,9 +74,17 @@ const percent = (r: number): string => `${(r * 100).toFixed(1)}%`;
  * as the requested class, plain and with guidance (classifier-free for a label-dropout model,
  * classifier guidance with the noisy classifier for an unconditional one), on the same seeds.
  */
-async function diffusionResults(dir: string, trained: TrainedDiffusionModel, f: Record<string, unknown>, cfgWeights: number[], scales: number[], engine: EngineChoice): Promise<string[]> {
+async function diffusionResults(
+  dir: string,
+  trained: TrainedDiffusionModel,
+  f: Record<string, unknown>,
+  cfgWeights: number[],
+  scales: number[],
+  engine: EngineChoice,
+): Promise<string[]> {
   const net = await unetOnEngine(trained.net, engine);
-  const n = f.n as number, steps = f.steps as number;
+  const n = f.n as number,
+    steps = f.steps as number;
   const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
   const diffusion = createGaussianDiffusion(trained.diffusion);
   forFlag("--steps", () => scheduleOf(ddim, diffusion, steps));
@@ -90,8 +109,14 @@ async function diffusionResults(dir: string, trained: TrainedDiffusionModel, f: 
   if (judge && !trained.classCond) {
     const counts = new Array(10).fill(0);
     for (const c of predictClean(judge.net, plain)) counts[c]++;
-    histogram.push(`What the feature classifier sees in the ${n} unguided samples (a model that covers the data gives about ${n / 10} each):`, "",
-      "| " + FASHION_CLASSES.join(" | ") + " |", "|" + FASHION_CLASSES.map(() => "---").join("|") + "|", "| " + counts.join(" | ") + " |", "");
+    histogram.push(
+      `What the feature classifier sees in the ${n} unguided samples (a model that covers the data gives about ${n / 10} each):`,
+      "",
+      "| " + FASHION_CLASSES.join(" | ") + " |",
+      "|" + FASHION_CLASSES.map(() => "---").join("|") + "|",
+      "| " + counts.join(" | ") + " |",
+      "",
+    );
   }
   plain.dispose();
   if (trained.nullClass !== null) {
@@ -112,9 +137,18 @@ async function diffusionResults(dir: string, trained: TrainedDiffusionModel, f: 
   }
   await net.dispose();
   const ran = engine.name === "onnx" ? `ONNX Runtime (${engine.threads} thread${engine.threads === 1 ? "" : "s"})` : `tfjs ${tf.getBackend()}`;
-  return [`Samples: ${n} images each, DDIM ${steps} steps, seed 1234, on ${ran}; the requested classes go 0-9 along each row.` +
-    (judge ? ` "Recognised" is the share the feature classifier (${featuresDir}, step ${judge.step}) assigns to the requested class.` : ""), "",
-    "| sampling | grid | recognised | time |", "|---|---|---|---|", ...rows, "", "![samples](samples.png)", "", ...histogram];
+  return [
+    `Samples: ${n} images each, DDIM ${steps} steps, seed 1234, on ${ran}; the requested classes go 0-9 along each row.` +
+      (judge ? ` "Recognised" is the share the feature classifier (${featuresDir}, step ${judge.step}) assigns to the requested class.` : ""),
+    "",
+    "| sampling | grid | recognised | time |",
+    "|---|---|---|---|",
+    ...rows,
+    "",
+    "![samples](samples.png)",
+    "",
+    ...histogram,
+  ];
 }
 
 const fmt = (s: number): string => {
@@ -129,7 +163,8 @@ export async function main(argv: string[]): Promise<void> {
   if (!dir) throw new UsageError("model-card needs the model directory, e.g. models/fashion-cond");
   const statePath = join(dir, "state.safetensors");
   if (!existsSync(statePath)) throw new UsageError(`${dir} has no state.safetensors (train it first)`);
-  const cfgWeights = numberList("cfg", f.cfg as string), scales = numberList("scales", f.scales as string);
+  const cfgWeights = numberList("cfg", f.cfg as string),
+    scales = numberList("scales", f.scales as string);
   const engine = forFlag("--engine", () => chooseEngine({ engine: f.engine as string | undefined }));
   console.log(describeEngine(engine));
   forFlag(dir, () => prepareOutput(["README.md", "loss.svg", "accuracy.svg", "samples.png"].map((name) => join(dir, name))));
@@ -143,8 +178,26 @@ export async function main(argv: string[]): Promise<void> {
   const params = Array.from(net.params.values()).reduce((a, v) => a + v.size, 0);
   const wall = history.reduce((a, h) => a + h.seconds, 0);
   const w = Math.max(1, Math.round(history.length / 50));
-  const series = [{ name: `loss (moving mean of ${w})`, x: history.map((h) => h.step), y: smooth(history.map((h) => h.loss), w) }];
-  for (const k of ["mse", "vb"]) if (history.length && k in history[0].extras) series.push({ name: `${k} (mean of ${w})`, x: history.map((h) => h.step), y: smooth(history.map((h) => h.extras[k]), w) });
+  const series = [
+    {
+      name: `loss (moving mean of ${w})`,
+      x: history.map((h) => h.step),
+      y: smooth(
+        history.map((h) => h.loss),
+        w,
+      ),
+    },
+  ];
+  for (const k of ["mse", "vb"])
+    if (history.length && k in history[0].extras)
+      series.push({
+        name: `${k} (mean of ${w})`,
+        x: history.map((h) => h.step),
+        y: smooth(
+          history.map((h) => h.extras[k]),
+          w,
+        ),
+      });
   writeFileAtomic(join(dir, "loss.svg"), lineChartSvg(series, { title: `${run.name}: training loss`, xLabel: "step", yLabel: "loss", logY: true }));
   const name = basename(resolve(dir));
   const lines: string[] = [`# ${name}`, ""];
@@ -173,11 +226,24 @@ export async function main(argv: string[]): Promise<void> {
       const diffusion = createGaussianDiffusion(trained.diffusion);
       const sub = { ...test, n: Math.min(test.n, 2000) };
       const acc = accuracyByTimestep(trained.net, diffusion, sub, { buckets: 10, seed: 1 });
-      writeFileAtomic(join(dir, "accuracy.svg"), lineChartSvg([{ name: "test accuracy", x: acc.tCenter, y: acc.accuracy }],
-        { title: "noisy classifier: accuracy on x_t against t", xLabel: "timestep t", yLabel: "accuracy" }));
-      results.push(`Accuracy on ${sub.n} test images noised to x_t, by timestep (chance is 10%):`, "", "![accuracy](accuracy.svg)", "",
-        "| t | " + acc.tCenter.map((t) => Math.round(t)).join(" | ") + " |", "|---|" + acc.tCenter.map(() => "---").join("|") + "|",
-        "| accuracy | " + acc.accuracy.map((a) => (a * 100).toFixed(1) + "%").join(" | ") + " |", "");
+      writeFileAtomic(
+        join(dir, "accuracy.svg"),
+        lineChartSvg([{ name: "test accuracy", x: acc.tCenter, y: acc.accuracy }], {
+          title: "noisy classifier: accuracy on x_t against t",
+          xLabel: "timestep t",
+          yLabel: "accuracy",
+        }),
+      );
+      results.push(
+        `Accuracy on ${sub.n} test images noised to x_t, by timestep (chance is 10%):`,
+        "",
+        "![accuracy](accuracy.svg)",
+        "",
+        "| t | " + acc.tCenter.map((t) => Math.round(t)).join(" | ") + " |",
+        "|---|" + acc.tCenter.map(() => "---").join("|") + "|",
+        "| accuracy | " + acc.accuracy.map((a) => (a * 100).toFixed(1) + "%").join(" | ") + " |",
+        "",
+      );
     } else {
       const x = tf.tensor4d(test.images, [test.n, 32, 32, 1]);
       const acc = cleanAccuracy(trained.net, x, test.labels);
@@ -188,21 +254,42 @@ export async function main(argv: string[]): Promise<void> {
   const recent = history.slice(-Math.min(100, history.length));
   const meanLoss = recent.reduce((a, h) => a + h.loss, 0) / Math.max(1, recent.length);
   lines.push(
-    `A course model trained by adm-ts's own scripts (\`${run.name}\` in \`lib/course/model-configs.ts\`).`, "",
-    "| | |", "|---|---|",
+    `A course model trained by adm-ts's own scripts (\`${run.name}\` in \`lib/course/model-configs.ts\`).`,
+    "",
+    "| | |",
+    "|---|---|",
     `| kind | ${model.kind === "diffusion" ? `diffusion model (${model.unet.numClasses ? "class-conditional" : "unconditional"}, learned sigma, hybrid loss)` : model.noised ? "noisy classifier p(y given x_t, t)" : "classifier of clean images (feature network)"} |`,
     `| data | Fashion-MNIST training set (${run.data === "subset" ? "10,000-image subset" : "60,000 images"}), padded to 32x32, scaled to [-1, 1] |`,
     `| parameters | ${params.toLocaleString("en-US")} |`,
-    ...(run.initFrom ? [`| initialised from | ${run.initFrom.dir} (${run.initFrom.name}) at step ${run.initFrom.step}, EMA weights${run.initFrom.foldedNullClass === null ? "" : `; its null class ${run.initFrom.foldedNullClass} folded into time_embed.2.bias, which makes it exactly the unconditional model inside the classifier-free-guidance model`} |`] : []),
+    ...(run.initFrom
+      ? [
+          `| initialised from | ${run.initFrom.dir} (${run.initFrom.name}) at step ${run.initFrom.step}, EMA weights${run.initFrom.foldedNullClass === null ? "" : `; its null class ${run.initFrom.foldedNullClass} folded into time_embed.2.bias, which makes it exactly the unconditional model inside the classifier-free-guidance model`} |`,
+        ]
+      : []),
     `| steps | ${steps} at batch ${run.batch} (${((steps * run.batch) / 60000).toFixed(2)} epochs) |`,
     `| optimizer | AdamW lr ${run.lr}, warm-up ${run.warmup}, grad clip ${run.gradClip}, EMA ${run.emaRate}${annealText ? `, ${annealText}` : ""} |`,
     `| wall time | ${fmt(wall)} of training steps recorded (2-core CPU, tfjs wasm, shared with other work) |`,
     `| loss (mean of the last ${recent.length} steps) | ${meanLoss.toFixed(4)} |`,
-    `| files | \`model.safetensors\` (EMA weights, PyTorch layout, guided-diffusion key names), \`state.safetensors\` (resumable training state) |`, "",
-    "Configuration:", "", "```json", JSON.stringify(model, null, 2), "```", "",
-    "![loss](loss.svg)", "", ...results,
-    `Reproduce (or continue with \`--resume --steps N\`)${run.initFrom ? `; --init-from needs ${run.initFrom.dir} as it was at step ${run.initFrom.step}` : ""}:`, "", "```bash", reproduce, "```", "",
-    model.kind === "diffusion" ? `Classes: ${FASHION_CLASSES.map((c, i) => `${i} ${c}`).join(", ")}.` : "", "");
+    `| files | \`model.safetensors\` (EMA weights, PyTorch layout, guided-diffusion key names), \`state.safetensors\` (resumable training state) |`,
+    "",
+    "Configuration:",
+    "",
+    "```json",
+    JSON.stringify(model, null, 2),
+    "```",
+    "",
+    "![loss](loss.svg)",
+    "",
+    ...results,
+    `Reproduce (or continue with \`--resume --steps N\`)${run.initFrom ? `; --init-from needs ${run.initFrom.dir} as it was at step ${run.initFrom.step}` : ""}:`,
+    "",
+    "```bash",
+    reproduce,
+    "```",
+    "",
+    model.kind === "diffusion" ? `Classes: ${FASHION_CLASSES.map((c, i) => `${i} ${c}`).join(", ")}.` : "",
+    "",
+  );
   writeFileAtomic(join(dir, "README.md"), lines.join("\n"));
   console.log(`wrote ${join(dir, "README.md")}`);
 }

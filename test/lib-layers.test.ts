@@ -28,14 +28,20 @@ function roomOf(libPath: string): string {
 function readLayerTable(markdown: string): Map<string, Room> {
   const rooms = new Map<string, Room>();
   for (const line of markdown.split("\n")) {
-    const cells = line.split("|").slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split("|")
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (cells.length !== 4 || !/^\d+$/.test(cells[0])) continue;
     const names = Array.from(cells[1].matchAll(/`([^`]+)`/g), (m) => roomOf(m[1].replace(/\/$/, "")));
     const listed = Array.from(cells[3].matchAll(/`([^`]+)`/g), (m) => m[1]);
     let mayImport: Set<string> | null;
     if (/^every folder below$/.test(cells[3])) mayImport = null;
     else if (cells[3] === "nothing" || listed.length > 0) mayImport = new Set(listed);
-    else throw new Error(`lib/README.md: the "may import" cell of ${cells[1]} is "${cells[3]}"; list folders in backticks, or write "nothing" or "every folder below"`);
+    else
+      throw new Error(
+        `lib/README.md: the "may import" cell of ${cells[1]} is "${cells[3]}"; list folders in backticks, or write "nothing" or "every folder below"`,
+      );
     for (const name of names) rooms.set(name, { layer: Number(cells[0]), mayImport });
   }
   return rooms;
@@ -43,7 +49,10 @@ function readLayerTable(markdown: string): Map<string, Room> {
 
 /** The relative module specifiers a source imports: import/export from, import type, import(), require(); comments are ignored. */
 function relativeImports(source: string): string[] {
-  return ts.preProcessFile(source, true, true).importedFiles.map((f) => f.fileName).filter((s) => s.startsWith("."));
+  return ts
+    .preProcessFile(source, true, true)
+    .importedFiles.map((f) => f.fileName)
+    .filter((s) => s.startsWith("."));
 }
 
 /**
@@ -80,7 +89,8 @@ function layerViolations(files: { path: string; source: string }[], rooms: Map<s
       else if (!dest) out.push(`${edge} (folder "${to}" has no row in lib/README.md)`);
       else if (dest.layer > own.layer) out.push(`${edge} (climbs: ${from} is in layer ${own.layer}, ${to} in layer ${dest.layer})`);
       else if (dest.layer === own.layer) out.push(`${edge} (sideways: ${from} and ${to} are both in layer ${own.layer})`);
-      else if (own.mayImport && !own.mayImport.has(to)) out.push(`${edge} (${from} may import ${Array.from(own.mayImport).join(", ") || "nothing"} per lib/README.md; add ${to} to its row if this is meant)`);
+      else if (own.mayImport && !own.mayImport.has(to))
+        out.push(`${edge} (${from} may import ${Array.from(own.mayImport).join(", ") || "nothing"} per lib/README.md; add ${to} to its row if this is meant)`);
     }
   }
   for (const edge of allowed) if (!used.has(edge)) out.push(`${edge} is in ALLOWED_CLIMBS but no file imports it any more: remove it`);
@@ -100,7 +110,11 @@ const rooms = readLayerTable(readFileSync(join(LIB, "README.md"), "utf8"));
 
 describe("the layers of lib/ (lib/README.md)", () => {
   it("has one row for every folder and top-level file of lib/, and none for a folder that is gone", () => {
-    const present = new Set(readdirSync(LIB).filter((n) => n.endsWith(".ts") || statSync(join(LIB, n)).isDirectory()).map(roomOf));
+    const present = new Set(
+      readdirSync(LIB)
+        .filter((n) => n.endsWith(".ts") || statSync(join(LIB, n)).isDirectory())
+        .map(roomOf),
+    );
     expect(Array.from(present).sort()).toEqual(Array.from(rooms.keys()).sort());
   });
 
@@ -151,13 +165,20 @@ describe("layerViolations", () => {
 
   it("reports a downward import that its row does not list, and ignores imports written in comments", () => {
     const strict = readLayerTable("| 3 | `up/` | u | `mid` |\n| 1 | `mid/` | m | nothing |\n| 0 | `low/` | l | nothing |");
-    const files = [{ path: "up/u.ts", source: '/** as in `import { m } from "../low/m"` */\n// import "../low/n";\nimport { m } from "../mid/m";\nimport { l } from "../low/l";' }];
+    const files = [
+      {
+        path: "up/u.ts",
+        source: '/** as in `import { m } from "../low/m"` */\n// import "../low/n";\nimport { m } from "../mid/m";\nimport { l } from "../low/l";',
+      },
+    ];
     expect(layerViolations(files, strict, new Set())).toEqual(["up/u.ts -> low/l (up may import mid per lib/README.md; add low to its row if this is meant)"]);
   });
 
   it("skips an allowlisted climb and reports an allowlist entry nothing needs", () => {
     const files = [{ path: "low/a.ts", source: 'import { b } from "../mid/b";' }];
     expect(layerViolations(files, table, new Set(["low/a.ts -> mid/b"]))).toEqual([]);
-    expect(layerViolations([], table, new Set(["low/a.ts -> mid/b"]))).toEqual(["low/a.ts -> mid/b is in ALLOWED_CLIMBS but no file imports it any more: remove it"]);
+    expect(layerViolations([], table, new Set(["low/a.ts -> mid/b"]))).toEqual([
+      "low/a.ts -> mid/b is in ALLOWED_CLIMBS but no file imports it any more: remove it",
+    ]);
   });
 });

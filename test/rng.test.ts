@@ -20,8 +20,10 @@ describe("makeRng: the library's one random source", () => {
   });
 
   it("normal() is Box-Muller on two uniforms of the same stream, cos value first, sin value next", () => {
-    const u = makeRng(7), r = makeRng(7);
-    const a = u.uniform(), b = u.uniform();
+    const u = makeRng(7),
+      r = makeRng(7);
+    const a = u.uniform(),
+      b = u.uniform();
     const rad = Math.sqrt(-2 * Math.log(a));
     expect(r.normal()).toBe(rad * Math.cos(2 * Math.PI * b));
     expect(r.normal()).toBe(rad * Math.sin(2 * Math.PI * b));
@@ -29,8 +31,10 @@ describe("makeRng: the library's one random source", () => {
   });
 
   it("normals have mean 0 and variance 1; uniforms(n, lo, hi) and int(n) stay in range", () => {
-    const n = 200000, x = makeRng(3).normals(n);
-    let m = 0, v = 0;
+    const n = 200000,
+      x = makeRng(3).normals(n);
+    let m = 0,
+      v = 0;
     for (const s of x) m += s / n;
     for (const s of x) v += (s - m) ** 2 / n;
     // standard errors: 1/sqrt(n) = 0.0022 for the mean, sqrt(2/n) = 0.0032 for the variance
@@ -49,7 +53,8 @@ describe("makeRng: the library's one random source", () => {
 
   it("seed() is floor(uniform * 2^31), and randn takes its tf seed from it", () => {
     expect(makeRng(5).seed()).toBe(Math.floor(makeRng(5).uniform() * 2 ** 31));
-    const a = randn([4, 3], makeRng(11)), b = tf.randomNormal([4, 3], 0, 1, "float32", makeRng(11).seed());
+    const a = randn([4, 3], makeRng(11)),
+      b = tf.randomNormal([4, 3], 0, 1, "float32", makeRng(11).seed());
     expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
     const c = randn([4, 3], makeRng(12));
     expect(Array.from(c.dataSync())).not.toEqual(Array.from(a.dataSync()));

@@ -18,7 +18,14 @@ function zeroDilate(backend: BackendWasm, dy: Info, sh: number, sw: number): Inf
   const [b, h, w, c] = dy.shape;
   // A size-1 axis after each spatial axis, padded to the stride, interleaves the zeros.
   const split = reshape(backend, dy, [b, h, 1, w, 1, c]);
-  const padded = pad(backend, split, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+  const padded = pad(backend, split, [
+    [0, 0],
+    [0, 0],
+    [0, sh - 1],
+    [0, 0],
+    [0, sw - 1],
+    [0, 0],
+  ]);
   const out = reshape(backend, padded, [b, h * sh, w * sw, c]);
   free(backend, split, padded);
   return out;

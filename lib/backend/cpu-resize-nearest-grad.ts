@@ -25,7 +25,11 @@ export function nearestSource(o: number, inSize: number, outSize: number, alignC
 }
 
 /** Kernel function for `ResizeNearestNeighborGrad` on cpu (inputs images, dy). */
-export function resizeNearestNeighborGradCpu(args: { inputs: Record<"images" | "dy", tf.TensorInfo>; backend: CpuBackend; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+export function resizeNearestNeighborGradCpu(args: {
+  inputs: Record<"images" | "dy", tf.TensorInfo>;
+  backend: CpuBackend;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo {
   const { inputs, backend, attrs } = args;
   const { images, dy } = inputs;
   const alignCorners = Boolean(attrs?.alignCorners);

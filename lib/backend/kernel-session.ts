@@ -50,7 +50,7 @@ export function removeWasmExitListeners(): number {
 
 /** What to call, appended to tfjs's not-yet-initialised errors. */
 export const INIT_HINT =
-  "adm-ts: run `await lib.initBackend();` (import * as lib from \"./lib/index\") in the first cell, before any tensor is made; " +
+  'adm-ts: run `await lib.initBackend();` (import * as lib from "./lib/index") in the first cell, before any tensor is made; ' +
   "it picks the backend and waits until it is ready";
 
 let hinted = false;

@@ -48,7 +48,8 @@ function leaves(v: Checkable, path = ""): Map<string, Flat> {
     const a = v as ArrayLike<number>;
     return new Map([[path, { values: Array.from(a), shape: [a.length] }]]);
   }
-  if (v === null || typeof v !== "object") throw new Error(`checkFunction: results must be numbers, arrays, tensors or objects of them; got ${v === null ? "null" : typeof v}`);
+  if (v === null || typeof v !== "object")
+    throw new Error(`checkFunction: results must be numbers, arrays, tensors or objects of them; got ${v === null ? "null" : typeof v}`);
   const out = new Map<string, Flat>();
   for (const [k, child] of Object.entries(v as Record<string, Checkable>)) for (const [p, f] of leaves(child, path ? `${path}.${k}` : k)) out.set(p, f);
   return out;
@@ -65,7 +66,8 @@ function indexOf(k: number, shape: number[]): string {
   return `[${idx.join(", ")}]`;
 }
 
-const fmt = (x: number): string => (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toFixed(5).replace(/\.?0+$/, "") : x.toExponential(3)) : String(x));
+const fmt = (x: number): string =>
+  Number.isFinite(x) ? (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toFixed(5).replace(/\.?0+$/, "") : x.toExponential(3)) : String(x);
 
 /** Compare one case; returns the largest difference and, if it fails, what differs. */
 function compare(yours: Checkable, theirs: Checkable, atol: number, rtol: number): { diff: number; problem?: string } {
@@ -78,14 +80,19 @@ function compare(yours: Checkable, theirs: Checkable, atol: number, rtol: number
     const got = a.get(key) as Flat;
     const where = key ? `"${key}" ` : "";
     if (got.values.length !== want.values.length) {
-      return { diff: Infinity, problem: `${where}has ${got.values.length} numbers (shape [${got.shape.join(", ")}]); the library's has ${want.values.length} (shape [${want.shape.join(", ")}])` };
+      return {
+        diff: Infinity,
+        problem: `${where}has ${got.values.length} numbers (shape [${got.shape.join(", ")}]); the library's has ${want.values.length} (shape [${want.shape.join(", ")}])`,
+      };
     }
     for (let k = 0; k < want.values.length; k++) {
       const g = got.values[k];
       const w = want.values[k];
       const diff = Math.abs(g - w);
-      if (!Number.isFinite(g) && Number.isFinite(w)) return { diff: Infinity, problem: `${where}element ${indexOf(k, want.shape)} is ${g}; the library gives ${fmt(w)}` };
-      if (diff > atol + rtol * Math.abs(w)) return { diff, problem: `${where}element ${indexOf(k, want.shape)}: yours ${fmt(g)}, the library's ${fmt(w)} (difference ${fmt(diff)})` };
+      if (!Number.isFinite(g) && Number.isFinite(w))
+        return { diff: Infinity, problem: `${where}element ${indexOf(k, want.shape)} is ${g}; the library gives ${fmt(w)}` };
+      if (diff > atol + rtol * Math.abs(w))
+        return { diff, problem: `${where}element ${indexOf(k, want.shape)}: yours ${fmt(g)}, the library's ${fmt(w)} (difference ${fmt(diff)})` };
       if (Number.isFinite(diff)) worst = Math.max(worst, diff);
     }
   }
@@ -93,7 +100,8 @@ function compare(yours: Checkable, theirs: Checkable, atol: number, rtol: number
 }
 
 function describeArgs(args: unknown[], names: string[] | undefined): string {
-  const show = (v: unknown): string => (v instanceof tf.Tensor ? `tensor [${v.shape.join(", ")}]` : typeof v === "number" ? fmt(v) : Array.isArray(v) ? `array of ${v.length}` : typeof v);
+  const show = (v: unknown): string =>
+    v instanceof tf.Tensor ? `tensor [${v.shape.join(", ")}]` : typeof v === "number" ? fmt(v) : Array.isArray(v) ? `array of ${v.length}` : typeof v;
   return args.map((v, i) => (names?.[i] ? `${names[i]} = ${show(v)}` : show(v))).join(", ");
 }
 
@@ -101,7 +109,13 @@ function describeArgs(args: unknown[], names: string[] | undefined): string {
  * Run `yours` and `reference` on every argument list in `cases` and compare the results number by
  * number. Tensors created on the way are freed. The result is shown in the notebook and returned.
  */
-export function checkFunction<A extends unknown[]>(name: string, yours: (...args: A) => Checkable, reference: (...args: A) => Checkable, cases: A[], opts: CheckOptions = {}): CheckResult {
+export function checkFunction<A extends unknown[]>(
+  name: string,
+  yours: (...args: A) => Checkable,
+  reference: (...args: A) => Checkable,
+  cases: A[],
+  opts: CheckOptions = {},
+): CheckResult {
   if (cases.length === 0) throw new Error(`checkFunction("${name}"): give at least one case to check`);
   const atol = opts.atol ?? 1e-5;
   const rtol = opts.rtol ?? 1e-4;
@@ -120,7 +134,11 @@ export function checkFunction<A extends unknown[]>(name: string, yours: (...args
       try {
         got = yours(...args);
       } catch (e) {
-        result = { ok: false, largestDifference: Infinity, message: `✗ ${name}: your function threw on case ${c + 1} (${describeArgs(args, opts.argNames)}): ${(e as Error).message}` };
+        result = {
+          ok: false,
+          largestDifference: Infinity,
+          message: `✗ ${name}: your function threw on case ${c + 1} (${describeArgs(args, opts.argNames)}): ${(e as Error).message}`,
+        };
         return;
       }
       if (got === undefined) {
@@ -128,12 +146,21 @@ export function checkFunction<A extends unknown[]>(name: string, yours: (...args
         return;
       }
       const { diff, problem } = compare(got, want, atol, rtol);
-      if (problem) result = { ok: false, largestDifference: diff, message: `✗ ${name} differs on case ${c + 1} of ${cases.length} (${describeArgs(args, opts.argNames)}): ${problem}` };
+      if (problem)
+        result = {
+          ok: false,
+          largestDifference: diff,
+          message: `✗ ${name} differs on case ${c + 1} of ${cases.length} (${describeArgs(args, opts.argNames)}): ${problem}`,
+        };
       else worst = Math.max(worst, diff);
     });
   }
   if (result && opts.hint) result.message += `\n  hint: ${opts.hint}`;
-  result ??= { ok: true, largestDifference: worst, message: `✓ ${name} matches the library on ${cases.length} input${cases.length > 1 ? "s" : ""} (largest difference ${worst.toExponential(1)})` };
+  result ??= {
+    ok: true,
+    largestDifference: worst,
+    message: `✓ ${name} matches the library on ${cases.length} input${cases.length > 1 ? "s" : ""} (largest difference ${worst.toExponential(1)})`,
+  };
   if (opts.display ?? inNotebook()) showMarkdown((result.ok ? "" : "**") + result.message.replace(/\n/g, "  \n") + (result.ok ? "" : "**"));
   return result;
 }

@@ -45,12 +45,15 @@ export function simulateChainMoments(betas: ArrayLike<number>, x0s: number[], op
   const chains = opts.chains ?? 2000;
   const ts = recordTimes(T, { every: opts.every });
   const rng = makeRng(opts.seed ?? 0);
-  const mean: number[][] = [], variance: number[][] = [];
+  const mean: number[][] = [],
+    variance: number[][] = [];
   for (const x0 of x0s) {
     const x = new Float64Array(chains).fill(x0);
-    const m: number[] = [], v: number[] = [];
+    const m: number[] = [],
+      v: number[] = [];
     const record = (): void => {
-      let s = 0, s2 = 0;
+      let s = 0,
+        s2 = 0;
       for (let c = 0; c < chains; c++) s += x[c];
       const mu = s / chains;
       for (let c = 0; c < chains; c++) s2 += (x[c] - mu) ** 2;
@@ -63,7 +66,8 @@ export function simulateChainMoments(betas: ArrayLike<number>, x0s: number[], op
       next++;
     }
     for (let k = 0; k < T; k++) {
-      const a = Math.sqrt(1 - betas[k]), b = Math.sqrt(betas[k]);
+      const a = Math.sqrt(1 - betas[k]),
+        b = Math.sqrt(betas[k]);
       for (let c = 0; c < chains; c++) x[c] = a * x[c] + b * gaussian(rng);
       if (ts[next] === k + 1) {
         record();
@@ -96,7 +100,8 @@ export function diffusePoints(betas: ArrayLike<number>, points: Float32Array, op
     next++;
   }
   for (let k = 0; k < T; k++) {
-    const a = Math.sqrt(1 - betas[k]), b = Math.sqrt(betas[k]);
+    const a = Math.sqrt(1 - betas[k]),
+      b = Math.sqrt(betas[k]);
     for (let i = 0; i < x.length; i++) x[i] = a * x[i] + b * gaussian(rng);
     if (ts[next] === k + 1) {
       snaps.push(Float32Array.from(x));
@@ -128,13 +133,22 @@ export function pathTraces(paths: PointPaths, opts: PathTraceOptions = {}): obje
   const r = (v: number): number => Math.round(v * 1e4) / 1e4;
   const colorOf = (i: number): string => (opts.colorOf ? opts.colorOf(i) : "#4c78a8");
   const traces: object[] = which.map((i) => ({
-    type: "scatter", mode: "lines", showlegend: false, hoverinfo: "skip",
-    x: paths.x.map((s) => r(s[2 * i])), y: paths.x.map((s) => r(s[2 * i + 1])),
-    line: { color: colorOf(i), width: opts.width ?? 1 }, opacity: opts.opacity ?? 0.6,
+    type: "scatter",
+    mode: "lines",
+    showlegend: false,
+    hoverinfo: "skip",
+    x: paths.x.map((s) => r(s[2 * i])),
+    y: paths.x.map((s) => r(s[2 * i + 1])),
+    line: { color: colorOf(i), width: opts.width ?? 1 },
+    opacity: opts.opacity ?? 0.6,
   }));
   const ends = (k: number, name: string, symbol: string, size: number): object => ({
-    type: "scatter", mode: "markers", name: `${name} (t = ${paths.t[k]})`, showlegend: opts.legend ?? false,
-    x: which.map((i) => r(paths.x[k][2 * i])), y: which.map((i) => r(paths.x[k][2 * i + 1])),
+    type: "scatter",
+    mode: "markers",
+    name: `${name} (t = ${paths.t[k]})`,
+    showlegend: opts.legend ?? false,
+    x: which.map((i) => r(paths.x[k][2 * i])),
+    y: which.map((i) => r(paths.x[k][2 * i + 1])),
     marker: { size, symbol, color: which.map(colorOf), line: { width: 1.5, color: "#222" } },
   });
   traces.push(ends(0, "start", "circle", 9), ends(paths.x.length - 1, "end", "x", 10));

@@ -13,14 +13,26 @@ import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { createGaussianDiffusion, type CondFn, type GaussianDiffusion } from "../diffusion/index";
-import {
-  classifierFromStateDict, onnxClassifierGradient, onnxModel, unetFromStateDict, type EngineModel, type GuidanceModel,
-} from "../engine/index";
+import { classifierFromStateDict, onnxClassifierGradient, onnxModel, unetFromStateDict, type EngineModel, type GuidanceModel } from "../engine/index";
 import { admCheckpointDir, formatBytes, hashedStateDict, openTorchCheckpoint, type StateDict } from "../io/index";
 import {
-  ADM_CONFIGURATIONS, admConfiguration, classifierConfigFromFlags, countEncoderParameters, countUNetParameters, encoderParamSpecs,
-  parseFlags, reducedClassifierConfig, reducedUNetConfig, resolveEncoderConfig, resolveUNetConfig, unetConfigFromFlags, unetParamSpecs,
-  type AdmConfiguration, type EncoderUNetConfig, type ReduceOptions, type UNetConfig,
+  ADM_CONFIGURATIONS,
+  admConfiguration,
+  classifierConfigFromFlags,
+  countEncoderParameters,
+  countUNetParameters,
+  encoderParamSpecs,
+  parseFlags,
+  reducedClassifierConfig,
+  reducedUNetConfig,
+  resolveEncoderConfig,
+  resolveUNetConfig,
+  unetConfigFromFlags,
+  unetParamSpecs,
+  type AdmConfiguration,
+  type EncoderUNetConfig,
+  type ReduceOptions,
+  type UNetConfig,
 } from "../models/index";
 import type { SamplingModel } from "../sampling/index";
 
@@ -62,7 +74,8 @@ export function memoryFit(conf: AdmConfiguration, reduce?: ReduceOptions): Memor
   const freeBytes = os.freemem();
   // the machine's total decides; free memory changes from moment to moment and is only reported
   const fits = peakBytes <= 0.8 * totalBytes;
-  const summary = `${conf.name}${reduce ? " (reduced)" : ""}: ${formatBytes(weightBytes)} of float32 weights, about ${formatBytes(peakBytes)} at the peak of loading; ` +
+  const summary =
+    `${conf.name}${reduce ? " (reduced)" : ""}: ${formatBytes(weightBytes)} of float32 weights, about ${formatBytes(peakBytes)} at the peak of loading; ` +
     `this machine has ${formatBytes(totalBytes)} (${formatBytes(freeBytes)} free now): ${fits ? "it fits" : "it does not fit"}`;
   return { weightBytes, peakBytes, totalBytes, freeBytes, fits, summary };
 }
@@ -82,7 +95,14 @@ export function pickConfiguration(name?: string, dir = admCheckpointDir()): AdmC
   if (name) {
     const conf = admConfiguration(name);
     const fit = memoryFit(conf);
-    if (!fit.fits) throw new Error(`${fit.summary}. Pick a smaller configuration (${ADM_CONFIGURATIONS.filter((c) => memoryFit(c).fits).map((c) => c.name).join(", ") || "none fits"}) or a machine with more memory`);
+    if (!fit.fits)
+      throw new Error(
+        `${fit.summary}. Pick a smaller configuration (${
+          ADM_CONFIGURATIONS.filter((c) => memoryFit(c).fits)
+            .map((c) => c.name)
+            .join(", ") || "none fits"
+        }) or a machine with more memory`,
+      );
     return conf;
   }
   const fitting = ADM_CONFIGURATIONS.filter((c) => c.classCond && memoryFit(c).fits).reverse();
@@ -148,7 +168,7 @@ export interface LoadImagenetOptions {
 export async function loadImagenet(conf: AdmConfiguration, opts: LoadImagenetOptions = {}): Promise<ImagenetSetup> {
   const files = imagenetFiles(conf, opts.dir);
   const released = files.present && !opts.standIns;
-  const reduce = released || opts.reduce === false ? undefined : opts.reduce ?? {};
+  const reduce = released || opts.reduce === false ? undefined : (opts.reduce ?? {});
   const fit = memoryFit(conf, reduce);
   if (!fit.fits) throw new Error(`${fit.summary}: not loading it`);
   const { unet, classifier } = imagenetConfigs(conf, reduce);
@@ -167,7 +187,9 @@ export async function loadImagenet(conf: AdmConfiguration, opts: LoadImagenetOpt
   const net: EngineModel = await withDict(files.model, unetParamSpecs(resolveUNetConfig(unet)), (d, s) => onnxModel(unetFromStateDict(unet, d, s), engineOpts));
   let guide: GuidanceModel;
   try {
-    guide = await withDict(files.classifier, encoderParamSpecs(resolveEncoderConfig(classifier)), (d, s) => onnxClassifierGradient(classifierFromStateDict(classifier, d, s), engineOpts));
+    guide = await withDict(files.classifier, encoderParamSpecs(resolveEncoderConfig(classifier)), (d, s) =>
+      onnxClassifierGradient(classifierFromStateDict(classifier, d, s), engineOpts),
+    );
   } catch (e) {
     await net.dispose();
     throw e;

@@ -1,6 +1,14 @@
 /** The course: its own models (configs, trained directories, warm starts, FID features, on the chosen engine) and the notebooks' helpers (2-D points as images, a point denoiser, forward chains, reverse trajectories). */
 export { COURSE_CONFIGS, type CourseModelConfig, type DiffusionModelConfig, type ClassifierModelConfig } from "./model-configs";
-export { loadTrainedDiffusion, loadTrainedClassifier, readTrainedFile, type TrainedDiffusionModel, type TrainedClassifier, type TrainedFile, type TrainedRun } from "./trained-model";
+export {
+  loadTrainedDiffusion,
+  loadTrainedClassifier,
+  readTrainedFile,
+  type TrainedDiffusionModel,
+  type TrainedClassifier,
+  type TrainedFile,
+  type TrainedRun,
+} from "./trained-model";
 export { unetOnEngine, guidanceOnEngine, type EngineUNet, type EngineGuidance } from "./on-engine";
 export { foldNullClass, warmStart, type WarmStartInfo } from "./warm-start";
 export { courseFeatureExtractor } from "./feature-extractor";
@@ -10,8 +18,17 @@ export { scaleToUnitBox, quantize8bit, pointsTensor, pointsDataset } from "./poi
 export { simulateChainMoments, diffusePoints, pathTraces, recordTimes, type PointPaths, type PathTraceOptions } from "./forward-chain";
 export { trainPoints, recordReverse, boundByT, type TrainPointsOptions, type ReversePaths, type BoundByT } from "./reverse";
 export {
-  ENGINE_LOAD_FACTOR, memoryFit, imagenetConfigs, imagenetFiles, pickConfiguration, imagenetDiffusion, engineCondFn, loadImagenet,
-  type MemoryFit, type ImagenetSetup, type LoadImagenetOptions,
+  ENGINE_LOAD_FACTOR,
+  memoryFit,
+  imagenetConfigs,
+  imagenetFiles,
+  pickConfiguration,
+  imagenetDiffusion,
+  engineCondFn,
+  loadImagenet,
+  type MemoryFit,
+  type ImagenetSetup,
+  type LoadImagenetOptions,
 } from "./imagenet";
 export { tapUNet, disposeTaps, unetBlockTable, type LayerTap, type LayerShape, type TappedForward, type BlockRow } from "./unet-taps";
 export { checkGroupNorm, checkAdaGN, checkTimestepEmbedding, checkClassifierGradient, checkPredictXstart, type ExerciseCheckOptions } from "./exercise-checks";

@@ -104,7 +104,10 @@ export function createMlpDenoiser(opts: MlpDenoiserOptions = {}): MlpDenoiser {
         const emb = silu(dense(timestepEmbedding(t, timeDim, maxPeriod), "time"));
         let hid = dense(x.reshape([n, c]) as tf.Tensor2D, "in").add(emb) as tf.Tensor2D;
         for (let k = 0; k < depth; k++) {
-          const a = tf.matMul(silu(hid), p(`block${k}.w1`) as tf.Tensor2D).add(p(`block${k}.b1`)).add(tf.matMul(emb, p(`block${k}.emb`) as tf.Tensor2D)) as tf.Tensor2D;
+          const a = tf
+            .matMul(silu(hid), p(`block${k}.w1`) as tf.Tensor2D)
+            .add(p(`block${k}.b1`))
+            .add(tf.matMul(emb, p(`block${k}.emb`) as tf.Tensor2D)) as tf.Tensor2D;
           hid = hid.add(tf.matMul(silu(a), p(`block${k}.w2`) as tf.Tensor2D).add(p(`block${k}.b2`))) as tf.Tensor2D;
         }
         return dense(silu(hid), "out").reshape([n, 1, 1, out]) as tf.Tensor4D;

@@ -27,17 +27,37 @@ export type CourseModelConfig = DiffusionModelConfig | ClassifierModelConfig;
 const DIFFUSION: GaussianDiffusionOptions = { steps: 1000, noiseSchedule: "cosine", learnSigma: true, rescaleLearnedSigmas: true };
 
 const SMALL_UNET: UNetConfig = {
-  imageSize: 32, inChannels: 1, modelChannels: 32, outChannels: 2, numResBlocks: 1,
-  attentionResolutions: [4], dropout: 0, channelMult: [1, 1, 2], numHeadChannels: 32,
-  useScaleShiftNorm: true, resblockUpdown: true, useNewAttentionOrder: true,
+  imageSize: 32,
+  inChannels: 1,
+  modelChannels: 32,
+  outChannels: 2,
+  numResBlocks: 1,
+  attentionResolutions: [4],
+  dropout: 0,
+  channelMult: [1, 1, 2],
+  numHeadChannels: 32,
+  useScaleShiftNorm: true,
+  resblockUpdown: true,
+  useNewAttentionOrder: true,
 };
 
 export const COURSE_CONFIGS: Record<string, CourseModelConfig> = {
   /** a seconds-scale smoke-test model (8x8 crops are not used: it runs on the 32x32 images with one level) */
   "test-tiny": {
-    kind: "diffusion", classDropout: 0.1, diffusion: { ...DIFFUSION, steps: 100 },
-    unet: { imageSize: 32, inChannels: 1, modelChannels: 32, outChannels: 2, numResBlocks: 1, attentionResolutions: [], channelMult: [1],
-      numClasses: 11, useScaleShiftNorm: true },
+    kind: "diffusion",
+    classDropout: 0.1,
+    diffusion: { ...DIFFUSION, steps: 100 },
+    unet: {
+      imageSize: 32,
+      inChannels: 1,
+      modelChannels: 32,
+      outChannels: 2,
+      numResBlocks: 1,
+      attentionResolutions: [],
+      channelMult: [1],
+      numClasses: 11,
+      useScaleShiftNorm: true,
+    },
   },
   /** class-conditional (10 classes + a null class for classifier-free guidance) */
   "fashion-cond": { kind: "diffusion", unet: { ...SMALL_UNET, numClasses: 11 }, diffusion: DIFFUSION, classDropout: 0.1 },
@@ -45,9 +65,23 @@ export const COURSE_CONFIGS: Record<string, CourseModelConfig> = {
   "fashion-uncond": { kind: "diffusion", unet: { ...SMALL_UNET, numClasses: null }, diffusion: DIFFUSION, classDropout: 0 },
   /** the noisy classifier p_phi(y | x_t, t) for classifier guidance */
   "fashion-classifier": {
-    kind: "classifier", noised: true, diffusion: DIFFUSION,
-    encoder: { imageSize: 32, inChannels: 1, modelChannels: 32, outChannels: 10, numResBlocks: 1, attentionResolutions: [4],
-      channelMult: [1, 1, 2], numHeadChannels: 32, useScaleShiftNorm: true, resblockUpdown: true, useNewAttentionOrder: true, pool: "attention" },
+    kind: "classifier",
+    noised: true,
+    diffusion: DIFFUSION,
+    encoder: {
+      imageSize: 32,
+      inChannels: 1,
+      modelChannels: 32,
+      outChannels: 10,
+      numResBlocks: 1,
+      attentionResolutions: [4],
+      channelMult: [1, 1, 2],
+      numHeadChannels: 32,
+      useScaleShiftNorm: true,
+      resblockUpdown: true,
+      useNewAttentionOrder: true,
+      pool: "attention",
+    },
   },
   /**
    * a classifier of clean images whose features serve as the FID feature space for Fashion-MNIST;
@@ -55,8 +89,22 @@ export const COURSE_CONFIGS: Record<string, CourseModelConfig> = {
    * channels in 32 groups would standardise away (it learned to 67% in 700 steps against this one's)
    */
   "fashion-features": {
-    kind: "classifier", noised: false, diffusion: DIFFUSION,
-    encoder: { imageSize: 32, inChannels: 1, modelChannels: 32, outChannels: 10, numResBlocks: 1, attentionResolutions: [],
-      channelMult: [1, 2, 2], useScaleShiftNorm: false, resblockUpdown: false, convResample: true, dropout: 0.1, pool: "spatial" },
+    kind: "classifier",
+    noised: false,
+    diffusion: DIFFUSION,
+    encoder: {
+      imageSize: 32,
+      inChannels: 1,
+      modelChannels: 32,
+      outChannels: 10,
+      numResBlocks: 1,
+      attentionResolutions: [],
+      channelMult: [1, 2, 2],
+      useScaleShiftNorm: false,
+      resblockUpdown: false,
+      convResample: true,
+      dropout: 0.1,
+      pool: "spatial",
+    },
   },
 };

@@ -20,7 +20,8 @@ export interface UnitBoxScaling {
  */
 export function scaleToUnitBox(x: Float32Array, margin = 0.05): UnitBoxScaling {
   if (x.length % 2 !== 0 || x.length === 0) throw new Error(`scaleToUnitBox: expected a non-empty row-major [n, 2] array; got ${x.length} values`);
-  const lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
+  const lo = [Infinity, Infinity],
+    hi = [-Infinity, -Infinity];
   for (let i = 0; i < x.length; i++) {
     const d = i % 2;
     lo[d] = Math.min(lo[d], x[i]);

@@ -41,15 +41,28 @@ export interface TrainPointsOptions {
  * loop and diffusion task: uniform timesteps, the loss the diffusion was created with, Adam.
  * Returns every step's statistics.
  */
-export async function trainPoints(model: DiffusionModel & Pick<Module, "params" | "training">, diffusion: GaussianDiffusion, points: Float32Array, opts: TrainPointsOptions): Promise<StepStats[]> {
+export async function trainPoints(
+  model: DiffusionModel & Pick<Module, "params" | "training">,
+  diffusion: GaussianDiffusion,
+  points: Float32Array,
+  opts: TrainPointsOptions,
+): Promise<StepStats[]> {
   const seed = opts.seed ?? 0;
   const task = diffusionTask({
-    diffusion, model, data: pointsDataset(points), batchSize: opts.batchSize ?? 256, seed,
-    sampler: opts.sampler ?? new UniformSampler(diffusion), classCond: false,
+    diffusion,
+    model,
+    data: pointsDataset(points),
+    batchSize: opts.batchSize ?? 256,
+    seed,
+    sampler: opts.sampler ?? new UniformSampler(diffusion),
+    classCond: false,
   });
   const every = opts.logEvery ?? 25;
   const state = await train(model, task, initTrainState(model, opts.ema ? [opts.ema] : []), {
-    steps: opts.steps, lr: { lr: opts.lr ?? 2e-3, warmup: opts.warmup ?? 0, decaySteps: opts.decay ? opts.steps : undefined }, seed, progress: false,
+    steps: opts.steps,
+    lr: { lr: opts.lr ?? 2e-3, warmup: opts.warmup ?? 0, decaySteps: opts.decay ? opts.steps : undefined },
+    seed,
+    progress: false,
     emaRates: opts.ema ? [opts.ema] : undefined,
     onStep: (s) => {
       if (opts.onLog && (s.step % every === 0 || s.step === opts.steps - 1)) opts.onLog(s.step, { loss: s.loss, ...s.extras });
@@ -76,13 +89,20 @@ export interface ReversePaths {
  * every `every` steps. Library step index i turns x_{i+1} into x_i (seminar times), so the
  * snapshot after index i is x_i; x_T is the starting noise.
  */
-export async function recordReverse(diffusion: GaussianDiffusion, model: DiffusionModel, n: number, opts: { seed?: number; every?: number; clipDenoised?: boolean; channels?: number } = {}): Promise<ReversePaths> {
+export async function recordReverse(
+  diffusion: GaussianDiffusion,
+  model: DiffusionModel,
+  n: number,
+  opts: { seed?: number; every?: number; clipDenoised?: boolean; channels?: number } = {},
+): Promise<ReversePaths> {
   const c = opts.channels ?? 2;
   const every = opts.every ?? 10;
   const T = diffusion.numTimesteps;
   const noise = tf.randomNormal([n, 1, 1, c], 0, 1, "float32", opts.seed ?? 0) as tf.Tensor4D;
-  const ts: number[] = [T], xs: Float32Array[] = [noise.dataSync().slice() as Float32Array];
-  const pts: number[] = [], ps: Float32Array[] = [];
+  const ts: number[] = [T],
+    xs: Float32Array[] = [noise.dataSync().slice() as Float32Array];
+  const pts: number[] = [],
+    ps: Float32Array[] = [];
   try {
     for await (const s of sampleSteps(ddpm, diffusion, model, [n, 1, 1, c], { noise, seed: opts.seed ?? 0, clipDenoised: opts.clipDenoised ?? true })) {
       // library step i turns x_{i+1} into x_i (seminar times); its x_0 prediction was made from x_{i+1}
@@ -122,7 +142,8 @@ export function boundByT(terms: BpdTerms): BoundByT {
   const cols = vb.dataSync();
   vb.dispose();
   const T = cols.length;
-  const t: number[] = [], bits: number[] = [];
+  const t: number[] = [],
+    bits: number[] = [];
   for (let i = 0; i < T; i++) {
     t.push(i);
     bits.push(cols[T - 1 - i]);

@@ -40,16 +40,20 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 /** The run configuration of `path`, checked field by field before anything is built from it. */
 function checkRun(path: string, run: unknown): TrainedRun {
   const at = (key: string) => `__metadata__ "config" ${key}`;
-  if (!isObject(run) || typeof run.name !== "string" || !isObject(run.model)) refuse(path, at("(the whole)"), `the configuration is ${describe(run)}, not {name, model}`, NOT_TRAINED);
+  if (!isObject(run) || typeof run.name !== "string" || !isObject(run.model))
+    refuse(path, at("(the whole)"), `the configuration is ${describe(run)}, not {name, model}`, NOT_TRAINED);
   const m = run.model as Record<string, unknown>;
-  if (m.kind !== "diffusion" && m.kind !== "classifier") refuse(path, at("model.kind"), `model.kind is ${describe(m.kind)}, not "diffusion" or "classifier"`, NOT_TRAINED);
+  if (m.kind !== "diffusion" && m.kind !== "classifier")
+    refuse(path, at("model.kind"), `model.kind is ${describe(m.kind)}, not "diffusion" or "classifier"`, NOT_TRAINED);
   if (!isObject(m.diffusion)) refuse(path, at("model.diffusion"), `model.diffusion is ${describe(m.diffusion)}, not an object`, NOT_TRAINED);
   const steps = (m.diffusion as GaussianDiffusionOptions).steps ?? 1000;
-  if (!Number.isInteger(steps) || steps < 2 || steps > MAX_DIFFUSION_STEPS) refuse(path, at("model.diffusion.steps"), `${describe(steps)} diffusion steps`, `a diffusion has 2 to ${MAX_DIFFUSION_STEPS} steps; ${NOT_TRAINED}`);
+  if (!Number.isInteger(steps) || steps < 2 || steps > MAX_DIFFUSION_STEPS)
+    refuse(path, at("model.diffusion.steps"), `${describe(steps)} diffusion steps`, `a diffusion has 2 to ${MAX_DIFFUSION_STEPS} steps; ${NOT_TRAINED}`);
   if (m.kind === "diffusion") {
     if (!isObject(m.unet)) refuse(path, at("model.unet"), `model.unet is ${describe(m.unet)}, not an object`, NOT_TRAINED);
     const p = m.classDropout;
-    if (typeof p !== "number" || !(p >= 0 && p < 1)) refuse(path, at("model.classDropout"), `model.classDropout is ${describe(p)}, not a probability in [0, 1)`, NOT_TRAINED);
+    if (typeof p !== "number" || !(p >= 0 && p < 1))
+      refuse(path, at("model.classDropout"), `model.classDropout is ${describe(p)}, not a probability in [0, 1)`, NOT_TRAINED);
   } else {
     if (!isObject(m.encoder)) refuse(path, at("model.encoder"), `model.encoder is ${describe(m.encoder)}, not an object`, NOT_TRAINED);
     if (typeof m.noised !== "boolean") refuse(path, at("model.noised"), `model.noised is ${describe(m.noised)}, not true or false`, NOT_TRAINED);
@@ -74,7 +78,8 @@ function fromConfig<T>(path: string, key: string, make: () => T): T {
  */
 export function readTrainedFile(dir: string, flag?: string): TrainedFile {
   const path = join(dir, MODEL_FILE);
-  if (!existsSync(path)) refuse(flag ? `${flag} ${dir}` : dir, MODEL_FILE, `no ${MODEL_FILE} there`, `train one with 'adm-ts train --config NAME --out ${dir}' or check the path`);
+  if (!existsSync(path))
+    refuse(flag ? `${flag} ${dir}` : dir, MODEL_FILE, `no ${MODEL_FILE} there`, `train one with 'adm-ts train --config NAME --out ${dir}' or check the path`);
   const { tensors, metadata } = readSafetensors(path);
   const run = checkRun(path, metadataJson(path, metadata, "config", NOT_TRAINED));
   const step = metadata.step === undefined ? 0 : Number(metadata.step);
@@ -104,7 +109,8 @@ export interface TrainedDiffusionModel {
 /** Load a trained diffusion model directory. */
 export function loadTrainedDiffusion(dir: string): TrainedDiffusionModel {
   const { path, run, step, tensors } = readTrainedFile(dir);
-  if (run.model.kind !== "diffusion") refuse(path, '__metadata__ "config" model.kind', `it holds a ${run.model.kind}, not a diffusion model`, "give the folder of a diffusion model");
+  if (run.model.kind !== "diffusion")
+    refuse(path, '__metadata__ "config" model.kind', `it holds a ${run.model.kind}, not a diffusion model`, "give the folder of a diffusion model");
   const m = run.model;
   const net = fromConfig(path, "model.unet", () => new UNetModel(m.unet));
   loadStateDict(net, tensors, { source: path });
@@ -128,7 +134,8 @@ export interface TrainedClassifier {
 /** Load a trained classifier directory (noisy, for guidance, or clean, for features). */
 export function loadTrainedClassifier(dir: string): TrainedClassifier {
   const { path, run, step, tensors } = readTrainedFile(dir);
-  if (run.model.kind !== "classifier") refuse(path, '__metadata__ "config" model.kind', `it holds a ${run.model.kind} model, not a classifier`, "give the folder of a classifier");
+  if (run.model.kind !== "classifier")
+    refuse(path, '__metadata__ "config" model.kind', `it holds a ${run.model.kind} model, not a classifier`, "give the folder of a classifier");
   const m = run.model;
   const net = fromConfig(path, "model.encoder", () => new EncoderUNetModel(m.encoder));
   loadStateDict(net, tensors, { source: path });
@@ -143,15 +150,27 @@ export function loadTrainedClassifier(dir: string): TrainedClassifier {
  */
 export function checkGuidance(model: TrainedDiffusionModel, classifier: TrainedClassifier): number {
   const at = '__metadata__ "config"';
-  if (!classifier.noised) refuse(classifier.path, `${at} model.noised`, "it was trained on clean images", "guidance needs a noisy classifier (trained on x_t, e.g. --config fashion-classifier)");
+  if (!classifier.noised)
+    refuse(
+      classifier.path,
+      `${at} model.noised`,
+      "it was trained on clean images",
+      "guidance needs a noisy classifier (trained on x_t, e.g. --config fashion-classifier)",
+    );
   const fix = `guide with a classifier trained for ${model.path}'s diffusion and images`;
   const [ms, cs] = [model.diffusion.steps ?? 1000, classifier.diffusion.steps ?? 1000];
   if (ms !== cs) refuse(classifier.path, `${at} model.diffusion.steps`, `it was trained on a ${cs}-step diffusion but the model on ${ms} steps`, fix);
   const [mn, cn] = [model.diffusion.noiseSchedule ?? "linear", classifier.diffusion.noiseSchedule ?? "linear"];
-  if (mn !== cn) refuse(classifier.path, `${at} model.diffusion.noiseSchedule`, `it was trained on the ${cn} noise schedule but the model on the ${mn} one`, fix);
+  if (mn !== cn)
+    refuse(classifier.path, `${at} model.diffusion.noiseSchedule`, `it was trained on the ${cn} noise schedule but the model on the ${mn} one`, fix);
   const [m, c] = [model.net.config, classifier.net.config];
   if (m.imageSize !== c.imageSize || m.inChannels !== c.inChannels) {
-    refuse(classifier.path, `${at} model.encoder.imageSize`, `it classifies ${c.imageSize}x${c.imageSize}x${c.inChannels} images but the model makes ${m.imageSize}x${m.imageSize}x${m.inChannels}`, fix);
+    refuse(
+      classifier.path,
+      `${at} model.encoder.imageSize`,
+      `it classifies ${c.imageSize}x${c.imageSize}x${c.inChannels} images but the model makes ${m.imageSize}x${m.imageSize}x${m.inChannels}`,
+      fix,
+    );
   }
   if (model.classes !== null && model.classes !== c.outChannels) {
     refuse(classifier.path, `${at} model.encoder.outChannels`, `it tells ${c.outChannels} classes but the model is conditioned on ${model.classes}`, fix);

@@ -44,7 +44,9 @@ export function tapUNet(net: UNetModel, x: tf.Tensor4D, t: tf.Tensor1D, y: tf.Te
   const missing = keep.filter((k) => !known.includes(k));
   if (missing.length) throw new Error(`tapUNet: no layer named ${missing.join(", ")}; this plan has ${known.join(", ")}`);
   if ((y !== null) !== (net.config.numClasses !== null)) {
-    throw new Error(net.config.numClasses !== null ? "tapUNet: this model is class-conditional: pass labels y" : "tapUNet: this model is unconditional: pass y = null");
+    throw new Error(
+      net.config.numClasses !== null ? "tapUNet: this model is class-conditional: pass labels y" : "tapUNet: this model is unconditional: pass y = null",
+    );
   }
   const base = tfExecutor(net.params, null);
   const taps = new Map<string, LayerTap>();
@@ -57,7 +59,12 @@ export function tapUNet(net: UNetModel, x: tf.Tensor4D, t: tf.Tensor1D, y: tf.Te
         shapes.push({ name: layer.name, kind: layer.kind, shape: out.shape.slice() });
         if (keep.includes(layer.name)) {
           const isRes = layer.kind === "resblock";
-          taps.set(layer.name, { layer, input: tf.keep(h.clone()), output: tf.keep(out.clone()), emb: isRes && emb ? (tf.keep(emb.clone()) as tf.Tensor2D) : null });
+          taps.set(layer.name, {
+            layer,
+            input: tf.keep(h.clone()),
+            output: tf.keep(out.clone()),
+            emb: isRes && emb ? (tf.keep(emb.clone()) as tf.Tensor2D) : null,
+          });
         }
       }
       return out;

@@ -26,16 +26,33 @@ const BIAS_KEY = "time_embed.2.bias";
 export function foldNullClass(dict: StateDict, nullClass: number, source = "state_dict"): StateDict {
   const table = dict.get(LABEL_KEY);
   const bias = dict.get(BIAS_KEY);
-  const label = `tensor ${JSON.stringify(LABEL_KEY)}`, biasAt = `tensor ${JSON.stringify(BIAS_KEY)}`;
-  if (!table) refuse(source, label, `no ${LABEL_KEY}; it is not a class-conditional model, so there is no null class to fold`, "start an unconditional run from an unconditional model or a class-conditional one trained with label dropout");
+  const label = `tensor ${JSON.stringify(LABEL_KEY)}`,
+    biasAt = `tensor ${JSON.stringify(BIAS_KEY)}`;
+  if (!table)
+    refuse(
+      source,
+      label,
+      `no ${LABEL_KEY}; it is not a class-conditional model, so there is no null class to fold`,
+      "start an unconditional run from an unconditional model or a class-conditional one trained with label dropout",
+    );
   if (!bias) refuse(source, biasAt, `no ${BIAS_KEY}; it is not an ADM UNet state_dict`, "give an ADM UNet checkpoint");
   if (table.shape.length !== 2) refuse(source, label, `${LABEL_KEY} has shape [${table.shape}], not [classes, channels]`, "give an ADM UNet checkpoint");
   const [rows, dim] = table.shape;
   if (!Number.isInteger(nullClass) || nullClass < 0 || nullClass >= rows) {
-    refuse(source, label, `null class ${nullClass} is outside ${LABEL_KEY} [${table.shape}] (rows 0..${rows - 1})`, "fold a label the table has: the null class is its last row");
+    refuse(
+      source,
+      label,
+      `null class ${nullClass} is outside ${LABEL_KEY} [${table.shape}] (rows 0..${rows - 1})`,
+      "fold a label the table has: the null class is its last row",
+    );
   }
   if (bias.shape.length !== 1 || bias.shape[0] !== dim) {
-    refuse(source, biasAt, `${BIAS_KEY} has shape [${bias.shape}] but ${LABEL_KEY} rows have ${dim} entries`, "give an ADM UNet checkpoint whose label table and time embedding agree");
+    refuse(
+      source,
+      biasAt,
+      `${BIAS_KEY} has shape [${bias.shape}] but ${LABEL_KEY} rows have ${dim} entries`,
+      "give an ADM UNet checkpoint whose label table and time embedding agree",
+    );
   }
   const b = toFloat32(bias);
   const w = toFloat32(table);
@@ -65,13 +82,23 @@ export interface WarmStartInfo {
  */
 export function warmStart(model: Module, target: CourseModelConfig, dir: string): WarmStartInfo {
   const { path, run: source, step, tensors } = readTrainedFile(dir, "--init-from");
-  if (source.model.kind !== target.kind) refuse(`--init-from ${dir}`, '__metadata__ "config" model.kind', `holds a ${source.model.kind} model; this run trains a ${target.kind}`, `start from a ${target.kind}`);
+  if (source.model.kind !== target.kind)
+    refuse(
+      `--init-from ${dir}`,
+      '__metadata__ "config" model.kind',
+      `holds a ${source.model.kind} model; this run trains a ${target.kind}`,
+      `start from a ${target.kind}`,
+    );
   let dict = tensors;
   let foldedNullClass: number | null = null;
   if (source.model.kind === "diffusion" && target.kind === "diffusion" && source.model.unet.numClasses != null && target.unet.numClasses == null) {
     if (!(source.model.classDropout > 0)) {
-      refuse(`--init-from ${dir}`, '__metadata__ "config" model.classDropout', "a class-conditional model without label dropout has no null class, so it holds no unconditional model to start from",
-        "start from an unconditional model, or one trained with --config fashion-cond (label dropout 0.1)");
+      refuse(
+        `--init-from ${dir}`,
+        '__metadata__ "config" model.classDropout',
+        "a class-conditional model without label dropout has no null class, so it holds no unconditional model to start from",
+        "start from an unconditional model, or one trained with --config fashion-cond (label dropout 0.1)",
+      );
     }
     foldedNullClass = source.model.unet.numClasses - 1;
     dict = foldNullClass(tensors, foldedNullClass, path);

@@ -11,9 +11,7 @@ import { join, resolve } from "path";
 import { isCount, refuse } from "../io/errors";
 import { readIdx } from "./idx";
 
-export const FASHION_CLASSES = [
-  "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-];
+export const FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
 export const DEBIAN_FASHION_DIR = "/usr/share/datasets/fashion-mnist";
 export const SUBSET_FASHION_DIR = resolve(__dirname, "../../datasets/fashion-mnist");
@@ -70,9 +68,11 @@ export function loadFashionMnist(split: Split, opts: LoadOptions = {}): LabeledI
   const dirs = opts.subset ? [SUBSET_FASHION_DIR] : fashionMnistDirs(opts.dir);
   const [imgStem, lblStem] = FILES[split];
   for (const dir of dirs) {
-    const imgPath = findFile(dir, imgStem), lblPath = findFile(dir, lblStem);
+    const imgPath = findFile(dir, imgStem),
+      lblPath = findFile(dir, lblStem);
     if (!imgPath || !lblPath) continue;
-    const img = readIdx(imgPath), lbl = readIdx(lblPath);
+    const img = readIdx(imgPath),
+      lbl = readIdx(lblPath);
     const redo = "the pair is not Fashion-MNIST as published: run 'npm run fetch-data' or reinstall dataset-fashion-mnist";
     if (img.dims.length !== 3) refuse(imgPath, "dims", `expected 3 dims [n, 28, 28], got [${img.dims}]`, redo);
     if (img.dims[1] === 0 || img.dims[2] === 0) refuse(imgPath, "dims", `images of ${img.dims[1]}x${img.dims[2]} pixels`, redo);
@@ -102,7 +102,8 @@ export function loadFashionMnist(split: Split, opts: LoadOptions = {}): LabeledI
 export function toSignedImages(data: LabeledImages, size = data.width): Float32Array {
   const { n, height: h, width: w } = data;
   if (size < h || size < w) throw new Error(`toSignedImages: size ${size} is smaller than the images (${h}x${w})`);
-  const top = Math.floor((size - h) / 2), left = Math.floor((size - w) / 2);
+  const top = Math.floor((size - h) / 2),
+    left = Math.floor((size - w) / 2);
   const out = new Float32Array(n * size * size).fill(-1);
   for (let k = 0; k < n; k++) {
     for (let y = 0; y < h; y++) {

@@ -47,7 +47,12 @@ export function parseIdx(bytes: Uint8Array, name: string, limits?: LoadLimits): 
   const expected = dims.reduce((a, b) => a * b, 1);
   const actual = buf.length - off;
   if (actual !== expected) {
-    refuse(name, `dims [${dims.join(", ")}]`, `IDX header says dims [${dims.join(", ")}] = ${expected} bytes but the file holds ${actual} (${actual < expected ? "truncated" : "trailing data"})`, REDOWNLOAD);
+    refuse(
+      name,
+      `dims [${dims.join(", ")}]`,
+      `IDX header says dims [${dims.join(", ")}] = ${expected} bytes but the file holds ${actual} (${actual < expected ? "truncated" : "trailing data"})`,
+      REDOWNLOAD,
+    );
   }
   return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + off, actual) };
 }

@@ -1041,8 +1041,16 @@ export function imagenetClassIndex(name: string): number {
     return id === want || lemmas.toLowerCase().split(", ").includes(want);
   });
   if (exact.length === 1) return exact[0];
-  if (exact.length > 1) throw new Error(`"${name}" names several ImageNet classes: ${exact.map((i) => `${i} (${IMAGENET_SYNSETS[i][1]})`).join(", ")}; pass the index or the WordNet id`);
+  if (exact.length > 1)
+    throw new Error(
+      `"${name}" names several ImageNet classes: ${exact.map((i) => `${i} (${IMAGENET_SYNSETS[i][1]})`).join(", ")}; pass the index or the WordNet id`,
+    );
   const near = IMAGENET_SYNSETS.map(([, lemmas], i) => [i, lemmas] as const).filter(([, lemmas]) => lemmas.toLowerCase().includes(want));
-  const hint = near.length ? `; classes containing it: ${near.slice(0, 8).map(([i, l]) => `${i} (${l})`).join(", ")}${near.length > 8 ? ", ..." : ""}` : "";
+  const hint = near.length
+    ? `; classes containing it: ${near
+        .slice(0, 8)
+        .map(([i, l]) => `${i} (${l})`)
+        .join(", ")}${near.length > 8 ? ", ..." : ""}`
+    : "";
   throw new Error(`no ImageNet class is called "${name}"${hint}`);
 }

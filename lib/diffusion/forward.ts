@@ -32,7 +32,9 @@ export function qSample(d: GaussianDiffusion, xStart: tf.Tensor4D, t: tf.Tensor1
   if (noise) checkShape(noise, "noise", xStart.shape, "x0");
   return tf.tidy(() => {
     const eps = noise ?? randn(xStart.shape, rng);
-    return coef(d, "sqrtAlphasCumprod", t).mul(xStart).add(coef(d, "sqrtOneMinusAlphasCumprod", t).mul(eps)) as tf.Tensor4D;
+    return coef(d, "sqrtAlphasCumprod", t)
+      .mul(xStart)
+      .add(coef(d, "sqrtOneMinusAlphasCumprod", t).mul(eps)) as tf.Tensor4D;
   });
 }
 
@@ -48,7 +50,9 @@ export function qPosteriorMeanVariance(d: GaussianDiffusion, xStart: tf.Tensor4D
   checkTimesteps(d, t, xT);
   checkShape(xStart, "x0", xT.shape, "x_t");
   return tf.tidy(() => ({
-    mean: coef(d, "posteriorMeanCoef1", t).mul(xStart).add(coef(d, "posteriorMeanCoef2", t).mul(xT)) as tf.Tensor4D,
+    mean: coef(d, "posteriorMeanCoef1", t)
+      .mul(xStart)
+      .add(coef(d, "posteriorMeanCoef2", t).mul(xT)) as tf.Tensor4D,
     variance: coef(d, "posteriorVariance", t, xT.shape),
     logVarianceClipped: coef(d, "posteriorLogVarianceClipped", t, xT.shape),
   }));
@@ -56,15 +60,31 @@ export function qPosteriorMeanVariance(d: GaussianDiffusion, xStart: tf.Tensor4D
 
 /** x_0 = sqrt(1/alphaBar_t) x_t - sqrt(1/alphaBar_t - 1) eps (DDPM eq. 4 solved for x_0). */
 export function predictXstartFromEps(d: GaussianDiffusion, xT: tf.Tensor4D, t: tf.Tensor1D, eps: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => coef(d, "sqrtRecipAlphasCumprod", t).mul(xT).sub(coef(d, "sqrtRecipm1AlphasCumprod", t).mul(eps)) as tf.Tensor4D);
+  return tf.tidy(
+    () =>
+      coef(d, "sqrtRecipAlphasCumprod", t)
+        .mul(xT)
+        .sub(coef(d, "sqrtRecipm1AlphasCumprod", t).mul(eps)) as tf.Tensor4D,
+  );
 }
 
 /** x_0 = (x_{t-1} - coef2_t x_t) / coef1_t (DDPM eq. 7 solved for x_0). */
 export function predictXstartFromXprev(d: GaussianDiffusion, xT: tf.Tensor4D, t: tf.Tensor1D, xPrev: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => coef(d, "recipPosteriorMeanCoef1", t).mul(xPrev).sub(coef(d, "posteriorMeanCoef2OverCoef1", t).mul(xT)) as tf.Tensor4D);
+  return tf.tidy(
+    () =>
+      coef(d, "recipPosteriorMeanCoef1", t)
+        .mul(xPrev)
+        .sub(coef(d, "posteriorMeanCoef2OverCoef1", t).mul(xT)) as tf.Tensor4D,
+  );
 }
 
 /** eps = (sqrt(1/alphaBar_t) x_t - x_0) / sqrt(1/alphaBar_t - 1) (inverse of predictXstartFromEps). */
 export function predictEpsFromXstart(d: GaussianDiffusion, xT: tf.Tensor4D, t: tf.Tensor1D, predXstart: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => coef(d, "sqrtRecipAlphasCumprod", t).mul(xT).sub(predXstart).div(coef(d, "sqrtRecipm1AlphasCumprod", t)) as tf.Tensor4D);
+  return tf.tidy(
+    () =>
+      coef(d, "sqrtRecipAlphasCumprod", t)
+        .mul(xT)
+        .sub(predXstart)
+        .div(coef(d, "sqrtRecipm1AlphasCumprod", t)) as tf.Tensor4D,
+  );
 }

@@ -103,7 +103,13 @@ export function gaussianDiffusion(betas: ArrayLike<number>, types: DiffusionType
   if (spaced.timestepMap.length !== new Set(kept).size) {
     throw new Error(`useTimesteps must lie in 0..${base.betas.length - 1}; got ${kept.join(",")}`);
   }
-  return { ...computeDiffusionTables(spaced.betas), ...types, numTimesteps: spaced.betas.length, timestepMap: spaced.timestepMap, originalNumSteps: base.betas.length };
+  return {
+    ...computeDiffusionTables(spaced.betas),
+    ...types,
+    numTimesteps: spaced.betas.length,
+    timestepMap: spaced.timestepMap,
+    originalNumSteps: base.betas.length,
+  };
 }
 
 /** A diffusion configured like guided-diffusion's create_gaussian_diffusion. */
@@ -141,7 +147,13 @@ export function respace(d: GaussianDiffusion, kept: number[]): GaussianDiffusion
   let out = known.get(key);
   if (!out) {
     const spaced = respaceBetas(d.alphasCumprod, kept);
-    out = { ...computeDiffusionTables(spaced.betas), ...types(d), numTimesteps: kept.length, timestepMap: kept.map((k) => d.timestepMap[k]), originalNumSteps: d.originalNumSteps };
+    out = {
+      ...computeDiffusionTables(spaced.betas),
+      ...types(d),
+      numTimesteps: kept.length,
+      timestepMap: kept.map((k) => d.timestepMap[k]),
+      originalNumSteps: d.originalNumSteps,
+    };
     known.set(key, out);
   }
   return out;

@@ -12,7 +12,6 @@ import { predictEpsFromXstart, qMeanVariance, qPosteriorMeanVariance, qSample } 
 import { callModel, pMeanVariance, type PMeanVariance } from "./reverse";
 import { makeRng, randn, type Rng } from "../rng";
 
-
 type TensorOrNumber = tf.Tensor | number;
 
 /**
@@ -66,7 +65,13 @@ export function discretizedGaussianLogLikelihood(x: tf.Tensor, means: tf.Tensor,
 
 /** Mean over every axis but the batch axis. */
 export function meanFlat(x: tf.Tensor): tf.Tensor1D {
-  return tf.tidy(() => tf.mean(x, Array.from({ length: x.rank - 1 }, (_, i) => i + 1)) as tf.Tensor1D);
+  return tf.tidy(
+    () =>
+      tf.mean(
+        x,
+        Array.from({ length: x.rank - 1 }, (_, i) => i + 1),
+      ) as tf.Tensor1D,
+  );
 }
 
 /** L_t per batch item, in bits/dim, for the reverse step `pmv` taken from x_t (DDPM eq. 5). */
@@ -103,7 +108,13 @@ export type TrainingLosses = {
 };
 
 /** Losses for x_0 diffused to timesteps t (one int32 index per batch item); differentiable w.r.t. the model. */
-export function trainingLosses(d: GaussianDiffusion, model: DiffusionModel, xStart: tf.Tensor4D, t: tf.Tensor1D, opts: TrainingLossOptions = {}): TrainingLosses {
+export function trainingLosses(
+  d: GaussianDiffusion,
+  model: DiffusionModel,
+  xStart: tf.Tensor4D,
+  t: tf.Tensor1D,
+  opts: TrainingLossOptions = {},
+): TrainingLosses {
   checkTimesteps(d, t, xStart);
   return tf.tidy(() => {
     const noise = opts.noise ?? (randn(xStart.shape, opts.rng) as tf.Tensor4D);

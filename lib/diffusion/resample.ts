@@ -141,7 +141,11 @@ export class LossSecondMomentResampler implements ScheduleSampler {
 }
 
 /** guided-diffusion's create_named_schedule_sampler: "uniform" or "loss-second-moment". */
-export function createNamedScheduleSampler(name: "uniform" | "loss-second-moment", diffusion: { numTimesteps: number }, opts: ScheduleSamplerOptions = {}): ScheduleSampler {
+export function createNamedScheduleSampler(
+  name: "uniform" | "loss-second-moment",
+  diffusion: { numTimesteps: number },
+  opts: ScheduleSamplerOptions = {},
+): ScheduleSampler {
   if (name === "uniform") return new UniformSampler(diffusion, opts);
   if (name === "loss-second-moment") return new LossSecondMomentResampler(diffusion, opts);
   throw new Error(`unknown schedule sampler "${name as string}"; use "uniform" or "loss-second-moment"`);

@@ -31,7 +31,9 @@ export function spaceTimesteps(numTimesteps: number, spec: string | number[]): n
         return steps;
       }
     }
-    throw new Error(`timestep respacing "${spec}": no integer stride gives exactly ${desired} of ${numTimesteps} steps; pick another count or use "${desired}"`);
+    throw new Error(
+      `timestep respacing "${spec}": no integer stride gives exactly ${desired} of ${numTimesteps} steps; pick another count or use "${desired}"`,
+    );
   }
   const counts = typeof spec === "string" ? spec.split(",").map((s) => Number(s.trim())) : spec;
   if (counts.length === 0 || counts.some((c) => !Number.isInteger(c) || c < 0)) {

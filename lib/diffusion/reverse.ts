@@ -27,7 +27,9 @@ export function checkModelOutput(d: GaussianDiffusion, x: tf.Tensor4D, out: tf.T
   if (!tf.util.arraysEqual(out.shape, want)) {
     throw new Error(
       `model output shape [${out.shape.join(", ")}] should be [${want.join(", ")}]` +
-        (learned ? ` (modelVarType ${d.modelVarType} needs 2C channels: eps then v; set learnSigma to match the model)` : " (set learnSigma: true if the model outputs 2C channels)"),
+        (learned
+          ? ` (modelVarType ${d.modelVarType} needs 2C channels: eps then v; set learnSigma to match the model)`
+          : " (set learnSigma: true if the model outputs 2C channels)"),
     );
   }
 }
@@ -66,7 +68,12 @@ function modelVariance(d: GaussianDiffusion, v: tf.Tensor4D | undefined, t: tf.T
     case "learned_range": {
       // Improved DDPM eq. 15: log sigma^2 = v' log beta_t + (1 - v') log beta~_t, v' = (v + 1) / 2
       const frac = (v as tf.Tensor4D).add(1).div(2);
-      const logVariance = frac.mul(coef(d, "logBetas", t)).add(tf.scalar(1).sub(frac).mul(coef(d, "posteriorLogVarianceClipped", t))) as tf.Tensor4D;
+      const logVariance = frac.mul(coef(d, "logBetas", t)).add(
+        tf
+          .scalar(1)
+          .sub(frac)
+          .mul(coef(d, "posteriorLogVarianceClipped", t)),
+      ) as tf.Tensor4D;
       return { variance: tf.exp(logVariance), logVariance };
     }
     case "fixed_large":
@@ -128,7 +135,14 @@ function nonzeroMask(t: tf.Tensor1D): tf.Tensor4D {
 /** x_{t-1} = mu + sigma z (DDPM Algorithm 2 line 4), z the standard normal `noise` (unused at t = 0). */
 export function pSample(pmv: PMeanVariance, t: tf.Tensor1D, noise: tf.Tensor4D): tf.Tensor4D {
   checkShape(noise, "noise", pmv.mean.shape, "x");
-  return tf.tidy(() => pmv.mean.add(nonzeroMask(t).mul(tf.exp(pmv.logVariance.mul(0.5))).mul(noise)) as tf.Tensor4D);
+  return tf.tidy(
+    () =>
+      pmv.mean.add(
+        nonzeroMask(t)
+          .mul(tf.exp(pmv.logVariance.mul(0.5)))
+          .mul(noise),
+      ) as tf.Tensor4D,
+  );
 }
 
 /**
@@ -143,7 +157,10 @@ export function ddimSample(d: GaussianDiffusion, pmv: PMeanVariance, x: tf.Tenso
     const alphaBar = coef(d, "alphasCumprod", t);
     const alphaBarPrev = coef(d, "alphasCumprodPrev", t);
     const one = tf.scalar(1);
-    const sigma = tf.sqrt(one.sub(alphaBarPrev).div(one.sub(alphaBar))).mul(opts.eta).mul(tf.sqrt(one.sub(alphaBar.div(alphaBarPrev))));
+    const sigma = tf
+      .sqrt(one.sub(alphaBarPrev).div(one.sub(alphaBar)))
+      .mul(opts.eta)
+      .mul(tf.sqrt(one.sub(alphaBar.div(alphaBarPrev))));
     const meanPred = pmv.predXstart.mul(tf.sqrt(alphaBarPrev)).add(tf.sqrt(one.sub(alphaBarPrev).sub(tf.square(sigma))).mul(eps));
     return meanPred.add(nonzeroMask(t).mul(sigma).mul(opts.noise)) as tf.Tensor4D;
   });

@@ -52,13 +52,15 @@ export function getNamedBetaSchedule(name: BetaScheduleName, numTimesteps: numbe
     // (alpha-bar_T = 0, x_T independent of x_0), which guided-diffusion accepts; predicting x_0 from
     // x_T then divides by zero.
     if (numTimesteps < 20) {
-      throw new Error(`the linear schedule needs at least 20 steps (its last beta would be 20/T = ${(20 / numTimesteps).toFixed(2)} > 1); use T >= 20, or the cosine schedule`);
+      throw new Error(
+        `the linear schedule needs at least 20 steps (its last beta would be 20/T = ${(20 / numTimesteps).toFixed(2)} > 1); use T >= 20, or the cosine schedule`,
+      );
     }
     const scale = 1000 / numTimesteps;
     return linspace(scale * 0.0001, scale * 0.02, numTimesteps);
   }
   if (name === "cosine") {
-    return betasForAlphaBar(numTimesteps, (t) => Math.cos(((t + 0.008) / 1.008) * Math.PI / 2) ** 2);
+    return betasForAlphaBar(numTimesteps, (t) => Math.cos((((t + 0.008) / 1.008) * Math.PI) / 2) ** 2);
   }
   throw new Error(`unknown beta schedule "${name as string}"; use "linear" or "cosine"`);
 }

@@ -63,8 +63,14 @@ export function onnxRuntimeStatus(): OnnxRuntimeStatus {
  * The decision itself, from what was asked for (`requested` beats `env`) and whether ONNX Runtime
  * loads; `source` names where `requested` came from in errors and reasons (e.g. "--engine").
  */
-export function pickEngine(requested: string | undefined, env: string | undefined, ort: OnnxRuntimeStatus, source = "engine"): { name: EngineName; reason: string } {
-  const [asked, from] = requested !== undefined && requested !== "" ? [requested, source] : env !== undefined && env !== "" ? [env, "ADM_ENGINE"] : [undefined, ""];
+export function pickEngine(
+  requested: string | undefined,
+  env: string | undefined,
+  ort: OnnxRuntimeStatus,
+  source = "engine",
+): { name: EngineName; reason: string } {
+  const [asked, from] =
+    requested !== undefined && requested !== "" ? [requested, source] : env !== undefined && env !== "" ? [env, "ADM_ENGINE"] : [undefined, ""];
   if (asked === undefined) {
     return ort.ok
       ? { name: "onnx", reason: `the default: onnxruntime-node ${ort.version} loads (ADM_ENGINE=tfjs for the reference executor)` }
@@ -85,8 +91,18 @@ export function chooseEngine(opts: ChooseEngineOptions = {}): EngineChoice {
   const threads = opts.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`chooseEngine: threads must be a positive integer, got ${threads}`);
   const env = process.env.ADM_ONNX_PROVIDERS;
-  const executionProviders = opts.executionProviders ?? (env ? env.split(",").map((p) => p.trim()).filter(Boolean) : ["cpu"]);
-  if (executionProviders.length === 0) throw new Error(`${opts.executionProviders ? "chooseEngine: executionProviders" : `ADM_ONNX_PROVIDERS=${env}`} must name at least one provider (cpu, cuda, webgpu)`);
+  const executionProviders =
+    opts.executionProviders ??
+    (env
+      ? env
+          .split(",")
+          .map((p) => p.trim())
+          .filter(Boolean)
+      : ["cpu"]);
+  if (executionProviders.length === 0)
+    throw new Error(
+      `${opts.executionProviders ? "chooseEngine: executionProviders" : `ADM_ONNX_PROVIDERS=${env}`} must name at least one provider (cpu, cuda, webgpu)`,
+    );
   return { name, reason, threads, executionProviders, onnxRuntime: ort.version };
 }
 

@@ -94,6 +94,13 @@ export function onnxExecutor(ctx: EmitContext): Executor<Value> {
   return {
     layer: (layer, h, emb) => emitLayer(ctx, layer, h, emb),
     add: (a, b) => ({ name: ctx.g.node("Add", [a.name, b.name]), rank: a.rank }),
-    concat: (parts) => ({ name: ctx.g.node("Concat", parts.map((p) => p.name), { axis: 1 }), rank: parts[0].rank }),
+    concat: (parts) => ({
+      name: ctx.g.node(
+        "Concat",
+        parts.map((p) => p.name),
+        { axis: 1 },
+      ),
+      rank: parts[0].rank,
+    }),
   };
 }

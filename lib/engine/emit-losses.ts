@@ -22,7 +22,9 @@ export interface DiffusionGraph {
 export function diffusionGraph(g: GraphBuilder, d: GaussianDiffusion, t: string): DiffusionGraph {
   const gathered = new Map<TableName, string>();
   return {
-    g, d, t,
+    g,
+    d,
+    t,
     coef(name) {
       let v = gathered.get(name);
       if (!v) {
@@ -54,7 +56,11 @@ const num = (g: GraphBuilder, v: number) => g.floats([v]);
 /** KL(N(m1, e^lv1) || N(m2, e^lv2)) elementwise: 0.5 (-1 + lv2 - lv1 + e^(lv1 - lv2) + (m1 - m2)^2 e^-lv2). */
 function normalKl(g: GraphBuilder, m1: string, lv1: string, m2: string, lv2: string): string {
   const diff = sub(g, m1, m2);
-  const sum = add(g, add(g, sub(g, add(g, num(g, -1), lv2), lv1), g.node("Exp", [sub(g, lv1, lv2)])), mul(g, mul(g, diff, diff), g.node("Exp", [g.node("Neg", [lv2])])));
+  const sum = add(
+    g,
+    add(g, sub(g, add(g, num(g, -1), lv2), lv1), g.node("Exp", [sub(g, lv1, lv2)])),
+    mul(g, mul(g, diff, diff), g.node("Exp", [g.node("Neg", [lv2])])),
+  );
   return mul(g, sum, num(g, 0.5));
 }
 
@@ -102,7 +108,8 @@ function pMeanVariance(dg: DiffusionGraph, out: string, v: string | null, xt: st
   }
   if (d.modelMeanType === "previous_x") return { mean: out, logVariance };
   // x_0 = sqrt(1/alphaBar) x_t - sqrt(1/alphaBar - 1) eps, then the posterior mean coef1 x_0 + coef2 x_t (DDPM eq. 7)
-  const predXstart = d.modelMeanType === "start_x" ? out : sub(g, mul(g, dg.coef("sqrtRecipAlphasCumprod"), xt), mul(g, dg.coef("sqrtRecipm1AlphasCumprod"), out));
+  const predXstart =
+    d.modelMeanType === "start_x" ? out : sub(g, mul(g, dg.coef("sqrtRecipAlphasCumprod"), xt), mul(g, dg.coef("sqrtRecipm1AlphasCumprod"), out));
   return { mean: add(g, mul(g, dg.coef("posteriorMeanCoef1"), predXstart), mul(g, dg.coef("posteriorMeanCoef2"), xt)), logVariance };
 }
 
@@ -149,9 +156,12 @@ export function emitTrainingLosses(dg: DiffusionGraph, out: string, x0: string, 
     // RESCALED_MSE: divide by 1000 as in the original implementation, so vb does not swamp the MSE
     if (d.lossType === "rescaled_mse") vb = mul(g, vb, num(g, d.numTimesteps / 1000));
   }
-  const target = d.modelMeanType === "previous_x"
-    ? add(g, mul(g, dg.coef("posteriorMeanCoef1"), x0), mul(g, dg.coef("posteriorMeanCoef2"), xt))
-    : d.modelMeanType === "start_x" ? x0 : noise;
+  const target =
+    d.modelMeanType === "previous_x"
+      ? add(g, mul(g, dg.coef("posteriorMeanCoef1"), x0), mul(g, dg.coef("posteriorMeanCoef2"), xt))
+      : d.modelMeanType === "start_x"
+        ? x0
+        : noise;
   const diff = sub(g, target, mean);
   const mse = meanFlat(g, mul(g, diff, diff));
   return vb ? { loss: add(g, mse, vb), mse, vb, frozen } : { loss: mse, mse, frozen };

@@ -7,8 +7,18 @@
  * for guidance also `grad` NHWC, d/dx sum_i log p(y_i | x_i, t_i).
  */
 import {
-  EncoderUNetConfig, EncoderUNetModel, encoderParamSpecs, planEncoder, planUNet, resolveEncoderConfig, resolveUNetConfig, UNetConfig,
-  UNetModel, unetParamSpecs, walkEncoder, walkUNet,
+  EncoderUNetConfig,
+  EncoderUNetModel,
+  encoderParamSpecs,
+  planEncoder,
+  planUNet,
+  resolveEncoderConfig,
+  resolveUNetConfig,
+  UNetConfig,
+  UNetModel,
+  unetParamSpecs,
+  walkEncoder,
+  walkUNet,
 } from "../models/index";
 import { StateDict } from "../io/tensor-record";
 import { GraphBuilder } from "./graph";
@@ -81,7 +91,15 @@ function classifierGraph(model: EncoderUNetModel | ClassifierSource): { g: Graph
 /** The noisy classifier's logits graph, from a tfjs model's current weights or a source. */
 export function emitClassifier(model: EncoderUNetModel | ClassifierSource): EmittedModel {
   const { g, c } = classifierGraph(model);
-  return { kind: "classifier", graph: g, imageSize: c.imageSize, inChannels: c.inChannels, outChannels: c.outChannels, conditional: false, outputs: ["logits"] };
+  return {
+    kind: "classifier",
+    graph: g,
+    imageSize: c.imageSize,
+    inChannels: c.inChannels,
+    outChannels: c.outChannels,
+    conditional: false,
+    outputs: ["logits"],
+  };
 }
 
 /**
@@ -97,5 +115,13 @@ export function emitClassifierGradient(model: EncoderUNetModel | ClassifierSourc
     return gb.node("Sub", [onehot, gb.node("Softmax", ["logits"], { axis: -1 }, "p")], {}, "dlogp_dlogits");
   });
   g.output("grad", grad, "float32", ["N", c.imageSize, c.imageSize, c.inChannels]);
-  return { kind: "classifier", graph: g, imageSize: c.imageSize, inChannels: c.inChannels, outChannels: c.outChannels, conditional: true, outputs: ["logits", "grad"] };
+  return {
+    kind: "classifier",
+    graph: g,
+    imageSize: c.imageSize,
+    inChannels: c.inChannels,
+    outChannels: c.outChannels,
+    conditional: true,
+    outputs: ["logits", "grad"],
+  };
 }

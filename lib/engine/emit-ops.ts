@@ -58,11 +58,21 @@ export function initializerContext(g: GraphBuilder, weights: WeightSource): Emit
 
 /** nn.Conv2d with padding (k-1)/2 on every side. */
 export function emitConv(ctx: EmitContext, name: string, x: Value, stride: 1 | 2 = 1): Value {
-  const { value: w, kernel: [kh, kw] } = ctx.convWeight(`${name}.weight`);
+  const {
+    value: w,
+    kernel: [kh, kw],
+  } = ctx.convWeight(`${name}.weight`);
   const pad = (kh - 1) / 2;
-  const out = ctx.g.node("Conv", [x.name, w, ctx.param(`${name}.bias`)], {
-    kernel_shape: [kh, kw], pads: [pad, pad, pad, pad], strides: [stride, stride],
-  }, name);
+  const out = ctx.g.node(
+    "Conv",
+    [x.name, w, ctx.param(`${name}.bias`)],
+    {
+      kernel_shape: [kh, kw],
+      pads: [pad, pad, pad, pad],
+      strides: [stride, stride],
+    },
+    name,
+  );
   return { name: out, rank: 4 };
 }
 

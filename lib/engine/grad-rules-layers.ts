@@ -72,11 +72,16 @@ function convWeightGradient(ctx: GradContext, node: NodeProto, gy: string): stri
   const windows: string[] = [];
   for (let ky = 0; ky < kh; ky++) {
     for (let kx = 0; kx < kw; kx++) {
-      windows.push(whole ? xc : g.node("Slice", [xc, g.ints([ky, kx]), g.ints([ky + sh * (ho - 1) + 1, kx + sw * (wo - 1) + 1]), g.ints([2, 3]), g.ints([sh, sw])]));
+      windows.push(
+        whole ? xc : g.node("Slice", [xc, g.ints([ky, kx]), g.ints([ky + sh * (ho - 1) + 1, kx + sw * (wo - 1) + 1]), g.ints([2, 3]), g.ints([sh, sw])]),
+      );
     }
   }
   const cols = windows.length === 1 ? windows[0] : g.node("Concat", windows, { axis: 0 }, "im2col");
-  const hwio = g.node("Reshape", [g.node("Gemm", [g.node("Reshape", [cols, g.ints([kh * kw * ci, -1])]), gyRows], {}, "conv_grad_hwio"), g.ints([kh, kw, ci, co])]);
+  const hwio = g.node("Reshape", [
+    g.node("Gemm", [g.node("Reshape", [cols, g.ints([kh * kw * ci, -1])]), gyRows], {}, "conv_grad_hwio"),
+    g.ints([kh, kw, ci, co]),
+  ]);
   return g.node("Transpose", [hwio], { perm: [3, 2, 0, 1] }, "conv_grad_w");
 }
 
@@ -95,7 +100,8 @@ function convInputGradient(ctx: GradContext, node: NodeProto, gy: string): strin
     // space and its channels swapped, which ONNX Runtime's Conv runs faster than ConvTranspose
     const { g } = ctx;
     let w = g.node("Transpose", [node.inputs[1]], { perm: [1, 0, 2, 3] }, "conv_adjoint_w");
-    if (k.some((v) => v > 1)) w = g.node("Slice", [w, g.ints([k[0] - 1, k[1] - 1]), g.ints([-k[0] - 1, -k[1] - 1]), g.ints([2, 3]), g.ints([-1, -1])], {}, "conv_adjoint_w_flipped");
+    if (k.some((v) => v > 1))
+      w = g.node("Slice", [w, g.ints([k[0] - 1, k[1] - 1]), g.ints([-k[0] - 1, -k[1] - 1]), g.ints([2, 3]), g.ints([-1, -1])], {}, "conv_adjoint_w_flipped");
     return g.node("Conv", [gy, w], { kernel_shape: k, pads, strides }, "conv_grad_x");
   }
   const extra = [0, 1].map((i) => (x[2 + i] as number) + pads[i] + pads[i + 2] - k[i] - ((y[2 + i] as number) - 1) * strides[i]);
@@ -111,7 +117,8 @@ function matmulGrads(ctx: GradContext, node: NodeProto, gy: string, need: boolea
   const ga = need[0] ? unbroadcast(ctx, g.node("MatMul", [gy, swapLast(g, b, sb.length)]), a, node.outputs[0]) : null;
   let gb: string | null = null;
   if (need[1] && sb.length === sa.length) {
-    if (sa.slice(0, -2).join() !== sb.slice(0, -2).join()) throw new Error(`gradient of MatMul ${node.name}: broadcast batch axes [${sa}] @ [${sb}] are not supported`);
+    if (sa.slice(0, -2).join() !== sb.slice(0, -2).join())
+      throw new Error(`gradient of MatMul ${node.name}: broadcast batch axes [${sa}] @ [${sb}] are not supported`);
     gb = g.node("MatMul", [swapLast(g, a, sa.length), gy]);
   } else if (need[1] && sb.length === 2) {
     // a shared weight: sum over every batch axis, as one Gemm over the rows
@@ -168,7 +175,11 @@ export const LAYER_RULES: Record<string, Rule> = {
     if (k.join() !== "2,2" || strides.join() !== "2,2" || attr<number[]>(node, "pads", [0, 0, 0, 0]).some((p) => p)) {
       throw new Error(`gradient of AveragePool ${node.name}: only the 2x2, stride-2 pool is supported`);
     }
-    const up = g.node("Resize", [only(gy, node), "", g.floats([1, 1, 2, 2], [4])], { mode: "nearest", coordinate_transformation_mode: "asymmetric", nearest_mode: "floor" });
+    const up = g.node("Resize", [only(gy, node), "", g.floats([1, 1, 2, 2], [4])], {
+      mode: "nearest",
+      coordinate_transformation_mode: "asymmetric",
+      nearest_mode: "floor",
+    });
     let gx = g.node("Mul", [up, g.floats([0.25])]);
     const x = shapeOf(ctx, node.inputs[0]);
     const odd = [(x[2] as number) % 2, (x[3] as number) % 2];
@@ -189,7 +200,8 @@ export const LAYER_RULES: Record<string, Rule> = {
   // x_hat = (x - mean) / sqrt(var + eps) over axes 2..; y = scale * x_hat + bias:
   // dx = rstd * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)), dx_hat = scale * dy
   InstanceNormalization: (ctx, node, gy, need) => {
-    if (need[1] || need[2]) throw new Error(`gradient of InstanceNormalization ${node.name}: its scale and bias are constants here (GroupNorm's affine is a separate Mul and Add)`);
+    if (need[1] || need[2])
+      throw new Error(`gradient of InstanceNormalization ${node.name}: its scale and bias are constants here (GroupNorm's affine is a separate Mul and Add)`);
     const { g } = ctx;
     const [x, scale, bias] = node.inputs;
     const rank = shapeOf(ctx, x).length;

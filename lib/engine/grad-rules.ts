@@ -148,7 +148,9 @@ export const TENSOR_RULES: Record<string, Rule> = {
   ReduceMean: (ctx, node, gy) => {
     const { g } = ctx;
     const x = shapeOf(ctx, node.inputs[0]);
-    const axes = attr<number[]>(node, "axes").map((a) => (a < 0 ? a + x.length : a)).sort((a, b) => a - b);
+    const axes = attr<number[]>(node, "axes")
+      .map((a) => (a < 0 ? a + x.length : a))
+      .sort((a, b) => a - b);
     let count = 1;
     for (const a of axes) {
       if (typeof x[a] !== "number") throw new Error(`gradient of ReduceMean ${node.name}: cannot average over the symbolic axis ${a}`);

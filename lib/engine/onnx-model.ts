@@ -58,7 +58,10 @@ type Feeds = Parameters<OnnxSession["run"]>[0];
  * Serialise and load an emitted graph; `feeds` checks and packs x, t (and y). Only the graph's
  * description is kept, not its weights: they live in the worker's session.
  */
-async function load(emitted: EmittedModel, opts: EngineOptions): Promise<{ meta: Meta; session: OnnxSession; feeds: (x: ImageArray, t: ArrayLike<number>, y?: ArrayLike<number> | null) => Feeds }> {
+async function load(
+  emitted: EmittedModel,
+  opts: EngineOptions,
+): Promise<{ meta: Meta; session: OnnxSession; feeds: (x: ImageArray, t: ArrayLike<number>, y?: ArrayLike<number> | null) => Feeds }> {
   const { graph, ...meta } = emitted;
   const serialized = serializeGraph(graph, meta.kind, { externalData: opts.externalData });
   // the serialised bytes hold the weights now: let the graph's copy go before the session makes its own
@@ -90,9 +93,13 @@ async function arrays(who: string, x: tf.Tensor4D, t: tf.Tensor1D, y?: tf.Tensor
  */
 export async function onnxModel(model: UNetModel | EncoderUNetModel | UNetSource | ClassifierSource, opts: EngineOptions = {}): Promise<EngineModel> {
   const { meta, session, feeds } = await load(
-    model instanceof UNetModel ? emitUNet(model)
-      : model instanceof EncoderUNetModel ? emitClassifier(model)
-      : model.kind === "unet" ? emitUNet(model) : emitClassifier(model),
+    model instanceof UNetModel
+      ? emitUNet(model)
+      : model instanceof EncoderUNetModel
+        ? emitClassifier(model)
+        : model.kind === "unet"
+          ? emitUNet(model)
+          : emitClassifier(model),
     opts,
   );
   const run: EngineModel["run"] = async (x, t, y, runOpts) => {
@@ -100,7 +107,10 @@ export async function onnxModel(model: UNetModel | EncoderUNetModel | UNetSource
     return { data: out.data as Float32Array, shape: out.dims };
   };
   return {
-    kind: meta.kind, threads: session.threads, executionProviders: session.executionProviders, run,
+    kind: meta.kind,
+    threads: session.threads,
+    executionProviders: session.executionProviders,
+    run,
     async forward(x, t, y, runOpts) {
       const out = await run(...(await arrays(meta.kind, x, t, y)), runOpts);
       return tf.tensor(out.data, out.shape, "float32");
@@ -131,7 +141,9 @@ export async function onnxClassifierGradient(model: EncoderUNetModel | Classifie
     return { logits: out.logits.data as Float32Array, grad: out.grad.data as Float32Array };
   };
   return {
-    threads: session.threads, executionProviders: session.executionProviders, run,
+    threads: session.threads,
+    executionProviders: session.executionProviders,
+    run,
     async forward(x, t, y, runOpts) {
       const out = await run(...((await arrays("classifier gradient", x, t, y)) as [ImageArray, ArrayLike<number>, ArrayLike<number>]), runOpts);
       const n = x.shape[0];

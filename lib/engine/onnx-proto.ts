@@ -14,10 +14,7 @@ export type ElemType = keyof typeof DATA_TYPE;
 const ATTRIBUTE_TYPE = { float: 1, int: 2, string: 3, ints: 7 } as const;
 
 export type AttributeValue =
-  | { type: "float"; value: number }
-  | { type: "int"; value: number }
-  | { type: "string"; value: string }
-  | { type: "ints"; value: readonly number[] };
+  { type: "float"; value: number } | { type: "int"; value: number } | { type: "string"; value: string } | { type: "ints"; value: readonly number[] };
 
 export interface AttributeProto {
   name: string;
@@ -110,7 +107,11 @@ export function encodeTensor(t: TensorProto): ProtoWriter {
   w.intField(2, DATA_TYPE[t.elemType]).stringField(8, t.name);
   if (t.raw) w.bytesField(9, t.raw);
   if (t.external) {
-    const entries: [string, string][] = [["location", t.external.location], ["offset", String(t.external.offset)], ["length", String(t.external.length)]];
+    const entries: [string, string][] = [
+      ["location", t.external.location],
+      ["offset", String(t.external.offset)],
+      ["length", String(t.external.length)],
+    ];
     for (const [key, value] of entries) w.messageField(13, new ProtoWriter().stringField(1, key).stringField(2, value));
     w.intField(14, 1); // DataLocation.EXTERNAL
   }

@@ -103,18 +103,21 @@ async function shard(objective: TrainingObjective, batchSize: number, opts: Sess
     if (!data) throw new Error(`${who}: the batch needs ${what}`);
     const size = dims.reduce((a, b) => a * b, 1);
     if (data.length !== size) throw new Error(`${who}: ${what} must hold ${size} values ([${dims}]), got ${data.length}`);
-    return data instanceof Int32Array
-      ? { type: "int64", data: BigInt64Array.from(data, (v) => BigInt(v)), dims }
-      : { type: "float32", data, dims };
+    return data instanceof Int32Array ? { type: "int64", data: BigInt64Array.from(data, (v) => BigInt(v)), dims } : { type: "float32", data, dims };
   };
 
   return {
-    session, params, dropout,
+    session,
+    params,
+    dropout,
     async run(batch: TrainingBatch, values: ReadonlyMap<string, Float32Array>, masks: Float32Array[]): Promise<ShardResult> {
       const feeds: Record<string, OnnxTensor> = {};
       const parts: [string, Float32Array | Int32Array | undefined, string][] = [
-        ["x_start", batch.xStart, "x_start (the images)"], ["noise", batch.noise, "noise"], ["t", batch.t, "timesteps t"],
-        ["y", batch.y, "labels y"], ["weights", batch.weights, "importance weights"],
+        ["x_start", batch.xStart, "x_start (the images)"],
+        ["noise", batch.noise, "noise"],
+        ["t", batch.t, "timesteps t"],
+        ["y", batch.y, "labels y"],
+        ["weights", batch.weights, "importance weights"],
       ];
       for (const [name, data, what] of parts) {
         const f = feed(name, data, what);
@@ -143,7 +146,8 @@ function splitBatch(n: number, parts: number): number[] {
 
 /** Examples [from, from + count) of a batch: views of its arrays. */
 function sliceBatch(b: TrainingBatch, from: number, count: number, perImage: number): TrainingBatch {
-  const rows = <T extends Float32Array | Int32Array>(a: T | undefined, per: number): T | undefined => (a ? (a.subarray(from * per, (from + count) * per) as T) : undefined);
+  const rows = <T extends Float32Array | Int32Array>(a: T | undefined, per: number): T | undefined =>
+    a ? (a.subarray(from * per, (from + count) * per) as T) : undefined;
   return { xStart: rows(b.xStart, perImage)!, noise: rows(b.noise, perImage), t: rows(b.t, 1), y: rows(b.y, 1), weights: rows(b.weights, 1) };
 }
 
@@ -164,21 +168,28 @@ export async function onnxTrainer(objective: TrainingObjective, batchSize: numbe
   const fullShape = (shape: number[]) => [batchSize, ...shape.slice(1)];
 
   return {
-    threads, executionProviders: shards[0].session.executionProviders, objective, batchSize, params,
+    threads,
+    executionProviders: shards[0].session.executionProviders,
+    objective,
+    batchSize,
+    params,
     dropout: dropout.map((d) => ({ ...d, shape: fullShape(d.shape) })),
     async step(batch, values, masks) {
-      if (batch.xStart.length !== batchSize * perImage) throw new Error(`${who}: x_start must hold ${batchSize * perImage} values (batch ${batchSize}), got ${batch.xStart.length}`);
+      if (batch.xStart.length !== batchSize * perImage)
+        throw new Error(`${who}: x_start must hold ${batchSize * perImage} values (batch ${batchSize}), got ${batch.xStart.length}`);
       if (dropout.length && !masks) throw new Error(`${who}: the network has dropout; pass the masks (lib/train draws them from the step's random stream)`);
       const full = dropout.map((d) => masks!(d.block, fullShape(d.shape), d.rate));
       let from = 0;
-      const results = await Promise.all(shards.map((s, i) => {
-        const n = sizes[i];
-        const per = (d: { shape: number[] }) => d.shape.slice(1).reduce((a, b) => a * b, 1);
-        const shardMasks = s.dropout.map((d, k) => full[k].subarray(from * per(d), (from + n) * per(d)));
-        const part = s.run(sliceBatch(batch, from, n, perImage), values, shardMasks);
-        from += n;
-        return part;
-      }));
+      const results = await Promise.all(
+        shards.map((s, i) => {
+          const n = sizes[i];
+          const per = (d: { shape: number[] }) => d.shape.slice(1).reduce((a, b) => a * b, 1);
+          const shardMasks = s.dropout.map((d, k) => full[k].subarray(from * per(d), (from + n) * per(d)));
+          const part = s.run(sliceBatch(batch, from, n, perImage), values, shardMasks);
+          from += n;
+          return part;
+        }),
+      );
       // the batch's mean loss and its gradient: each shard's weighted by its share of the batch
       let loss = 0;
       const grads = new Map<string, Float32Array>();
@@ -196,14 +207,18 @@ export async function onnxTrainer(objective: TrainingObjective, batchSize: numbe
         const parts = results.map((r) => r.outputs[name]);
         const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
         let at = 0;
-        for (const p of parts) (out.set(p, at), (at += p.length));
+        for (const p of parts) {
+          out.set(p, at);
+          at += p.length;
+        }
         return out;
       };
       if (objective.kind === "classifier") {
         return { loss, losses: null, extras: { accuracy: accuracy(joined("logits")!, batch.y as Int32Array, classes) }, grads };
       }
       const extras: Record<string, number> = {};
-      const mse = joined("mse"), vb = joined("vb");
+      const mse = joined("mse"),
+        vb = joined("vb");
       if (mse) extras.mse = mean(mse);
       if (vb) extras.vb = mean(vb);
       return { loss, losses: joined("losses"), extras, grads };

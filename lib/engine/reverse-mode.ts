@@ -44,7 +44,8 @@ export function appendGradients(g: GraphBuilder, req: GradientRequest): Map<stri
   for (const node of forward) {
     if (node.inputs.some((i) => depends.has(i))) for (const o of node.outputs) if (!constants.has(o)) depends.add(o);
   }
-  if (!depends.has(req.output)) throw new Error(`appendGradients: ${req.output} depends on none of ${req.wrt.slice(0, 4).join(", ")}${req.wrt.length > 4 ? ", ..." : ""}`);
+  if (!depends.has(req.output))
+    throw new Error(`appendGradients: ${req.output} depends on none of ${req.wrt.slice(0, 4).join(", ")}${req.wrt.length > 4 ? ", ..." : ""}`);
 
   const contributions = new Map<string, string[]>([[req.output, [req.seed(g)]]]);
   const total = (v: string): string | null => {

@@ -45,7 +45,9 @@ export function serializeGraph(graph: GraphBuilder, name: string, opts: Serializ
   const total = graph.initializers.reduce((s, i) => s + i.data.byteLength, 0);
   const external = mode === "always" || (mode === "auto" && total > INLINE_LIMIT);
   if (mode === "never" && total > INLINE_LIMIT) {
-    throw new Error(`serializeGraph(${name}): ${(total / 2 ** 30).toFixed(2)} GiB of weights exceed protobuf's 2 GB limit; use externalData "auto" or "always"`);
+    throw new Error(
+      `serializeGraph(${name}): ${(total / 2 ** 30).toFixed(2)} GiB of weights exceed protobuf's 2 GB limit; use externalData "auto" or "always"`,
+    );
   }
   const location = opts.location ?? "weights.bin";
   let offset = 0;
@@ -60,8 +62,12 @@ export function serializeGraph(graph: GraphBuilder, name: string, opts: Serializ
   };
   const g = graph.toGraph(name, place);
   const model = encodeModel({
-    irVersion: IR_VERSION, opsets: [{ domain: "", version: OPSET }], producerName: "adm-ts", producerVersion: "0.1.0",
-    docString: opts.docString, graph: g,
+    irVersion: IR_VERSION,
+    opsets: [{ domain: "", version: OPSET }],
+    producerName: "adm-ts",
+    producerVersion: "0.1.0",
+    docString: opts.docString,
+    graph: g,
   });
   if (!external) return { model, externalData: null };
   const data = new Uint8Array(offset);

@@ -10,9 +10,7 @@ import { Worker } from "worker_threads";
 import { SerializedModel } from "./serialize";
 
 /** A tensor crossing to and from the worker: typed data and dims (row-major). */
-export type OnnxTensor =
-  | { type: "float32"; data: Float32Array; dims: number[] }
-  | { type: "int64"; data: BigInt64Array; dims: number[] };
+export type OnnxTensor = { type: "float32"; data: Float32Array; dims: number[] } | { type: "int64"; data: BigInt64Array; dims: number[] };
 
 export interface SessionOptions {
   /** intra-op threads (default: ADM_ONNX_THREADS, else the physical cores) */
@@ -141,7 +139,11 @@ export async function createSession(model: SerializedModel | string, opts: Sessi
   };
 
   const options = {
-    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", executionProviders,
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+    executionProviders,
     extra: { session: { intra_op: { allow_spinning: opts.spinning ? "1" : "0" } } },
   };
   let ready;
@@ -158,7 +160,10 @@ export async function createSession(model: SerializedModel | string, opts: Sessi
   }
   let disposed = false;
   return {
-    threads, executionProviders, inputNames: ready.inputNames, outputNames: ready.outputNames,
+    threads,
+    executionProviders,
+    inputNames: ready.inputNames,
+    outputNames: ready.outputNames,
     async run(feeds, runOpts = {}) {
       const signal = runOpts.signal;
       if (disposed) throw new Error("OnnxSession.run: the session was disposed");

@@ -90,11 +90,32 @@ export function inferShapes(g: GraphBuilder): Map<string, Shape> {
     const x = s[0] as Shape;
     let outs: Shape[];
     switch (node.opType) {
-      case "Identity": case "Sigmoid": case "Relu": case "Cos": case "Sin": case "Softmax": case "LogSoftmax": case "InstanceNormalization":
-      case "Neg": case "Sqrt": case "Reciprocal": case "Exp": case "Log": case "Tanh": case "Cast":
+      case "Identity":
+      case "Sigmoid":
+      case "Relu":
+      case "Cos":
+      case "Sin":
+      case "Softmax":
+      case "LogSoftmax":
+      case "InstanceNormalization":
+      case "Neg":
+      case "Sqrt":
+      case "Reciprocal":
+      case "Exp":
+      case "Log":
+      case "Tanh":
+      case "Cast":
         outs = [x];
         break;
-      case "Add": case "Sub": case "Mul": case "Div": case "Max": case "Equal": case "Less": case "Greater": case "GreaterOrEqual":
+      case "Add":
+      case "Sub":
+      case "Mul":
+      case "Div":
+      case "Max":
+      case "Equal":
+      case "Less":
+      case "Greater":
+      case "GreaterOrEqual":
         if (s.length !== 2) throw new Error(`${where}: expected two operands`);
         outs = [broadcast(x, s[1] as Shape, where)];
         break;
@@ -154,7 +175,8 @@ export function inferShapes(g: GraphBuilder): Map<string, Shape> {
         outs = [out];
         break;
       }
-      case "Conv": case "AveragePool": {
+      case "Conv":
+      case "AveragePool": {
         const k = attr<number[]>(node, "kernel_shape");
         const pads = attr<number[]>(node, "pads", [0, 0, 0, 0]);
         const strides = attr<number[]>(node, "strides", [1, 1]);

@@ -15,7 +15,16 @@
  */
 import type { GaussianDiffusion } from "../diffusion/index";
 import {
-  EncoderUNetConfig, encoderParamSpecs, planEncoder, planUNet, resolveEncoderConfig, resolveUNetConfig, UNetConfig, unetParamSpecs, walkEncoder, walkUNet,
+  EncoderUNetConfig,
+  encoderParamSpecs,
+  planEncoder,
+  planUNet,
+  resolveEncoderConfig,
+  resolveUNetConfig,
+  UNetConfig,
+  unetParamSpecs,
+  walkEncoder,
+  walkUNet,
 } from "../models/index";
 import type { ParamSpec } from "../nn/index";
 import { GraphBuilder } from "./graph";
@@ -113,7 +122,12 @@ export function emitTrainingGraph(objective: TrainingObjective, batchSize: numbe
     const dg = diffusionGraph(g, objective.diffusion, g.input("t", "int64", [n]));
     const y: Value | null = c.numClasses !== null ? { name: g.input("y", "int64", [n]), rank: 1 } : null;
     const xt = emitQSample(dg, x0, noise);
-    const tModel = g.node("Gather", [g.initializer("model_timesteps", modelTimesteps(objective.diffusion), [objective.diffusion.numTimesteps]), dg.t], { axis: 0 }, "t_model");
+    const tModel = g.node(
+      "Gather",
+      [g.initializer("model_timesteps", modelTimesteps(objective.diffusion), [objective.diffusion.numTimesteps]), dg.t],
+      { axis: 0 },
+      "t_model",
+    );
     const output = walkUNet(plan, onnxExecutor(ctx), { name: xt, rank: 4 }, { name: tModel, rank: 1 }, y).name;
     const terms = emitTrainingLosses(dg, output, x0, xt, noise);
     frozen = terms.frozen;

@@ -55,11 +55,15 @@ function fromTorch(spec: ParamSpec, data: Float32Array): Float32Array {
 export function stateDictWeights(dict: StateDict, specs: readonly ParamSpec[], source = "state_dict"): WeightSource {
   const m = compareKeys(specs, dict);
   if (m.missing.length || m.unexpected.length || m.misshaped.length) {
-    const list = (what: string, keys: string[]) => (keys.length ? [`${what} (${keys.length}): ${keys.slice(0, 8).join(", ")}${keys.length > 8 ? ", ..." : ""}`] : []);
+    const list = (what: string, keys: string[]) =>
+      keys.length ? [`${what} (${keys.length}): ${keys.slice(0, 8).join(", ")}${keys.length > 8 ? ", ..." : ""}`] : [];
     const lines = [
       ...list("missing from the checkpoint", m.missing),
       ...list("unexpected in the checkpoint", m.unexpected),
-      ...list("different shapes", m.misshaped.map((x) => `${x.name} [${x.checkpoint}] vs [${x.model}]`)),
+      ...list(
+        "different shapes",
+        m.misshaped.map((x) => `${x.name} [${x.checkpoint}] vs [${x.model}]`),
+      ),
       ...mismatchHints(m, specs, dict).map((h) => `likely: ${h}`),
     ];
     throw new Error(`${source} does not fit the network built from these flags:\n  ${lines.join("\n  ")}`);
@@ -69,7 +73,8 @@ export function stateDictWeights(dict: StateDict, specs: readonly ParamSpec[], s
     const spec = byName.get(name);
     const rec = dict.get(name);
     if (!spec || !rec) throw new Error(`${source}: no parameter ${name}`);
-    if (!["float32", "float16", "bfloat16"].includes(rec.dtype)) throw new Error(`${source}: ${name} has dtype ${rec.dtype}; parameters must be floating point`);
+    if (!["float32", "float16", "bfloat16"].includes(rec.dtype))
+      throw new Error(`${source}: ${name} has dtype ${rec.dtype}; parameters must be floating point`);
     if (rec.shape.join() !== torchShape(spec).join()) throw new Error(`${source}: ${name} is [${rec.shape}], expected [${torchShape(spec)}]`);
     return { data: fromTorch(spec, toFloat32(rec)), shape: spec.shape.slice() };
   };

@@ -30,8 +30,15 @@ export function crc32Tables(bytes: Uint8Array, crc = 0): number {
   const end8 = bytes.length - (bytes.length % 8);
   for (; i < end8; i += 8) {
     const lo = (c ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24))) >>> 0;
-    c = T7[lo & 0xff] ^ T6[(lo >>> 8) & 0xff] ^ T5[(lo >>> 16) & 0xff] ^ T4[lo >>> 24] ^
-      T3[bytes[i + 4]] ^ T2[bytes[i + 5]] ^ T1[bytes[i + 6]] ^ T0[bytes[i + 7]];
+    c =
+      T7[lo & 0xff] ^
+      T6[(lo >>> 8) & 0xff] ^
+      T5[(lo >>> 16) & 0xff] ^
+      T4[lo >>> 24] ^
+      T3[bytes[i + 4]] ^
+      T2[bytes[i + 5]] ^
+      T1[bytes[i + 6]] ^
+      T0[bytes[i + 7]];
   }
   for (; i < bytes.length; i++) c = T0[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;

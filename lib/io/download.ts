@@ -41,8 +41,7 @@ export class NetworkUnreachableError extends Error {}
 function unreachable(url: string, dest: string, code: string): NetworkUnreachableError {
   const host = new URL(url).host;
   return new NetworkUnreachableError(
-    `cannot reach ${host} (${code}): this machine has no network route to it. Download ${url} on a machine that has, ` +
-      `and copy it to ${dest}`,
+    `cannot reach ${host} (${code}): this machine has no network route to it. Download ${url} on a machine that has, ` + `and copy it to ${dest}`,
   );
 }
 
@@ -50,7 +49,10 @@ function unreachable(url: string, dest: string, code: string): NetworkUnreachabl
 function hashPrefix(file: string, bytes: number, hash: Hash): Promise<void> {
   if (bytes === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    createReadStream(file, { start: 0, end: bytes - 1 }).on("data", (c) => hash.update(c)).on("end", () => resolve()).on("error", reject);
+    createReadStream(file, { start: 0, end: bytes - 1 })
+      .on("data", (c) => hash.update(c))
+      .on("end", () => resolve())
+      .on("error", reject);
   });
 }
 
@@ -69,8 +71,17 @@ interface Attempt {
  * unreachable hosts and aborts. A server that ignores the Range and sends the whole file (200) is
  * followed from byte 0: `restart` truncates the part first.
  */
-function attempt(url: string, dest: string, start: number, fd: number, hash: { current: Hash }, opts: Required<Pick<DownloadOptions, "stallMs">> & DownloadOptions,
-  received: (n: number, total: number | null) => void, restart: () => void, redirects = 0): Promise<Attempt> {
+function attempt(
+  url: string,
+  dest: string,
+  start: number,
+  fd: number,
+  hash: { current: Hash },
+  opts: Required<Pick<DownloadOptions, "stallMs">> & DownloadOptions,
+  received: (n: number, total: number | null) => void,
+  restart: () => void,
+  redirects = 0,
+): Promise<Attempt> {
   return new Promise((resolve, reject) => {
     const get = url.startsWith("https:") ? https.get : http.get;
     let settled = false;
@@ -125,7 +136,9 @@ function attempt(url: string, dest: string, start: number, fd: number, hash: { c
         const m = /bytes (\d+)-\d+\/(\d+|\*)/.exec(String(res.headers["content-range"] ?? ""));
         if (!m || Number(m[1]) !== start) {
           res.resume();
-          return finish(() => reject(new Error(`${url}: the server resumed at the wrong byte (Content-Range ${res.headers["content-range"]}, asked for ${start})`)));
+          return finish(() =>
+            reject(new Error(`${url}: the server resumed at the wrong byte (Content-Range ${res.headers["content-range"]}, asked for ${start})`)),
+          );
         }
         total = m[2] === "*" ? null : Number(m[2]);
       } else {
@@ -168,16 +181,27 @@ export async function download(url: string, dest: string, options: DownloadOptio
   let failures = 0;
   try {
     for (;;) {
-      const r = await attempt(url, dest, have, fd, hash, opts, (n, t) => {
-        have += n;
-        total = t;
-        opts.onProgress?.(have, t);
-      }, restart);
+      const r = await attempt(
+        url,
+        dest,
+        have,
+        fd,
+        hash,
+        opts,
+        (n, t) => {
+          have += n;
+          total = t;
+          opts.onProgress?.(have, t);
+        },
+        restart,
+      );
       if (r.total !== null) total = r.total;
       if (r.complete && (total === null || have === total)) break;
       if (++failures > opts.retries) {
         const why = r.stalled ? `the server sent nothing for ${opts.stallMs / 1000} s` : "the connection kept breaking";
-        throw new Error(`${basename(dest)}: download failed after ${failures} tries (${why}); ${have} bytes are kept in ${part}: run the same command again to resume`);
+        throw new Error(
+          `${basename(dest)}: download failed after ${failures} tries (${why}); ${have} bytes are kept in ${part}: run the same command again to resume`,
+        );
       }
     }
     fsyncSync(fd);
@@ -191,7 +215,9 @@ export async function download(url: string, dest: string, options: DownloadOptio
   const sha256 = hash.current.digest("hex");
   if (opts.sha256 && opts.sha256.toLowerCase() !== sha256) {
     unlinkSync(part);
-    throw new Error(`${basename(dest)}: SHA-256 mismatch: expected ${opts.sha256.toLowerCase()}, the download gives ${sha256}; the downloaded bytes were deleted, nothing was written to ${dest}. Download again; if it repeats, the file on the server has changed`);
+    throw new Error(
+      `${basename(dest)}: SHA-256 mismatch: expected ${opts.sha256.toLowerCase()}, the download gives ${sha256}; the downloaded bytes were deleted, nothing was written to ${dest}. Download again; if it repeats, the file on the server has changed`,
+    );
   }
   renameSync(part, dest);
   return { path: dest, bytes: have, sha256, resumedFrom };
@@ -240,5 +266,7 @@ export function recordSha256(dir: string, file: string, sha256: string): void {
 }
 
 function readLines(file: string): string[] {
-  return readFileSync(file, "utf8").split("\n").filter((l) => l.length > 0);
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.length > 0);
 }

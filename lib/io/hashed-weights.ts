@@ -63,7 +63,13 @@ export function hashedStateDict(specs: readonly ParamSpec[], seed: number): Stat
   const dict: StateDict = new Map();
   for (const spec of specs) {
     const shape = torchShape(spec);
-    dict.set(spec.name, { dtype: "float32", shape, get data() { return hashedParameter(spec.name, shape, seed); } } as TensorRecord);
+    dict.set(spec.name, {
+      dtype: "float32",
+      shape,
+      get data() {
+        return hashedParameter(spec.name, shape, seed);
+      },
+    } as TensorRecord);
   }
   return dict;
 }

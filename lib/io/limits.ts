@@ -42,7 +42,10 @@ export interface DecodeBudget {
 export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return `${i === 0 ? n : n.toFixed(n < 10 ? 2 : 1)} ${units[i]}`;
 }
 
@@ -56,7 +59,13 @@ function fromEnv(variable: string): number | undefined {
   const text = process.env[variable];
   if (text === undefined || text === "") return undefined;
   const v = Number(text);
-  if (!(v > 0)) refuse(`environment variable ${variable}`, variable, `"${text}" is not a positive number`, `set ${variable} to a number such as ${variable === "ADM_MAX_LOAD_BYTES" ? "17179869184 (16 GiB)" : "1000"}, or unset it`);
+  if (!(v > 0))
+    refuse(
+      `environment variable ${variable}`,
+      variable,
+      `"${text}" is not a positive number`,
+      `set ${variable} to a number such as ${variable === "ADM_MAX_LOAD_BYTES" ? "17179869184 (16 GiB)" : "1000"}, or unset it`,
+    );
   return v;
 }
 
@@ -75,11 +84,17 @@ export function decodeBudget(file: string, fileSize: number, limits: LoadLimits 
   const limit = Math.min(maxBytes, bySize);
   let used = 0;
   const overflow = (at: string, n?: number): never => {
-    const raise = maxBytes <= bySize
-      ? `maxBytes (${formatBytes(maxBytes)}): pass { maxBytes } or set ADM_MAX_LOAD_BYTES`
-      : `maxExpansion (${maxExpansion} x the file's ${formatBytes(fileSize)}, plus ${formatBytes(EXPANSION_ALLOWANCE)}): pass { maxExpansion } or set ADM_MAX_LOAD_EXPANSION`;
+    const raise =
+      maxBytes <= bySize
+        ? `maxBytes (${formatBytes(maxBytes)}): pass { maxBytes } or set ADM_MAX_LOAD_BYTES`
+        : `maxExpansion (${maxExpansion} x the file's ${formatBytes(fileSize)}, plus ${formatBytes(EXPANSION_ALLOWANCE)}): pass { maxExpansion } or set ADM_MAX_LOAD_EXPANSION`;
     const needs = n === undefined ? "more than" : `${formatBytes(used + n)} (${used + n} bytes), more than`;
-    return refuse(file, at, `decoding it needs ${needs} the ${formatBytes(limit)} this load may use`, `if you trust the file and have the memory, raise ${raise}`);
+    return refuse(
+      file,
+      at,
+      `decoding it needs ${needs} the ${formatBytes(limit)} this load may use`,
+      `if you trust the file and have the memory, raise ${raise}`,
+    );
   };
   const check = (n: number, at: string) => {
     if (n > limit - used) overflow(at, n);
@@ -87,9 +102,14 @@ export function decodeBudget(file: string, fileSize: number, limits: LoadLimits 
   return {
     file,
     limit,
-    get used() { return used; },
+    get used() {
+      return used;
+    },
     check,
-    take(n, at) { check(n, at); used += n; },
+    take(n, at) {
+      check(n, at);
+      used += n;
+    },
     overflow,
   };
 }

@@ -40,31 +40,41 @@ export function mismatchHints(m: KeyMismatch, specs: readonly ParamSpec[], dict:
   if (te) hints.push(`num_channels (model_channels / classifier_width) is ${te.checkpoint[1]} in the checkpoint, ${te.model[1]} in the model`);
 
   const out = shapeOf("out.2.weight");
-  if (out && out.checkpoint[0] === 2 * out.model[0]) hints.push(`the checkpoint outputs ${out.checkpoint[0]} channels (eps and variance): set learn_sigma True`);
+  if (out && out.checkpoint[0] === 2 * out.model[0])
+    hints.push(`the checkpoint outputs ${out.checkpoint[0]} channels (eps and variance): set learn_sigma True`);
   else if (out && 2 * out.checkpoint[0] === out.model[0]) hints.push(`the checkpoint outputs ${out.checkpoint[0]} channels: set learn_sigma False`);
 
   const emb = m.misshaped.find((x) => x.name.endsWith(".emb_layers.1.weight"));
   if (emb && emb.checkpoint[0] === 2 * emb.model[0]) hints.push("emb_layers project to twice the width (scale and shift): set use_scale_shift_norm True");
-  else if (emb && 2 * emb.checkpoint[0] === emb.model[0]) hints.push("emb_layers project to the block width only (no scale-shift): set use_scale_shift_norm False");
+  else if (emb && 2 * emb.checkpoint[0] === emb.model[0])
+    hints.push("emb_layers project to the block width only (no scale-shift): set use_scale_shift_norm False");
 
-  if (has(m.unexpected, RESAMPLE) && has(m.missing, UPDOWN_RES)) hints.push("the checkpoint resamples with Downsample/Upsample convs (op/conv keys), not ResBlocks: set resblock_updown False");
-  else if (has(m.missing, RESAMPLE) && has(m.unexpected, UPDOWN_RES)) hints.push("the checkpoint resamples with ResBlocks (BigGAN up/down): set resblock_updown True");
-  else if (has(m.missing, RESAMPLE) && !has(m.unexpected, RESAMPLE)) hints.push("the checkpoint has no resampling convs: set conv_resample False (average pool / plain nearest)");
+  if (has(m.unexpected, RESAMPLE) && has(m.missing, UPDOWN_RES))
+    hints.push("the checkpoint resamples with Downsample/Upsample convs (op/conv keys), not ResBlocks: set resblock_updown False");
+  else if (has(m.missing, RESAMPLE) && has(m.unexpected, UPDOWN_RES))
+    hints.push("the checkpoint resamples with ResBlocks (BigGAN up/down): set resblock_updown True");
+  else if (has(m.missing, RESAMPLE) && !has(m.unexpected, RESAMPLE))
+    hints.push("the checkpoint has no resampling convs: set conv_resample False (average pool / plain nearest)");
   else if (has(m.unexpected, RESAMPLE) && !has(m.missing, RESAMPLE)) hints.push("the checkpoint has resampling convs (op/conv keys): set conv_resample True");
 
   const ckptIn = maxIndex(dict.keys(), "input_blocks.");
   const modelIn = maxIndex(model, "input_blocks.");
-  if (ckptIn !== modelIn) hints.push(`the checkpoint has ${ckptIn + 1} input blocks, the model ${modelIn + 1}: check num_res_blocks (classifier_depth) and channel_mult (image_size picks its default)`);
+  if (ckptIn !== modelIn)
+    hints.push(
+      `the checkpoint has ${ckptIn + 1} input blocks, the model ${modelIn + 1}: check num_res_blocks (classifier_depth) and channel_mult (image_size picks its default)`,
+    );
   else if (m.misshaped.some((x) => /^(input|output)_blocks\./.test(x.name) && x.name.endsWith("in_layers.2.weight"))) {
     hints.push("block widths differ: check channel_mult and num_channels");
   }
 
   const attn = /\.(qkv|proj_out|norm)\./;
-  if (has(m.missing, attn) || has(m.unexpected, attn)) hints.push("attention blocks sit at different places: check attention_resolutions (and image_size, since they are given as resolutions)");
+  if (has(m.missing, attn) || has(m.unexpected, attn))
+    hints.push("attention blocks sit at different places: check attention_resolutions (and image_size, since they are given as resolutions)");
 
   const pos = shapeOf("out.2.positional_embedding");
   if (pos) hints.push(`the attention pool sees ${pos.checkpoint[1] - 1} positions in the checkpoint, ${pos.model[1] - 1} in the model: check image_size`);
-  if (has(m.missing, /^out\./) || has(m.unexpected, /^out\./)) hints.push("the output head differs: check classifier_pool (attention, adaptive, spatial, spatial_v2)");
+  if (has(m.missing, /^out\./) || has(m.unexpected, /^out\./))
+    hints.push("the output head differs: check classifier_pool (attention, adaptive, spatial, spatial_v2)");
   return hints;
 }
 

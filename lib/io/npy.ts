@@ -10,8 +10,15 @@ import { PyValue, parsePyLiteral } from "./py-literal";
 import { DType, TensorRecord, allocFor, checkShape, shapeSize, DTYPE_BYTES } from "./tensor-record";
 
 const DESCR_TO_DTYPE: Record<string, DType> = {
-  "<f4": "float32", "<f8": "float64", "<f2": "float16", "<i8": "int64", "<i4": "int32", "<i2": "int16",
-  "|i1": "int8", "|u1": "uint8", "|b1": "bool",
+  "<f4": "float32",
+  "<f8": "float64",
+  "<f2": "float16",
+  "<i8": "int64",
+  "<i4": "int32",
+  "<i2": "int16",
+  "|i1": "int8",
+  "|u1": "uint8",
+  "|b1": "bool",
 };
 const DTYPE_TO_DESCR: Partial<Record<DType, string>> = Object.fromEntries(Object.entries(DESCR_TO_DTYPE).map(([k, v]) => [v, k]));
 
@@ -20,18 +27,24 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 const MAX_HEADER = 65536;
 const KEYS = ["descr", "fortran_order", "shape"];
 
-interface NpyHeader { dtype: DType; shape: number[]; dataStart: number }
+interface NpyHeader {
+  dtype: DType;
+  shape: number[];
+  dataStart: number;
+}
 
 /** The header of `buf`, checked as numpy checks it: exactly descr, fortran_order and shape. */
 function readHeader(buf: Buffer, file: string, member: string): NpyHeader {
   const at = (field: string) => `${member}${field}`;
   if (buf.length < 10 || MAGIC.some((m, i) => buf[i] !== m)) refuse(file, at("magic"), "not an .npy file (bad magic)", "save the array with numpy.save");
   const [major, minor] = [buf[6], buf[7]];
-  if (major < 1 || major > 3 || minor !== 0) refuse(file, at("version"), `.npy format version ${major}.${minor} is not one numpy writes (1.0, 2.0, 3.0)`, REDOWNLOAD);
+  if (major < 1 || major > 3 || minor !== 0)
+    refuse(file, at("version"), `.npy format version ${major}.${minor} is not one numpy writes (1.0, 2.0, 3.0)`, REDOWNLOAD);
   const start = major === 1 ? 10 : 12;
   if (buf.length < start) refuse(file, at("header length"), `the file ends inside the ${start}-byte preamble of format ${major}.0`, REDOWNLOAD);
   const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  if (headerLen > MAX_HEADER) refuse(file, at("header length"), `a ${headerLen}-byte header (numpy writes a few hundred bytes)`, "this is not an array numpy wrote: do not use it");
+  if (headerLen > MAX_HEADER)
+    refuse(file, at("header length"), `a ${headerLen}-byte header (numpy writes a few hundred bytes)`, "this is not an array numpy wrote: do not use it");
   if (start + headerLen > buf.length) refuse(file, at("header"), `the ${headerLen}-byte header runs past the end of the ${buf.length}-byte file`, REDOWNLOAD);
   const text = buf.toString(major === 3 ? "utf8" : "latin1", start, start + headerLen);
   let dict: PyValue;
@@ -42,14 +55,30 @@ function readHeader(buf: Buffer, file: string, member: string): NpyHeader {
   }
   if (!(dict instanceof Map)) refuse(file, at("header"), `the header is ${describe(dict)}, not a dict`, REDOWNLOAD);
   const keys = [...dict.keys()].map(String).sort();
-  if (keys.join() !== KEYS.join()) refuse(file, at("header"), `the header has the keys [${keys.join(", ")}], not exactly [${KEYS.join(", ")}]`, "save the array with numpy.save");
-  const descr = dict.get("descr"), fortran = dict.get("fortran_order"), shape = dict.get("shape");
-  if (typeof descr !== "string") refuse(file, at("header field descr"), `dtype ${describe(descr)} is not supported (structured arrays are not)`, `save a plain array of one of ${Object.keys(DESCR_TO_DTYPE).join(" ")}`);
+  if (keys.join() !== KEYS.join())
+    refuse(file, at("header"), `the header has the keys [${keys.join(", ")}], not exactly [${KEYS.join(", ")}]`, "save the array with numpy.save");
+  const descr = dict.get("descr"),
+    fortran = dict.get("fortran_order"),
+    shape = dict.get("shape");
+  if (typeof descr !== "string")
+    refuse(
+      file,
+      at("header field descr"),
+      `dtype ${describe(descr)} is not supported (structured arrays are not)`,
+      `save a plain array of one of ${Object.keys(DESCR_TO_DTYPE).join(" ")}`,
+    );
   const dtype = DESCR_TO_DTYPE[descr];
-  if (!dtype) refuse(file, at("header field descr"), `dtype ${descr} is not supported (use one of ${Object.keys(DESCR_TO_DTYPE).join(" ")})`, "convert it with a.astype(...) before saving");
+  if (!dtype)
+    refuse(
+      file,
+      at("header field descr"),
+      `dtype ${descr} is not supported (use one of ${Object.keys(DESCR_TO_DTYPE).join(" ")})`,
+      "convert it with a.astype(...) before saving",
+    );
   if (typeof fortran !== "boolean") refuse(file, at("header field fortran_order"), `fortran_order is ${describe(fortran)}, not True or False`, REDOWNLOAD);
   if (fortran) refuse(file, at("header field fortran_order"), "Fortran-order arrays are not supported", "save np.ascontiguousarray(a)");
-  if (shape === null || typeof shape !== "object" || !("tuple" in shape)) refuse(file, at("header field shape"), `the shape is ${describe(shape)}, not a tuple`, REDOWNLOAD);
+  if (shape === null || typeof shape !== "object" || !("tuple" in shape))
+    refuse(file, at("header field shape"), `the shape is ${describe(shape)}, not a tuple`, REDOWNLOAD);
   return { dtype, shape: checkShape(shape.tuple, file, at("header field shape")), dataStart: start + headerLen };
 }
 
@@ -63,7 +92,12 @@ export function decodeNpy(bytes: Uint8Array, file: string, budget: DecodeBudget,
   const byteLength = shapeSize(shape) * DTYPE_BYTES[dtype];
   const held = buf.length - dataStart;
   if (held !== byteLength) {
-    refuse(file, `${member ? `${member} ` : ""}data`, `shape [${shape}] of ${dtype} needs ${byteLength} bytes, the file holds ${held} (${held < byteLength ? "truncated" : "trailing data"})`, REDOWNLOAD);
+    refuse(
+      file,
+      `${member ? `${member} ` : ""}data`,
+      `shape [${shape}] of ${dtype} needs ${byteLength} bytes, the file holds ${held} (${held < byteLength ? "truncated" : "trailing data"})`,
+      REDOWNLOAD,
+    );
   }
   budget.take(byteLength, member || "data");
   const data = allocFor(dtype, shapeSize(shape), file, member || "data");
@@ -80,7 +114,8 @@ export function parseNpy(bytes: Uint8Array, source: string, limits?: LoadLimits)
 export function npyHeader(t: TensorRecord, source: string): Buffer {
   const descr = DTYPE_TO_DESCR[t.dtype];
   if (!descr) refuse(source, "dtype", `dtype ${t.dtype} cannot be written to .npy`, `convert it to one of ${Object.keys(DTYPE_TO_DESCR).join(", ")}`);
-  if (shapeSize(t.shape) !== t.data.length) refuse(source, "shape", `shape [${t.shape}] does not match ${t.data.length} values`, "give a shape whose product is the number of values");
+  if (shapeSize(t.shape) !== t.data.length)
+    refuse(source, "shape", `shape [${t.shape}] does not match ${t.data.length} values`, "give a shape whose product is the number of values");
   const shape = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(", ")})`;
   let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   const total = Math.ceil((10 + dict.length + 1) / 64) * 64;

@@ -29,7 +29,10 @@ export function readNpz(path: string, limits?: LoadLimits): StateDict {
 /** Stage arrays as an uncompressed .npz (like numpy.savez) beside `path`; `commit()` puts it in place. */
 export function stageNpz(path: string, arrays: Map<string, TensorRecord> | Record<string, TensorRecord>): StagedFile {
   const entries = arrays instanceof Map ? [...arrays] : Object.entries(arrays);
-  return stageStoredZip(path, entries.map(([name, t]) => ({ name: `${name}.npy`, chunks: [npyHeader(t, `${path}:${name}`), recordBytes(t)] })));
+  return stageStoredZip(
+    path,
+    entries.map(([name, t]) => ({ name: `${name}.npy`, chunks: [npyHeader(t, `${path}:${name}`), recordBytes(t)] })),
+  );
 }
 
 /** Write arrays as an uncompressed .npz (like numpy.savez), atomically. */

@@ -36,12 +36,21 @@ export function parsePyLiteral(text: string): PyValue {
     for (p++; ; p++) {
       if (p >= text.length) fail("unterminated string");
       const c = text[p];
-      if (c === quote) { p++; return out; }
+      if (c === quote) {
+        p++;
+        return out;
+      }
       if (c === "\n") fail("newline inside a string");
-      if (c !== "\\") { out += c; continue; }
+      if (c !== "\\") {
+        out += c;
+        continue;
+      }
       const e = text[++p];
       const simple: Record<string, string> = { "\\": "\\", "'": "'", '"': '"', n: "\n", t: "\t", r: "\r", "0": "\0" };
-      if (e in simple) { out += simple[e]; continue; }
+      if (e in simple) {
+        out += simple[e];
+        continue;
+      }
       const hex = e === "x" ? 2 : e === "u" ? 4 : 0;
       const digits = text.slice(p + 1, p + 1 + hex);
       if (!hex || !/^[0-9a-fA-F]+$/.test(digits) || digits.length !== hex) fail(`unsupported escape \\${e ?? ""}`);
@@ -72,7 +81,10 @@ export function parsePyLiteral(text: string): PyValue {
       const { values, comma } = items(")", depth);
       return values.length === 1 && !comma ? values[0] : { tuple: values };
     }
-    if (c === "[") { p++; return items("]", depth).values; }
+    if (c === "[") {
+      p++;
+      return items("]", depth).values;
+    }
     if (c === "{") {
       p++;
       const d = new Map<PyValue, PyValue>();

@@ -12,7 +12,16 @@ import { DType, DTYPE_BYTES, StateDict, TensorRecord, allocFor, checkShape, shap
 import { recordBytes } from "./npy";
 
 const CODES: Record<DType, string> = {
-  float32: "F32", float64: "F64", float16: "F16", bfloat16: "BF16", int64: "I64", int32: "I32", int16: "I16", int8: "I8", uint8: "U8", bool: "BOOL",
+  float32: "F32",
+  float64: "F64",
+  float16: "F16",
+  bfloat16: "BF16",
+  int64: "I64",
+  int32: "I32",
+  int16: "I16",
+  int8: "I8",
+  uint8: "U8",
+  bool: "BOOL",
 };
 const FROM_CODE: Record<string, DType> = Object.fromEntries(Object.entries(CODES).map(([k, v]) => [v, k as DType]));
 
@@ -25,24 +34,38 @@ export interface Safetensors {
   metadata: Record<string, string>;
 }
 
-interface Entry { name: string; dtype: DType; shape: number[]; begin: number; end: number }
+interface Entry {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
 
 /** One header entry, checked: exactly dtype, shape and data_offsets, sized consistently. */
 function checkEntry(path: string, name: string, e: unknown): Entry {
   const at = `tensor ${JSON.stringify(name)}`;
-  if (e === null || typeof e !== "object" || Array.isArray(e)) refuse(path, at, `the header entry is ${describe(e)}, not {dtype, shape, data_offsets}`, NOT_SAFETENSORS);
+  if (e === null || typeof e !== "object" || Array.isArray(e))
+    refuse(path, at, `the header entry is ${describe(e)}, not {dtype, shape, data_offsets}`, NOT_SAFETENSORS);
   const { dtype: code, shape, data_offsets: offsets, ...extra } = e as Record<string, unknown>;
   const unknown = Object.keys(extra);
   if (unknown.length) refuse(path, at, `the header entry has unknown fields (${unknown.join(", ")})`, NOT_SAFETENSORS);
   const dtype = typeof code === "string" ? FROM_CODE[code] : undefined;
-  if (!dtype) refuse(path, at, `unsupported dtype ${describe(code)} (supported: ${Object.values(CODES).join(", ")})`, "convert the tensor to a supported dtype before saving");
+  if (!dtype)
+    refuse(
+      path,
+      at,
+      `unsupported dtype ${describe(code)} (supported: ${Object.values(CODES).join(", ")})`,
+      "convert the tensor to a supported dtype before saving",
+    );
   const dims = checkShape(shape, path, `${at} shape`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
     refuse(path, `${at} data_offsets`, `data_offsets ${describe(offsets)} are not [begin, end] with 0 <= begin <= end`, REDOWNLOAD);
   }
   const [begin, end] = offsets as number[];
   const need = shapeSize(dims) * DTYPE_BYTES[dtype];
-  if (end - begin !== need) refuse(path, `${at} data_offsets`, `data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape [${dims}] ${code} needs ${need}`, REDOWNLOAD);
+  if (end - begin !== need)
+    refuse(path, `${at} data_offsets`, `data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape [${dims}] ${code} needs ${need}`, REDOWNLOAD);
   return { name, dtype, shape: dims, begin, end };
 }
 
@@ -50,7 +73,8 @@ function checkEntry(path: string, name: string, e: unknown): Entry {
 function readHeader(fd: number, size: number, path: string): { headerLen: number; entries: Entry[]; metadata: Record<string, string> } {
   if (size < 8) refuse(path, "header length", `not a safetensors file (${size} bytes, shorter than its 8-byte header length)`, NOT_SAFETENSORS);
   const n = readAt(fd, path, 0, 8).readBigUInt64LE(0);
-  if (n > BigInt(Math.min(size - 8, MAX_HEADER))) refuse(path, "header length", `not a safetensors file (header length ${n}, in a file of ${size} bytes)`, NOT_SAFETENSORS);
+  if (n > BigInt(Math.min(size - 8, MAX_HEADER)))
+    refuse(path, "header length", `not a safetensors file (header length ${n}, in a file of ${size} bytes)`, NOT_SAFETENSORS);
   const headerLen = Number(n);
   let header: unknown;
   try {
@@ -58,7 +82,8 @@ function readHeader(fd: number, size: number, path: string): { headerLen: number
   } catch {
     refuse(path, "header", "not a safetensors file (header is not JSON)", NOT_SAFETENSORS);
   }
-  if (header === null || typeof header !== "object" || Array.isArray(header)) refuse(path, "header", `not a safetensors file (the header is ${describe(header)}, not an object)`, NOT_SAFETENSORS);
+  if (header === null || typeof header !== "object" || Array.isArray(header))
+    refuse(path, "header", `not a safetensors file (the header is ${describe(header)}, not an object)`, NOT_SAFETENSORS);
   const { __metadata__: meta, ...named } = header as Record<string, unknown>;
   const metadata = checkMetadata(path, meta);
   const entries = Object.entries(named).map(([name, e]) => checkEntry(path, name, e));
@@ -68,11 +93,22 @@ function readHeader(fd: number, size: number, path: string): { headerLen: number
   for (const e of entries) {
     if (e.begin !== covered) {
       const what = e.begin < covered ? `overlaps the tensor before it (which ends at ${covered})` : `leaves bytes ${covered} to ${e.begin} unused`;
-      refuse(path, `tensor ${JSON.stringify(e.name)} data_offsets`, `data_offsets [${e.begin}, ${e.end}] ${what}; the format requires tensors to tile the data`, REDOWNLOAD);
+      refuse(
+        path,
+        `tensor ${JSON.stringify(e.name)} data_offsets`,
+        `data_offsets [${e.begin}, ${e.end}] ${what}; the format requires tensors to tile the data`,
+        REDOWNLOAD,
+      );
     }
     covered = e.end;
   }
-  if (covered !== dataLen) refuse(path, "data", `the tensors cover ${covered} bytes but the file holds ${dataLen} after its header (${covered > dataLen ? "truncated" : "trailing data"})`, REDOWNLOAD);
+  if (covered !== dataLen)
+    refuse(
+      path,
+      "data",
+      `the tensors cover ${covered} bytes but the file holds ${dataLen} after its header (${covered > dataLen ? "truncated" : "trailing data"})`,
+      REDOWNLOAD,
+    );
   return { headerLen, entries, metadata };
 }
 
@@ -127,9 +163,12 @@ export function metadataJson(path: string, metadata: Record<string, string>, key
 
 function checkMetadata(path: string, meta: unknown): Record<string, string> {
   if (meta === undefined) return {};
-  if (meta === null || typeof meta !== "object" || Array.isArray(meta)) refuse(path, "__metadata__", `__metadata__ is ${describe(meta)}, not an object of strings`, NOT_SAFETENSORS);
+  if (meta === null || typeof meta !== "object" || Array.isArray(meta))
+    refuse(path, "__metadata__", `__metadata__ is ${describe(meta)}, not an object of strings`, NOT_SAFETENSORS);
   const entries = Object.entries(meta as Record<string, unknown>);
-  for (const [k, v] of entries) if (typeof v !== "string") refuse(path, `__metadata__ ${JSON.stringify(k)}`, `metadata values must be strings, this one is ${describe(v)}`, NOT_SAFETENSORS);
+  for (const [k, v] of entries)
+    if (typeof v !== "string")
+      refuse(path, `__metadata__ ${JSON.stringify(k)}`, `metadata values must be strings, this one is ${describe(v)}`, NOT_SAFETENSORS);
   return Object.fromEntries(entries) as Record<string, string>;
 }
 
@@ -137,12 +176,15 @@ function checkMetadata(path: string, meta: unknown): Record<string, string> {
 export function stageSafetensors(path: string, tensors: Map<string, TensorRecord>, metadata?: Record<string, string>): StagedFile {
   const header: Record<string, unknown> = {};
   if (metadata) {
-    for (const [k, v] of Object.entries(metadata)) if (typeof v !== "string") refuse(path, `__metadata__ ${JSON.stringify(k)}`, `metadata ${k} is ${describe(v)}`, "give every metadata value as a string (JSON.stringify objects)");
+    for (const [k, v] of Object.entries(metadata))
+      if (typeof v !== "string")
+        refuse(path, `__metadata__ ${JSON.stringify(k)}`, `metadata ${k} is ${describe(v)}`, "give every metadata value as a string (JSON.stringify objects)");
     header.__metadata__ = metadata;
   }
   let offset = 0;
   for (const [name, t] of tensors) {
-    if (shapeSize(t.shape) !== t.data.length) refuse(path, `tensor ${JSON.stringify(name)}`, `shape [${t.shape}] but ${t.data.length} values`, "give a shape whose product is the number of values");
+    if (shapeSize(t.shape) !== t.data.length)
+      refuse(path, `tensor ${JSON.stringify(name)}`, `shape [${t.shape}] but ${t.data.length} values`, "give a shape whose product is the number of values");
     const bytes = t.data.length * DTYPE_BYTES[t.dtype];
     header[name] = { dtype: CODES[t.dtype], shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;

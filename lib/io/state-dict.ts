@@ -49,17 +49,23 @@ function describe(m: KeyMismatch): string {
  */
 function parameterValues(name: string, r: TensorRecord, source: string): Float32Array {
   const at = `tensor ${JSON.stringify(name)}`;
-  if (!["float32", "float16", "bfloat16", "float64"].includes(r.dtype)) refuse(source, at, `dtype ${r.dtype}; parameters must be floating point`, "save the weights as float32 (or float16/bfloat16/float64)");
+  if (!["float32", "float16", "bfloat16", "float64"].includes(r.dtype))
+    refuse(source, at, `dtype ${r.dtype}; parameters must be floating point`, "save the weights as float32 (or float16/bfloat16/float64)");
   const values = toFloat32(r);
-  let bad = 0, first = -1;
+  let bad = 0,
+    first = -1;
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) {
       if (bad++ === 0) first = i;
     }
   }
   if (bad > 0) {
-    refuse(source, at, `${bad} of its ${values.length} values are not finite (the first, at flat index ${first}, is ${values[first]})`,
-      "the weights are corrupt (or training diverged before they were saved): use an earlier checkpoint, download the file again, or retrain");
+    refuse(
+      source,
+      at,
+      `${bad} of its ${values.length} values are not finite (the first, at flat index ${first}, is ${values[first]})`,
+      "the weights are corrupt (or training diverged before they were saved): use an earlier checkpoint, download the file again, or retrain",
+    );
   }
   return values;
 }
@@ -78,8 +84,14 @@ export function loadStateDict(model: Module, dict: StateDict, opts: LoadOptions 
   const bad = mismatch.missing.length + mismatch.unexpected.length + mismatch.misshaped.length;
   if (strict && bad > 0) {
     const hints = mismatchHints(mismatch, model.specs, dict);
-    refuse(source, "its keys and shapes", `the checkpoint does not fit the ${model.constructor.name} built from these flags:\n${describe(mismatch)}\n`,
-      hints.length ? `likely wrong flags:\n${hints.map((h) => `  - ${h}`).join("\n")}` : "build the model with the configuration the checkpoint was trained with");
+    refuse(
+      source,
+      "its keys and shapes",
+      `the checkpoint does not fit the ${model.constructor.name} built from these flags:\n${describe(mismatch)}\n`,
+      hints.length
+        ? `likely wrong flags:\n${hints.map((h) => `  - ${h}`).join("\n")}`
+        : "build the model with the configuration the checkpoint was trained with",
+    );
   }
   const skip = new Set(mismatch.misshaped.map((x) => x.name));
   const load = model.specs.filter((spec) => dict.has(spec.name) && !skip.has(spec.name));

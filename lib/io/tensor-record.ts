@@ -19,20 +19,39 @@ export type StateDict = Map<string, TensorRecord>;
 
 /** Bytes per element of each dtype. */
 export const DTYPE_BYTES: Record<DType, number> = {
-  float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  bfloat16: 2,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
 };
 
 /** A zero-filled typed array of `n` elements of `dtype`. */
 export function allocData(dtype: DType, n: number): TensorData {
   switch (dtype) {
-    case "float32": return new Float32Array(n);
-    case "float64": return new Float64Array(n);
-    case "float16": case "bfloat16": return new Uint16Array(n);
-    case "int64": return new BigInt64Array(n);
-    case "int32": return new Int32Array(n);
-    case "int16": return new Int16Array(n);
-    case "int8": return new Int8Array(n);
-    case "uint8": case "bool": return new Uint8Array(n);
+    case "float32":
+      return new Float32Array(n);
+    case "float64":
+      return new Float64Array(n);
+    case "float16":
+    case "bfloat16":
+      return new Uint16Array(n);
+    case "int64":
+      return new BigInt64Array(n);
+    case "int32":
+      return new Int32Array(n);
+    case "int16":
+      return new Int16Array(n);
+    case "int8":
+      return new Int8Array(n);
+    case "uint8":
+    case "bool":
+      return new Uint8Array(n);
   }
 }
 

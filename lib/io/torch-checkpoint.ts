@@ -22,17 +22,23 @@ const STORAGE_DTYPES: Record<string, DType> = {
   "torch.IntStorage": "int32",
 };
 
-const ALLOWED = new Set([
-  "collections.OrderedDict",
-  "torch._utils._rebuild_tensor_v2",
-  "torch._utils._rebuild_parameter",
-  ...Object.keys(STORAGE_DTYPES),
-]);
+const ALLOWED = new Set(["collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter", ...Object.keys(STORAGE_DTYPES)]);
 
 const NOT_STATE_DICT = "save a plain state_dict (torch.save(model.state_dict(), path)), or convert it to safetensors";
 
-interface StorageRef { kind: "storage"; dtype: DType; key: string; numel: number }
-interface TensorRef { kind: "tensor"; storage: StorageRef; offset: number; shape: number[]; stride: number[] }
+interface StorageRef {
+  kind: "storage";
+  dtype: DType;
+  key: string;
+  numel: number;
+}
+interface TensorRef {
+  kind: "tensor";
+  storage: StorageRef;
+  offset: number;
+  shape: number[];
+  stride: number[];
+}
 
 function isTensorRef(v: unknown): v is TensorRef {
   return typeof v === "object" && v !== null && (v as TensorRef).kind === "tensor";
@@ -49,7 +55,8 @@ function unpickleStateDict(pkl: Uint8Array, path: string, member: string): Map<s
     // ('storage', StorageClass, key, location, numel): flat, every field typed; anything else
     // (another storage, a list that contains itself) is refused before it is looked at further
     persistentLoad(pid) {
-      if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== "storage") bad(`unsupported persistent id ${describe(pid)}; torch.save writes ('storage', type, key, location, numel)`, NOT_STATE_DICT);
+      if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== "storage")
+        bad(`unsupported persistent id ${describe(pid)}; torch.save writes ('storage', type, key, location, numel)`, NOT_STATE_DICT);
       const [, cls, key, location, numel] = pid as unknown[];
       const g = cls as PickleGlobal;
       const dtype = g && typeof g === "object" && g.kind === "global" ? STORAGE_DTYPES[`${g.module}.${g.name}`] : undefined;
@@ -64,7 +71,8 @@ function unpickleStateDict(pkl: Uint8Array, path: string, member: string): Map<s
       if (full === "collections.OrderedDict") {
         if (args.length === 0) return new Map();
         const pairs = args[0];
-        if (args.length !== 1 || !Array.isArray(pairs) || !pairs.every((kv) => Array.isArray(kv) && kv.length === 2)) bad(`OrderedDict called with ${describe(args)}, not a list of (key, value) pairs`);
+        if (args.length !== 1 || !Array.isArray(pairs) || !pairs.every((kv) => Array.isArray(kv) && kv.length === 2))
+          bad(`OrderedDict called with ${describe(args)}, not a list of (key, value) pairs`);
         return new Map(pairs as [unknown, unknown][]);
       }
       if (full === "torch._utils._rebuild_parameter") {
@@ -77,7 +85,8 @@ function unpickleStateDict(pkl: Uint8Array, path: string, member: string): Map<s
         if (args.length < 4 || !storage || (storage as StorageRef).kind !== "storage") bad(`${at} of ${describe(args)}: no storage`);
         if (!isCount(offset)) bad(`${at}: storage offset ${describe(offset)} is not a non-negative integer`);
         const shape = checkShape(size, path, `${member} ${at} size`);
-        if (!Array.isArray(stride) || stride.length !== shape.length || !stride.every(isCount)) bad(`${at}: stride ${describe(stride)} does not fit size [${shape}]`);
+        if (!Array.isArray(stride) || stride.length !== shape.length || !stride.every(isCount))
+          bad(`${at}: stride ${describe(stride)} does not fit size [${shape}]`);
         return { kind: "tensor", storage, offset, shape, stride: (stride as number[]).slice() } as TensorRef;
       }
       return bad(`${full} cannot be called`, NOT_STATE_DICT);
@@ -87,7 +96,14 @@ function unpickleStateDict(pkl: Uint8Array, path: string, member: string): Map<s
   const keys = [...obj.keys()];
   for (const [key, value] of obj) {
     if (typeof key !== "string") bad(`the state_dict has the key ${describe(key)}, not a string`, NOT_STATE_DICT);
-    if (!isTensorRef(value)) bad(`entry ${key} is ${describe(value)}, not a tensor; expected a plain state_dict (keys: ${keys.slice(0, 5).map((k) => describe(k)).join(", ")}...)`, NOT_STATE_DICT);
+    if (!isTensorRef(value))
+      bad(
+        `entry ${key} is ${describe(value)}, not a tensor; expected a plain state_dict (keys: ${keys
+          .slice(0, 5)
+          .map((k) => describe(k))
+          .join(", ")}...)`,
+        NOT_STATE_DICT,
+      );
   }
   return obj as Map<string, TensorRef>;
 }
@@ -151,7 +167,8 @@ export function openTorchCheckpoint(path: string, limits?: LoadLimits): TorchChe
     if (order) {
       if (order.size > 16) refuse(path, order.name, `a ${order.size}-byte byteorder record`, REDOWNLOAD);
       const text = zip.read(order, budget).toString("utf8").trim();
-      if (text !== "little") refuse(path, order.name, `byte order ${describe(text)}; big-endian checkpoints are not supported`, "save the checkpoint on a little-endian machine");
+      if (text !== "little")
+        refuse(path, order.name, `byte order ${describe(text)}; big-endian checkpoints are not supported`, "save the checkpoint on a little-endian machine");
     }
     const pkl = zip.read(pklEntry, budget);
     budget.take(pkl.length, pklEntry.name);
@@ -179,7 +196,13 @@ export function openTorchCheckpoint(path: string, limits?: LoadLimits): TorchChe
     lazyStateDict() {
       const dict: StateDict = new Map();
       for (const [name, info] of tensors) {
-        dict.set(name, { dtype: info.dtype, shape: info.shape, get data() { return read(name).data; } } as TensorRecord);
+        dict.set(name, {
+          dtype: info.dtype,
+          shape: info.shape,
+          get data() {
+            return read(name).data;
+          },
+        } as TensorRecord);
       }
       return dict;
     },
@@ -215,7 +238,8 @@ function checkTensor(zip: ZipReader, prefix: string, name: string, t: TensorRef,
   const entry = zip.entries.get(`${prefix}data/${key}`);
   if (!entry) refuse(path, at, `storage ${prefix}data/${key} of tensor ${name} is missing`, REDOWNLOAD);
   const bytes = DTYPE_BYTES[dtype];
-  if (numel * bytes > entry.size) refuse(path, at, `storage ${key} claims ${numel} ${dtype} elements (${numel * bytes} bytes) but its member holds ${entry.size} bytes`, REDOWNLOAD);
+  if (numel * bytes > entry.size)
+    refuse(path, at, `storage ${key} claims ${numel} ${dtype} elements (${numel * bytes} bytes) but its member holds ${entry.size} bytes`, REDOWNLOAD);
   return entry;
 }
 

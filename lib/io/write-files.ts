@@ -103,8 +103,12 @@ export function ensureDir(dir: string): void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EEXIST" && isDirectory(level)) continue;
       const exists = (e as NodeJS.ErrnoException).code === "EEXIST";
-      refuse(level, `making ${dir}`, exists ? "a file has the folder's name" : `cannot create the folder (${(e as NodeJS.ErrnoException).code ?? "error"})`,
-        exists ? "remove the file or choose another folder" : "choose a folder this user can create files in");
+      refuse(
+        level,
+        `making ${dir}`,
+        exists ? "a file has the folder's name" : `cannot create the folder (${(e as NodeJS.ErrnoException).code ?? "error"})`,
+        exists ? "remove the file or choose another folder" : "choose a folder this user can create files in",
+      );
     }
   }
 }

@@ -84,11 +84,15 @@ export class ZipReader {
     const tail = readAt(this.fd, this.path, tailStart, tailLen);
     let eocd = -1;
     for (let i = tailLen - 22; i >= 0; i--) {
-      if (tail.readUInt32LE(i) === EOCD_SIG && i + 22 + tail.readUInt16LE(i + 20) <= tailLen) { eocd = i; break; }
+      if (tail.readUInt32LE(i) === EOCD_SIG && i + 22 + tail.readUInt16LE(i + 20) <= tailLen) {
+        eocd = i;
+        break;
+      }
     }
     if (eocd < 0) this.fail("end of file", "not a zip file (no end-of-central-directory record)", NOT_ZIP);
     const eocdPos = tailStart + eocd;
-    if (tail.readUInt16LE(eocd + 4) !== 0 || tail.readUInt16LE(eocd + 6) !== 0) this.fail(`byte ${eocdPos}`, "a multi-disk (split) zip", "join the parts into one archive");
+    if (tail.readUInt16LE(eocd + 4) !== 0 || tail.readUInt16LE(eocd + 6) !== 0)
+      this.fail(`byte ${eocdPos}`, "a multi-disk (split) zip", "join the parts into one archive");
     let count = tail.readUInt16LE(eocd + 10);
     let cdSize = tail.readUInt32LE(eocd + 12);
     let cdOffset = tail.readUInt32LE(eocd + 16);
@@ -103,7 +107,8 @@ export class ZipReader {
       cdOffset = this.u64(z64, 48, "zip64 central directory offset");
       cdLimit = z64Pos;
     }
-    if (cdOffset + cdSize > cdLimit) this.fail(`byte ${eocdPos}`, `the central directory (${cdSize} bytes at ${cdOffset}) runs past its end record at ${cdLimit}`);
+    if (cdOffset + cdSize > cdLimit)
+      this.fail(`byte ${eocdPos}`, `the central directory (${cdSize} bytes at ${cdOffset}) runs past its end record at ${cdLimit}`);
     if (count * 46 > cdSize) this.fail(`byte ${eocdPos}`, `${count} entries cannot fit in a ${cdSize}-byte central directory`);
     const cd = readAt(this.fd, this.path, cdOffset, cdSize);
     let p = 0;
@@ -131,9 +136,15 @@ export class ZipReader {
     const where = `member ${JSON.stringify(name)}`;
     const why = badName(name);
     if (why) this.fail(where, `the archive has a member with ${why}`, "this is not an archive numpy or PyTorch writes: do not use it");
-    if (this.entries.has(name)) this.fail(where, "the archive holds two members of this name (readers would disagree on which one counts)", "do not use this file");
+    if (this.entries.has(name))
+      this.fail(where, "the archive holds two members of this name (readers would disagree on which one counts)", "do not use this file");
     if (flags & 0x41) this.fail(where, "the member is encrypted", "save it without encryption");
-    if (method !== 0 && method !== 8) this.fail(where, `compression method ${method}; only STORED (0) and DEFLATED (8) are supported`, "save with numpy.savez / savez_compressed or torch.save");
+    if (method !== 0 && method !== 8)
+      this.fail(
+        where,
+        `compression method ${method}; only STORED (0) and DEFLATED (8) are supported`,
+        "save with numpy.savez / savez_compressed or torch.save",
+      );
     // zip64 extra field: only the values saturated at 0xFFFFFFFF are present, in this order
     let e = p + 46 + nameLen;
     const extraEnd = e + extraLen;
@@ -160,9 +171,11 @@ export class ZipReader {
     if (localHeaderOffset + 30 > cdOffset) this.fail(where, `its local header offset ${localHeaderOffset} is not before the central directory at ${cdOffset}`);
     const local = readAt(this.fd, this.path, localHeaderOffset, 30 + nameLen);
     if (local.readUInt32LE(0) !== LOCAL_SIG) this.fail(where, `no local header at byte ${localHeaderOffset}`);
-    if (local.readUInt16LE(26) !== nameLen || local.toString("utf8", 30) !== name) this.fail(where, "the local header names a different member than the central directory");
+    if (local.readUInt16LE(26) !== nameLen || local.toString("utf8", 30) !== name)
+      this.fail(where, "the local header names a different member than the central directory");
     const dataOffset = localHeaderOffset + 30 + nameLen + local.readUInt16LE(28);
-    if (dataOffset + compressedSize > cdOffset) this.fail(where, `its ${compressedSize} bytes at ${dataOffset} run past the start of the central directory at ${cdOffset}`);
+    if (dataOffset + compressedSize > cdOffset)
+      this.fail(where, `its ${compressedSize} bytes at ${dataOffset} run past the start of the central directory at ${cdOffset}`);
     this.entries.set(name, { name, method, compressedSize, size, crc32: crc, localHeaderOffset, dataOffset });
     return end;
   }
@@ -174,7 +187,11 @@ export class ZipReader {
       const next = i + 1 < sorted.length ? sorted[i + 1].localHeaderOffset : cdOffset;
       const a = sorted[i];
       if (a.dataOffset + a.compressedSize > next) {
-        this.fail(`member ${JSON.stringify(a.name)}`, `its data (bytes ${a.dataOffset} to ${a.dataOffset + a.compressedSize}) overlaps the next member at ${next}`, "this is not an archive numpy or PyTorch writes: do not use it");
+        this.fail(
+          `member ${JSON.stringify(a.name)}`,
+          `its data (bytes ${a.dataOffset} to ${a.dataOffset + a.compressedSize}) overlaps the next member at ${next}`,
+          "this is not an archive numpy or PyTorch writes: do not use it",
+        );
       }
     }
   }
@@ -187,7 +204,10 @@ export class ZipReader {
 
   private checkCrc(entry: ZipEntry, crc: number): void {
     if (crc !== entry.crc32) {
-      this.fail(`member ${JSON.stringify(entry.name)}`, `CRC-32 mismatch (the bytes give ${crc.toString(16).padStart(8, "0")}, the archive recorded ${entry.crc32.toString(16).padStart(8, "0")})`);
+      this.fail(
+        `member ${JSON.stringify(entry.name)}`,
+        `CRC-32 mismatch (the bytes give ${crc.toString(16).padStart(8, "0")}, the archive recorded ${entry.crc32.toString(16).padStart(8, "0")})`,
+      );
     }
     this.verified.add(entry);
   }
@@ -208,7 +228,8 @@ export class ZipReader {
   readStored(entry: ZipEntry, offset: number, into: Uint8Array): void {
     const where = `member ${JSON.stringify(entry.name)}`;
     if (entry.method !== 0) this.fail(where, `the member is compressed (method ${entry.method}) where a STORED one is expected`);
-    if (!isCount(offset) || offset + into.length > entry.size) this.fail(where, `the member has ${entry.size} bytes; ${into.length} at ${offset} were asked for`);
+    if (!isCount(offset) || offset + into.length > entry.size)
+      this.fail(where, `the member has ${entry.size} bytes; ${into.length} at ${offset} were asked for`);
     const whole = offset === 0 && into.length === entry.size;
     if (!this.verified.has(entry) && !whole) this.verifyStored(entry);
     readExact(this.fd, this.path, into, entry.dataOffset + offset);
@@ -218,7 +239,8 @@ export class ZipReader {
   /** The whole entry, inflated if DEFLATED (never past its declared size, which must fit `budget`). */
   read(entry: ZipEntry, budget: DecodeBudget): Buffer {
     const where = `member ${JSON.stringify(entry.name)}`;
-    if (entry.size > bufferConstants.MAX_LENGTH) this.fail(where, `the member declares ${entry.size} bytes, more than one buffer holds`, "split the arrays into several files");
+    if (entry.size > bufferConstants.MAX_LENGTH)
+      this.fail(where, `the member declares ${entry.size} bytes, more than one buffer holds`, "split the arrays into several files");
     let data: Buffer;
     if (entry.method === 0) {
       data = readAt(this.fd, this.path, entry.dataOffset, entry.size);
@@ -228,7 +250,8 @@ export class ZipReader {
       try {
         data = inflateRawSync(compressed, { maxOutputLength: Math.max(1, entry.size) });
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") this.fail(where, `the member inflates past the ${entry.size} bytes the archive declares (a zip bomb, or a corrupt archive)`, "do not use this file");
+        if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE")
+          this.fail(where, `the member inflates past the ${entry.size} bytes the archive declares (a zip bomb, or a corrupt archive)`, "do not use this file");
         this.fail(where, `corrupt deflate stream (${(e as Error).message})`);
       }
       if (data.length !== entry.size) this.fail(where, `the member inflates to ${data.length} bytes, the archive declares ${entry.size}`);

@@ -18,8 +18,12 @@ export function stageStoredZip(path: string, files: ZipFile[]): StagedFile {
       const name = Buffer.from(f.name, "utf8");
       let size = 0;
       let crc = 0;
-      for (const c of f.chunks) { size += c.length; crc = crc32(c, crc); }
-      if (size > 0xfffffffe || offset > 0xfffffffe) refuse(path, `member ${f.name}`, "the archive would pass 4 GB, and zip64 writing is not supported", "split the arrays into several files");
+      for (const c of f.chunks) {
+        size += c.length;
+        crc = crc32(c, crc);
+      }
+      if (size > 0xfffffffe || offset > 0xfffffffe)
+        refuse(path, `member ${f.name}`, "the archive would pass 4 GB, and zip64 writing is not supported", "split the arrays into several files");
       const local = Buffer.alloc(30);
       local.writeUInt32LE(0x04034b50, 0);
       local.writeUInt16LE(20, 4);

@@ -13,9 +13,15 @@ export function congruence(r: Float64Array, s: Float64Array, d: number): Float64
   const c = new Float64Array(d * d);
   let i = 0;
   for (; i + 4 <= d; i += 4) {
-    const r0 = i * d, r1 = r0 + d, r2 = r1 + d, r3 = r2 + d;
+    const r0 = i * d,
+      r1 = r0 + d,
+      r2 = r1 + d,
+      r3 = r2 + d;
     for (let k = 0; k < d; k++) {
-      const a0 = r[r0 + k], a1 = r[r1 + k], a2 = r[r2 + k], a3 = r[r3 + k];
+      const a0 = r[r0 + k],
+        a1 = r[r1 + k],
+        a2 = r[r2 + k],
+        a3 = r[r3 + k];
       const sk = k * d;
       for (let j = 0; j < d; j++) {
         const v = s[sk + j];
@@ -29,7 +35,8 @@ export function congruence(r: Float64Array, s: Float64Array, d: number): Float64
   for (; i < d; i++) {
     const ri = i * d;
     for (let k = 0; k < d; k++) {
-      const a = r[ri + k], sk = k * d;
+      const a = r[ri + k],
+        sk = k * d;
       for (let j = 0; j < d; j++) c[ri + j] += a * s[sk + j];
     }
   }
@@ -39,7 +46,8 @@ export function congruence(r: Float64Array, s: Float64Array, d: number): Float64
     const ca = a * d;
     for (let b = 0; b <= a; b++) {
       const rb = b * d;
-      let s0 = 0, s1 = 0;
+      let s0 = 0,
+        s1 = 0;
       let k = 0;
       for (; k + 2 <= d; k += 2) {
         s0 += c[ca + k] * r[rb + k];

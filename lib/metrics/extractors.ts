@@ -9,13 +9,15 @@ import { inceptionForward, InceptionV3 } from "./inception-v3";
 
 /** Derive the single-output methods from `all`, disposing what each one does not return. */
 function fromAll(name: string, all: (images: tf.Tensor4D) => FeatureTensors, outputs: Array<"spatial" | "probs">): FeatureExtractor {
-  const pick = (key: keyof FeatureTensors) => (images: tf.Tensor4D): tf.Tensor2D => {
-    const out = all(images);
-    const keep = out[key];
-    tf.dispose([out.pooled, out.spatial, out.probs].filter((t): t is tf.Tensor2D => t !== undefined && t !== keep));
-    if (!keep) throw new Error(`feature extractor "${name}" has no ${key} output`);
-    return keep;
-  };
+  const pick =
+    (key: keyof FeatureTensors) =>
+    (images: tf.Tensor4D): tf.Tensor2D => {
+      const out = all(images);
+      const keep = out[key];
+      tf.dispose([out.pooled, out.spatial, out.probs].filter((t): t is tf.Tensor2D => t !== undefined && t !== keep));
+      if (!keep) throw new Error(`feature extractor "${name}" has no ${key} output`);
+      return keep;
+    };
   const extractor: FeatureExtractor = { name, all, pooled: pick("pooled") };
   if (outputs.includes("spatial")) extractor.spatial = pick("spatial");
   if (outputs.includes("probs")) extractor.probs = pick("probs");
@@ -57,7 +59,8 @@ function gaussians(count: number, seed: number): Float32Array {
   };
   const out = new Float32Array(count);
   for (let i = 0; i < count; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(uniform())), a = 2 * Math.PI * uniform();
+    const r = Math.sqrt(-2 * Math.log(uniform())),
+      a = 2 * Math.PI * uniform();
     out[i] = r * Math.cos(a);
     if (i + 1 < count) out[i + 1] = r * Math.sin(a);
   }
@@ -80,10 +83,18 @@ export function pixelFeatureExtractor(opts: PixelFeatureOptions = {}): FeatureEx
     if (!opts.projection) return flat;
     const dim = flat.shape[1];
     if (!projection) {
-      projection = tf.tidy(() => tf.mul(tf.tensor2d(gaussians(dim * (opts.projection as number), opts.seed ?? 0), [dim, opts.projection as number]), 1 / Math.sqrt(opts.projection as number)) as tf.Tensor2D);
+      projection = tf.tidy(
+        () =>
+          tf.mul(
+            tf.tensor2d(gaussians(dim * (opts.projection as number), opts.seed ?? 0), [dim, opts.projection as number]),
+            1 / Math.sqrt(opts.projection as number),
+          ) as tf.Tensor2D,
+      );
     } else if (projection.shape[0] !== dim) {
       flat.dispose();
-      throw new Error(`pixel features: images flatten to ${dim} values but the projection was made for ${projection.shape[0]}; pass size to resize all sets alike`);
+      throw new Error(
+        `pixel features: images flatten to ${dim} values but the projection was made for ${projection.shape[0]}; pass size to resize all sets alike`,
+      );
     }
     const out = tf.matMul(flat, projection) as tf.Tensor2D;
     flat.dispose();

@@ -74,7 +74,10 @@ function checkImages(images: ImageSource): number {
 class MatrixBuilder {
   private data: Float64Array | undefined;
   private rows = 0;
-  constructor(private readonly total: number, private readonly what: string) {}
+  constructor(
+    private readonly total: number,
+    private readonly what: string,
+  ) {}
   async add(t: tf.Tensor2D): Promise<void> {
     const [rows, dim] = t.shape;
     if (!this.data) this.data = new Float64Array(this.total * dim);
@@ -97,17 +100,20 @@ export async function extractFeatures(extractor: FeatureExtractor, images: Image
   const pooled = new MatrixBuilder(n, "pooled");
   const spatial = new MatrixBuilder(n, "spatial");
   const probs = new MatrixBuilder(n, "probs");
-  let hasSpatial = false, hasProbs = false;
+  let hasSpatial = false,
+    hasProbs = false;
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
     const x = batchOf(images, start, end);
     let out: FeatureTensors;
     try {
-      out = extractor.all ? extractor.all(x) : {
-        pooled: extractor.pooled(x),
-        spatial: extractor.spatial?.(x),
-        probs: extractor.probs?.(x),
-      };
+      out = extractor.all
+        ? extractor.all(x)
+        : {
+            pooled: extractor.pooled(x),
+            spatial: extractor.spatial?.(x),
+            probs: extractor.probs?.(x),
+          };
     } finally {
       x.dispose();
     }

@@ -16,4 +16,3 @@ export function checkFeatureMatrix(m: FeatureMatrix, what: string): void {
     throw new Error(`${what}: data has ${m.data.length} numbers but shape [${n}, ${d}] needs ${n * d}`);
   }
 }
-

@@ -67,16 +67,14 @@ export function traceSqrtProduct(s1: Float64Array, s2: Float64Array, d: number):
     for (let j = 0; j < d; j++) m[i * d + j] *= sqrtL[i] * sqrtL[j];
   }
   const mu = symmetricEigen(m, d, false).values;
-  let real = 0, imaginary = 0;
+  let real = 0,
+    imaginary = 0;
   for (let i = 0; i < d; i++) {
     if (mu[i] >= 0) real += Math.sqrt(mu[i]);
     else imaginary += Math.sqrt(-mu[i]);
   }
   if (imaginary > IMAGINARY_TOLERANCE * Math.max(1, real)) {
-    throw new Error(
-      `frechetDistance: tr(sqrt(sigma1 sigma2)) has imaginary part ${imaginary} (real part ${real}); ` +
-        `sigma2 is not positive semi-definite`,
-    );
+    throw new Error(`frechetDistance: tr(sqrt(sigma1 sigma2)) has imaginary part ${imaginary} (real part ${real}); ` + `sigma2 is not positive semi-definite`);
   }
   return real;
 }

@@ -241,7 +241,8 @@ export function inceptionInput(images: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
     const rgb = c === 1 ? tf.tile(images, [1, 1, 1, 3]) : images;
     const [h, w] = [images.shape[1], images.shape[2]];
-    const sized = h === INCEPTION_INPUT_SIZE && w === INCEPTION_INPUT_SIZE ? rgb : tf.image.resizeBilinear(rgb, [INCEPTION_INPUT_SIZE, INCEPTION_INPUT_SIZE], false, false);
+    const sized =
+      h === INCEPTION_INPUT_SIZE && w === INCEPTION_INPUT_SIZE ? rgb : tf.image.resizeBilinear(rgb, [INCEPTION_INPUT_SIZE, INCEPTION_INPUT_SIZE], false, false);
     const pixels = tf.mul(tf.add(sized, 1), 127.5);
     return tf.div(tf.sub(pixels, 128), 128) as tf.Tensor4D;
   });
@@ -259,7 +260,10 @@ export function inceptionForward(net: InceptionV3, images: tf.Tensor4D): Incepti
         for (const op of branch.ops) y = applyOp(net, op, y, taps);
         if (!branch.split) return y;
         const head = y;
-        return tf.concat(branch.split.map((op) => applyOp(net, op, head, taps)), 3);
+        return tf.concat(
+          branch.split.map((op) => applyOp(net, op, head, taps)),
+          3,
+        );
       });
       x = outs.length === 1 ? outs[0] : tf.concat(outs, 3);
     }

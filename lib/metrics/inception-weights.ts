@@ -62,17 +62,32 @@ export function loadInceptionV3(weights: StateDict, source: string): InceptionV3
   const entries = inceptionStateDict();
   const missing = entries.filter((e) => !weights.has(e.name)).map((e) => e.name);
   if (missing.length > 0) {
-    refuse(source, "its keys", `not FID InceptionV3 weights; missing ${missing.length} of ${entries.length} keys (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", ..." : ""})`,
-      "give pytorch-fid's pt_inception-2015-12-05 state dict (see lib/metrics/inception-weights.ts)");
+    refuse(
+      source,
+      "its keys",
+      `not FID InceptionV3 weights; missing ${missing.length} of ${entries.length} keys (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", ..." : ""})`,
+      "give pytorch-fid's pt_inception-2015-12-05 state dict (see lib/metrics/inception-weights.ts)",
+    );
   }
   const arrays = new Map<string, Float32Array>();
   for (const e of entries) {
     const record = weights.get(e.name);
     const got = record ? record.shape : [];
     if (!record || got.length !== e.shape.length || got.some((v, i) => v !== e.shape[i])) {
-      refuse(source, `tensor ${JSON.stringify(e.name)}`, `${e.name} has shape [${got}], expected [${e.shape}]`, "give pytorch-fid's pt_inception-2015-12-05 state dict");
+      refuse(
+        source,
+        `tensor ${JSON.stringify(e.name)}`,
+        `${e.name} has shape [${got}], expected [${e.shape}]`,
+        "give pytorch-fid's pt_inception-2015-12-05 state dict",
+      );
     }
-    if (!["float32", "float16", "bfloat16", "float64"].includes(record.dtype)) refuse(source, `tensor ${JSON.stringify(e.name)}`, `dtype ${record.dtype}; weights are floating point`, "give pytorch-fid's pt_inception-2015-12-05 state dict");
+    if (!["float32", "float16", "bfloat16", "float64"].includes(record.dtype))
+      refuse(
+        source,
+        `tensor ${JSON.stringify(e.name)}`,
+        `dtype ${record.dtype}; weights are floating point`,
+        "give pytorch-fid's pt_inception-2015-12-05 state dict",
+      );
     const values = toFloat32(record);
     const bad = values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) refuse(source, `tensor ${JSON.stringify(e.name)}`, `value ${bad} is ${values[bad]}`, "the weights are corrupt: download them again");

@@ -31,11 +31,13 @@ function toTensor(m: FeatureMatrix): tf.Tensor2D {
 
 /** Squared Euclidean distances between the rows of x [a, d] and y [b, d], clamped at 0: a row-major a x b array. */
 function squaredDistances(x: tf.Tensor2D, y: tf.Tensor2D): Float32Array {
-  return tf.tidy(() => {
-    const nx = tf.sum(tf.square(x), 1).reshape([-1, 1]);
-    const ny = tf.sum(tf.square(y), 1).reshape([1, -1]);
-    return tf.relu(tf.add(tf.sub(nx, tf.mul(2, tf.matMul(x, y, false, true))), ny));
-  }).dataSync() as Float32Array;
+  return tf
+    .tidy(() => {
+      const nx = tf.sum(tf.square(x), 1).reshape([-1, 1]);
+      const ny = tf.sum(tf.square(y), 1).reshape([1, -1]);
+      return tf.relu(tf.add(tf.sub(nx, tf.mul(2, tf.matMul(x, y, false, true))), ny));
+    })
+    .dataSync() as Float32Array;
 }
 
 /** `opts` with its defaults (k = 3, batchSize = 1000), checked; `who` names the caller in errors. */
@@ -105,10 +107,14 @@ export function precisionRecall(real: FeatureMatrix, fake: FeatureMatrix, opts: 
   if (real.shape[1] !== fake.shape[1]) {
     throw new Error(`precisionRecall: real features have d = ${real.shape[1]} but fake have d = ${fake.shape[1]}; use the same extractor for both`);
   }
-  for (const [m, what] of [[real, "real"], [fake, "fake"]] as const) {
+  for (const [m, what] of [
+    [real, "real"],
+    [fake, "fake"],
+  ] as const) {
     if (m.shape[0] <= k) throw new Error(`precisionRecall: ${what} has ${m.shape[0]} samples; k = ${k} nearest neighbours need more than ${k}`);
   }
-  const realAll = toTensor(real), fakeAll = toTensor(fake);
+  const realAll = toTensor(real),
+    fakeAll = toTensor(fake);
   try {
     return compare(realAll, fakeAll, k, batchSize);
   } finally {

@@ -28,17 +28,28 @@ function toFloat64(r: TensorRecord, path: string, key: string): Float64Array {
 }
 
 function readStats(arrays: Map<string, TensorRecord>, path: string, muKey: string, sigmaKey: string): GaussianStatistics | undefined {
-  const mu = arrays.get(muKey), sigma = arrays.get(sigmaKey);
+  const mu = arrays.get(muKey),
+    sigma = arrays.get(sigmaKey);
   if (!mu && !sigma) return undefined;
-  if (!mu || !sigma) refuse(path, `array ${mu ? sigmaKey : muKey}`, `has ${mu ? muKey : sigmaKey} but not ${mu ? sigmaKey : muKey}; statistics need both`, ADM_LAYOUT);
+  if (!mu || !sigma)
+    refuse(path, `array ${mu ? sigmaKey : muKey}`, `has ${mu ? muKey : sigmaKey} but not ${mu ? sigmaKey : muKey}; statistics need both`, ADM_LAYOUT);
   const d = mu.data.length;
   if (d < 1 || mu.shape.length !== 1 || sigma.shape.length !== 2 || sigma.shape[0] !== d || sigma.shape[1] !== d) {
     refuse(path, `array ${sigmaKey}`, `${muKey} has shape [${mu.shape}] and ${sigmaKey} [${sigma.shape}]; expected [d] and [d, d]`, ADM_LAYOUT);
   }
   const stats = { mu: toFloat64(mu, path, muKey), sigma: toFloat64(sigma, path, sigmaKey) };
-  for (const [key, v] of [[muKey, stats.mu], [sigmaKey, stats.sigma]] as const) {
+  for (const [key, v] of [
+    [muKey, stats.mu],
+    [sigmaKey, stats.sigma],
+  ] as const) {
     const bad = v.findIndex((x) => !Number.isFinite(x));
-    if (bad >= 0) refuse(path, `array ${key}`, `${key}[${bad}] is ${v[bad]}; statistics must be finite`, "recompute the reference statistics (or drop mu/sigma to compute them from arr_0)");
+    if (bad >= 0)
+      refuse(
+        path,
+        `array ${key}`,
+        `${key}[${bad}] is ${v[bad]}; statistics must be finite`,
+        "recompute the reference statistics (or drop mu/sigma to compute them from arr_0)",
+      );
   }
   return stats;
 }
@@ -52,7 +63,8 @@ export function readReferenceBatch(path: string): ReferenceBatch {
   };
   const images = arrays.get("arr_0");
   if (images) {
-    if (images.dtype !== "uint8") refuse(path, "array arr_0", `arr_0 has dtype ${images.dtype}; expected uint8 images in [0, 255] (as ADM's image_sample.py saves them)`, ADM_LAYOUT);
+    if (images.dtype !== "uint8")
+      refuse(path, "array arr_0", `arr_0 has dtype ${images.dtype}; expected uint8 images in [0, 255] (as ADM's image_sample.py saves them)`, ADM_LAYOUT);
     const s = images.shape;
     const shape: [number, number, number, number] | undefined = s.length === 3 ? [s[0], s[1], s[2], 1] : s.length === 4 ? [s[0], s[1], s[2], s[3]] : undefined;
     if (!shape || shape.some((v) => v < 1) || (shape[3] !== 1 && shape[3] !== 3)) {
@@ -70,7 +82,10 @@ export function readReferenceBatch(path: string): ReferenceBatch {
 export function writeReferenceBatch(path: string, batch: ReferenceBatch): void {
   const arrays: Record<string, TensorRecord> = {};
   if (batch.images) arrays.arr_0 = { dtype: "uint8", shape: batch.images.shape.slice(), data: batch.images.data };
-  for (const [stats, muKey, sigmaKey] of [[batch.stats, "mu", "sigma"], [batch.spatialStats, "mu_s", "sigma_s"]] as const) {
+  for (const [stats, muKey, sigmaKey] of [
+    [batch.stats, "mu", "sigma"],
+    [batch.spatialStats, "mu_s", "sigma_s"],
+  ] as const) {
     if (!stats) continue;
     const d = stats.mu.length;
     arrays[muKey] = { dtype: "float64", shape: [d], data: stats.mu };

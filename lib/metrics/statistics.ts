@@ -35,15 +35,22 @@ export function computeStatistics(features: FeatureMatrix): GaussianStatistics {
   for (let start = 0; start < n; start += BLOCK_ROWS) {
     const rows = Math.min(BLOCK_ROWS, n - start);
     for (let b = 0; b < rows; b++) {
-      const src = (start + b) * d, dst = b * d;
+      const src = (start + b) * d,
+        dst = b * d;
       for (let j = 0; j < d; j++) block[dst + j] = x[src + j] - mu[j];
     }
     block.fill(0, rows * d); // zero rows pad the last block to a multiple of four
     const padded = (rows + 3) & ~3;
     for (let b = 0; b < padded; b += 4) {
-      const o0 = b * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
+      const o0 = b * d,
+        o1 = o0 + d,
+        o2 = o1 + d,
+        o3 = o2 + d;
       for (let i = 0; i < d; i++) {
-        const a0 = block[o0 + i], a1 = block[o1 + i], a2 = block[o2 + i], a3 = block[o3 + i];
+        const a0 = block[o0 + i],
+          a1 = block[o1 + i],
+          a2 = block[o2 + i],
+          a3 = block[o3 + i];
         const si = i * d;
         for (let j = i; j < d; j++) {
           sigma[si + j] += a0 * block[o0 + j] + a1 * block[o1 + j] + a2 * block[o2 + j] + a3 * block[o3 + j];

@@ -55,7 +55,8 @@ function tridiagonalize(a: Float64Array, d: number, wantQ: boolean): { diag: Flo
     for (let i = k + 1; i < d; i++) p[i] -= kk * a[rk + i]; // p is now q
     for (let i = k + 1; i < d; i++) {
       const ri = i * d;
-      const vi = a[rk + i], qi = p[i];
+      const vi = a[rk + i],
+        qi = p[i];
       for (let j = k + 1; j < d; j++) a[ri + j] -= vi * p[j] + qi * a[rk + j];
     }
   }
@@ -118,11 +119,14 @@ function tridiagonalQL(diag: Float64Array, off: Float64Array, zRows: Float64Arra
       let g = (diag[l + 1] - diag[l]) / (2 * off[l]);
       let r = Math.hypot(g, 1);
       g = diag[m] - diag[l] + off[l] / (g + (g >= 0 ? r : -r));
-      let s = 1, c = 1, p = 0;
+      let s = 1,
+        c = 1,
+        p = 0;
       let i = m - 1;
       let underflow = false;
       for (; i >= l; i--) {
-        const f = s * off[i], b = c * off[i];
+        const f = s * off[i],
+          b = c * off[i];
         r = Math.hypot(f, g);
         off[i + 1] = r;
         if (r === 0) {
@@ -139,9 +143,11 @@ function tridiagonalQL(diag: Float64Array, off: Float64Array, zRows: Float64Arra
         diag[i + 1] = g + p;
         g = c * r - b;
         if (zRows) {
-          const ri = i * d, rn = ri + d;
+          const ri = i * d,
+            rn = ri + d;
           for (let k = 0; k < d; k++) {
-            const zn = zRows[rn + k], zi = zRows[ri + k];
+            const zn = zRows[rn + k],
+              zi = zRows[ri + k];
             zRows[rn + k] = s * zi + c * zn;
             zRows[ri + k] = c * zi - s * zn;
           }

@@ -20,11 +20,7 @@ export interface AttentionBlockConfig {
 export function attentionBlockParams(name: string, cfg: AttentionBlockConfig): ParamSpec[] {
   const c = cfg.channels;
   attentionHeads(name, c, cfg.numHeads, cfg.numHeadChannels);
-  return [
-    ...groupNormParams(`${name}.norm`, c),
-    ...linearParams(`${name}.qkv`, c, 3 * c, "conv1d"),
-    ...linearParams(`${name}.proj_out`, c, c, "conv1d", true),
-  ];
+  return [...groupNormParams(`${name}.norm`, c), ...linearParams(`${name}.qkv`, c, 3 * c, "conv1d"), ...linearParams(`${name}.proj_out`, c, c, "conv1d", true)];
 }
 
 /** The block's q, k, v projections of the normalised tokens (positions in row-major order, y * W + x). */

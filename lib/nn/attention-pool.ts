@@ -31,7 +31,9 @@ export function attentionPoolParams(name: string, cfg: AttentionPoolConfig): Par
 export function attentionPool(params: Params, name: string, cfg: AttentionPoolConfig, x: tf.Tensor4D): tf.Tensor2D {
   const [n, h, w, c] = x.shape;
   if (h !== cfg.spatialDim || w !== cfg.spatialDim) {
-    throw new Error(`${name}: expects a ${cfg.spatialDim}x${cfg.spatialDim} feature map, got ${h}x${w}; the input image size must match the classifier's image_size`);
+    throw new Error(
+      `${name}: expects a ${cfg.spatialDim}x${cfg.spatialDim} feature map, got ${h}x${w}; the input image size must match the classifier's image_size`,
+    );
   }
   const heads = attentionHeads(name, c, 1, cfg.numHeadChannels);
   return tf.tidy(() => {

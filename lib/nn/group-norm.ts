@@ -11,7 +11,9 @@ export const GROUP_NORM_EPS = 1e-5;
 /** Specs for `<name>.weight` (ones) and `<name>.bias` (zeros). */
 export function groupNormParams(name: string, channels: number): ParamSpec[] {
   if (channels % GROUPS !== 0) {
-    throw new Error(`${name}: GroupNorm32 needs a channel count divisible by ${GROUPS}, got ${channels}; pick model channels (num_channels x channel_mult) that are multiples of 32`);
+    throw new Error(
+      `${name}: GroupNorm32 needs a channel count divisible by ${GROUPS}, got ${channels}; pick model channels (num_channels x channel_mult) that are multiples of 32`,
+    );
   }
   return [
     { name: `${name}.weight`, shape: [channels], layout: "same", init: { kind: "ones" } },

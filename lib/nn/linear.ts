@@ -28,7 +28,7 @@ export function linear<T extends tf.Tensor>(params: Params, name: string, x: T):
     throw new Error(`${name}: input has ${x.shape[x.rank - 1]} features, the weight expects ${inF}`);
   }
   return tf.tidy(() => {
-    const flat = x.rank === 2 ? (x as unknown as tf.Tensor2D) : x.reshape([-1, inF]) as tf.Tensor2D;
+    const flat = x.rank === 2 ? (x as unknown as tf.Tensor2D) : (x.reshape([-1, inF]) as tf.Tensor2D);
     const y = tf.add(tf.matMul(flat, w), b);
     return (x.rank === 2 ? y : y.reshape([...(x.shape as number[]).slice(0, -1), outF])) as T;
   });

@@ -44,7 +44,7 @@ export function toNHWC(x: tf.Tensor4D, inChannels: number, opts: ForwardOptions 
   const nchw = opts?.dataFormat === "NCHW";
   const c = nchw ? x.shape[1] : x.shape[3];
   if (x.rank !== 4 || c !== inChannels) {
-    throw new Error(`${who}: x must be [N, H, W, ${inChannels}] (NHWC${nchw ? "" : "; pass {dataFormat: \"NCHW\"} for [N, C, H, W]"}), got [${x.shape}]`);
+    throw new Error(`${who}: x must be [N, H, W, ${inChannels}] (NHWC${nchw ? "" : '; pass {dataFormat: "NCHW"} for [N, C, H, W]'}), got [${x.shape}]`);
   }
   if (x.dtype !== "float32") throw new Error(`${who}: x must be float32, got ${x.dtype}`);
   return nchw ? x.transpose([0, 2, 3, 1]) : x;

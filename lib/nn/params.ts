@@ -18,11 +18,7 @@ import * as tf from "@tensorflow/tfjs";
 export type ParamLayout = "conv2d" | "linear" | "conv1d" | "transposed" | "same";
 
 /** Initialisation, PyTorch-default-like so that training from scratch behaves as in guided-diffusion. */
-export type ParamInit =
-  | { kind: "uniform"; bound: number }
-  | { kind: "normal"; std: number }
-  | { kind: "zeros" }
-  | { kind: "ones" };
+export type ParamInit = { kind: "uniform"; bound: number } | { kind: "normal"; std: number } | { kind: "zeros" } | { kind: "ones" };
 
 /** One parameter: its state_dict name, shape in our layout, layout relation and initialiser. */
 export interface ParamSpec {

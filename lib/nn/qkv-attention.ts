@@ -21,7 +21,8 @@ export function splitQkv(qkv: tf.Tensor3D, heads: number, order: AttentionOrder)
   const width = qkv.shape[2];
   if (width % (3 * heads) !== 0) throw new Error(`qkv width ${width} is not divisible by 3 x ${heads} heads`);
   return tf.tidy(() => {
-    const [q, k, v] = order === "legacy" ? (tf.split(splitHeads(qkv, heads), 3, 3) as tf.Tensor4D[]) : tf.split(qkv, 3, 2).map((part) => splitHeads(part, heads));
+    const [q, k, v] =
+      order === "legacy" ? (tf.split(splitHeads(qkv, heads), 3, 3) as tf.Tensor4D[]) : tf.split(qkv, 3, 2).map((part) => splitHeads(part, heads));
     return { q, k, v };
   });
 }

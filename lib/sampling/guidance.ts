@@ -80,7 +80,11 @@ export function cfgModel(model: SamplingModel, opts: CfgOptions): SamplingModel 
     if (!y) throw new Error("cfgModel needs class labels: pass modelKwargs: { y } to the sampler");
     const n = x.shape[0];
     const c = x.shape[3];
-    const [xx, tt, yy] = tf.tidy(() => [tf.concat([x, x]) as tf.Tensor4D, tf.concat([t, t]) as tf.Tensor1D, tf.concat([y, tf.fill([n], nullClass, y.dtype)]) as tf.Tensor1D]);
+    const [xx, tt, yy] = tf.tidy(() => [
+      tf.concat([x, x]) as tf.Tensor4D,
+      tf.concat([t, t]) as tf.Tensor1D,
+      tf.concat([y, tf.fill([n], nullClass, y.dtype)]) as tf.Tensor1D,
+    ]);
     let out: tf.Tensor4D | Promise<tf.Tensor4D>;
     try {
       out = model.forward(xx, tt, yy);

@@ -9,8 +9,20 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {
-  conditionMean, conditionScore, makeRng, modelTimesteps, pMeanVariance, randn, respace, checkModelOutput,
-  type CondFn, type DenoisedFn, type GaussianDiffusion, type ModelKwargs, type PMeanVariance, type Rng,
+  conditionMean,
+  conditionScore,
+  makeRng,
+  modelTimesteps,
+  pMeanVariance,
+  randn,
+  respace,
+  checkModelOutput,
+  type CondFn,
+  type DenoisedFn,
+  type GaussianDiffusion,
+  type ModelKwargs,
+  type PMeanVariance,
+  type Rng,
 } from "../diffusion/index";
 import { withKernelInterrupt } from "./interrupt";
 
@@ -98,7 +110,11 @@ async function scoped<T extends tf.Tensor>(f: () => T | Promise<T>): Promise<T> 
  * p(x_{t-1} | x_t) (predXstart is x_0), and applies classifier guidance when `condFn` is set and
  * the sampler asks for it. The caller owns the returned tensors.
  */
-export function denoiser(d: GaussianDiffusion, model: SamplingModel, opts: Pick<SampleOptions, "clipDenoised" | "denoisedFn" | "modelKwargs" | "condFn" | "signal"> = {}): Denoiser {
+export function denoiser(
+  d: GaussianDiffusion,
+  model: SamplingModel,
+  opts: Pick<SampleOptions, "clipDenoised" | "denoisedFn" | "modelKwargs" | "condFn" | "signal"> = {},
+): Denoiser {
   const kwargs = opts.modelKwargs ?? {};
   const call = { signal: opts.signal };
   return async (x, t, guidance) => {
@@ -182,7 +198,8 @@ export function scheduleOf(sampler: Sampler, d: GaussianDiffusion, steps: Sample
 export function maxDdimEta(d: GaussianDiffusion): number {
   let limit = Infinity;
   for (let t = 1; t < d.numTimesteps; t++) {
-    const ab = d.alphasCumprod[t], abPrev = d.alphasCumprodPrev[t];
+    const ab = d.alphasCumprod[t],
+      abPrev = d.alphasCumprodPrev[t];
     limit = Math.min(limit, Math.sqrt((1 - ab) / (1 - ab / abPrev)));
   }
   return Math.max(1, limit);
@@ -195,7 +212,11 @@ export function etaLimit(sampler: Sampler, d: GaussianDiffusion, steps: SampleOp
 
 /** Thrown when a sample stops being finite: which step, which timestep, and the likely cause. */
 export class NonFiniteSampleError extends Error {
-  constructor(message: string, readonly step: number, readonly t: number) {
+  constructor(
+    message: string,
+    readonly step: number,
+    readonly t: number,
+  ) {
     super(message);
     // keeps `instanceof` working when tslab compiles to an older target
     Object.setPrototypeOf(this, new.target.prototype);
@@ -211,7 +232,8 @@ async function isAllFinite(x: tf.Tensor): Promise<boolean> {
   return v === 0;
 }
 
-const stoppedAt = (sampler: Sampler, i: number, total: number, t: number): string => `sampling (${sampler.name}) stopped at step ${i + 1} of ${total} (timestep ${t})`;
+const stoppedAt = (sampler: Sampler, i: number, total: number, t: number): string =>
+  `sampling (${sampler.name}) stopped at step ${i + 1} of ${total} (timestep ${t})`;
 
 /** Refuse a step whose sample is NaN or Inf (the model's output was finite), naming the step and what to change. */
 async function checkFinite(sampler: Sampler, x: tf.Tensor4D, predXstart: tf.Tensor4D, i: number, total: number, t: number, opts: SampleOptions): Promise<void> {
@@ -223,7 +245,8 @@ async function checkFinite(sampler: Sampler, x: tf.Tensor4D, predXstart: tf.Tens
 }
 
 function checkOptions(sampler: Sampler, shape: SampleShape, opts: SampleOptions): void {
-  if (shape.length !== 4 || shape.some((s) => !Number.isInteger(s) || s < 1)) throw new Error(`the sample shape must be [N, H, W, C] of positive integers; got [${shape.join(", ")}]`);
+  if (shape.length !== 4 || shape.some((s) => !Number.isInteger(s) || s < 1))
+    throw new Error(`the sample shape must be [N, H, W, C] of positive integers; got [${shape.join(", ")}]`);
   if (opts.noise && !tf.util.arraysEqual(opts.noise.shape, shape)) {
     throw new Error(`noise shape [${opts.noise.shape.join(", ")}] must equal the sample shape [${shape.join(", ")}]`);
   }
@@ -242,13 +265,21 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
  * The loop as an async generator: one `SamplerStep` per step (`for await` over it). Returning or
  * breaking early disposes everything; the yielded tensors live until the next step.
  */
-export async function* sampleSteps(sampler: Sampler, d: GaussianDiffusion, model: SamplingModel, shape: SampleShape, opts: SampleOptions = {}): AsyncGenerator<SamplerStep, void, undefined> {
+export async function* sampleSteps(
+  sampler: Sampler,
+  d: GaussianDiffusion,
+  model: SamplingModel,
+  shape: SampleShape,
+  opts: SampleOptions = {},
+): AsyncGenerator<SamplerStep, void, undefined> {
   checkOptions(sampler, shape, opts);
   opts = { ...opts, signal: withKernelInterrupt(opts.signal) };
   const kept = scheduleOf(sampler, d, opts.steps);
   const run = respace(d, kept);
   if (opts.eta !== undefined && opts.eta > maxDdimEta(run)) {
-    throw new Error(`eta = ${opts.eta} is too large for this schedule: ${sampler.name} needs eta <= ${maxDdimEta(run).toFixed(4)} here (sigma_t^2 <= 1 - alphaBar_{t-1} at every step)`);
+    throw new Error(
+      `eta = ${opts.eta} is too large for this schedule: ${sampler.name} needs eta <= ${maxDdimEta(run).toFixed(4)} here (sigma_t^2 <= 1 - alphaBar_{t-1} at every step)`,
+    );
   }
   const denoise = denoiser(run, model, opts);
   const rng: Rng | undefined = opts.seed === undefined ? undefined : makeRng(opts.seed);
@@ -262,12 +293,22 @@ export async function* sampleSteps(sampler: Sampler, d: GaussianDiffusion, model
       const own = <T extends tf.Tensor | PMeanVariance>(v: T): T => (owned.push(...(v instanceof tf.Tensor ? [v] : Object.values(v))), v);
       const t = own(tf.fill([shape[0]], index, "int32") as tf.Tensor1D);
       const xt = x;
-      const ctx: StepContext = { d: run, x: xt, t, index, prev, eta: opts.eta ?? 0, denoise: async (g) => own(await denoise(xt, t, g)), noise: () => own(randn(shape, rng) as tf.Tensor4D) };
+      const ctx: StepContext = {
+        d: run,
+        x: xt,
+        t,
+        index,
+        prev,
+        eta: opts.eta ?? 0,
+        denoise: async (g) => own(await denoise(xt, t, g)),
+        noise: () => own(randn(shape, rng) as tf.Tensor4D),
+      };
       let out: { sample: tf.Tensor4D; predXstart: tf.Tensor4D };
       try {
         out = await sampler.step(ctx);
       } catch (e) {
-        if (e instanceof NonFiniteSampleError && e.step < 0) throw new NonFiniteSampleError(`${stoppedAt(sampler, i, total, kept[index])}; ${e.message}`, i, kept[index]);
+        if (e instanceof NonFiniteSampleError && e.step < 0)
+          throw new NonFiniteSampleError(`${stoppedAt(sampler, i, total, kept[index])}; ${e.message}`, i, kept[index]);
         throw e;
       } finally {
         tf.dispose(owned.filter((v) => v !== out?.sample && v !== out?.predXstart));

@@ -44,7 +44,9 @@ export function mixtureLogProb(v: tf.Tensor2D, logits: tf.Tensor2D, means: tf.Te
 }
 
 export function createAutoregressive(opts: AutoregressiveOptions = {}): Autoregressive {
-  const K = opts.components ?? 8, h = opts.hidden ?? 64, seed = opts.seed ?? 0;
+  const K = opts.components ?? 8,
+    h = opts.hidden ?? 64,
+    seed = opts.seed ?? 0;
   const rng = makeRng(seed);
   const first = {
     logits: variableOf(new Float32Array(K), [1, K]),
@@ -58,12 +60,16 @@ export function createAutoregressive(opts: AutoregressiveOptions = {}): Autoregr
   };
   const model: Autoregressive = {
     family: "Autoregressive",
-    K, first, cond,
-    history: [], seconds: 0,
+    K,
+    first,
+    cond,
+    history: [],
+    seconds: 0,
     numParams: 3 * K + countParams(cond.params),
     logProbTensor(x) {
       return tf.tidy(() => {
-        const x1 = x.slice([0, 0], [-1, 1]), x2 = x.slice([0, 1], [-1, 1]);
+        const x1 = x.slice([0, 0], [-1, 1]),
+          x2 = x.slice([0, 1], [-1, 1]);
         const lp1 = mixtureLogProb(x1, first.logits as tf.Tensor2D, first.means as tf.Tensor2D, first.logStds as tf.Tensor2D);
         const c = condParams(x1);
         return tf.add(lp1, mixtureLogProb(x2, c.logits, c.means, c.logStds)) as tf.Tensor1D;
@@ -80,13 +86,15 @@ export function createAutoregressive(opts: AutoregressiveOptions = {}): Autoregr
       const r = makeRng(s);
       const out = new Float32Array(2 * n);
       const pick = (w: ArrayLike<number>, off: number): number => {
-        let u = r.uniform(), k = 0;
+        let u = r.uniform(),
+          k = 0;
         while (k < K - 1 && u >= w[off + k]) u -= w[off + k++];
         return k;
       };
       // x1 ~ p(x1)
       const w1 = tf.tidy(() => tf.softmax(first.logits).dataSync());
-      const m1 = first.means.dataSync(), s1 = tf.tidy(() => tf.exp(tf.clipByValue(first.logStds, -7, 3)).dataSync());
+      const m1 = first.means.dataSync(),
+        s1 = tf.tidy(() => tf.exp(tf.clipByValue(first.logStds, -7, 3)).dataSync());
       const x1 = new Float32Array(n);
       for (let i = 0; i < n; i++) {
         const k = pick(w1, 0);

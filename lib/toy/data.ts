@@ -17,9 +17,11 @@ export interface Points {
 export function twoMoons(n: number, opts: { noise?: number; seed?: number } = {}): Points {
   const rng = makeRng(opts.seed ?? 0);
   const noise = opts.noise ?? 0.1;
-  const x = new Float32Array(2 * n), labels = new Int32Array(n);
+  const x = new Float32Array(2 * n),
+    labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const c = i % 2, a = Math.PI * rng.uniform();
+    const c = i % 2,
+      a = Math.PI * rng.uniform();
     const px = c === 0 ? Math.cos(a) : 1 - Math.cos(a);
     const py = c === 0 ? Math.sin(a) : 0.5 - Math.sin(a);
     x[2 * i] = px + noise * rng.normal();
@@ -55,19 +57,36 @@ export interface ClassSpec {
 export function gaussianClasses(n: number, opts: { seed?: number; prior?: number[]; classes?: ClassSpec[] } = {}): Points {
   const rng = makeRng(opts.seed ?? 0);
   const classes = opts.classes ?? [
-    { mean: [-1, -0.4], cov: [[1.0, 0.5], [0.5, 0.6]] },
-    { mean: [1.2, 0.8], cov: [[0.35, -0.15], [-0.15, 0.5]] },
+    {
+      mean: [-1, -0.4],
+      cov: [
+        [1.0, 0.5],
+        [0.5, 0.6],
+      ],
+    },
+    {
+      mean: [1.2, 0.8],
+      cov: [
+        [0.35, -0.15],
+        [-0.15, 0.5],
+      ],
+    },
   ];
   const prior = opts.prior ?? [0.6, 0.4];
   if (prior.length !== classes.length) throw new Error(`gaussianClasses: ${prior.length} prior weights for ${classes.length} classes`);
-  const x = new Float32Array(2 * n), labels = new Int32Array(n);
+  const x = new Float32Array(2 * n),
+    labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    let u = rng.uniform() * prior.reduce((a, b) => a + b, 0), c = 0;
+    let u = rng.uniform() * prior.reduce((a, b) => a + b, 0),
+      c = 0;
     while (c < prior.length - 1 && u >= prior[c]) u -= prior[c++];
     const { mean, cov } = classes[c];
     // Cholesky of the 2x2 covariance: L = [[a, 0], [b, d]]
-    const a = Math.sqrt(cov[0][0]), b = cov[1][0] / a, d = Math.sqrt(cov[1][1] - b * b);
-    const z0 = rng.normal(), z1 = rng.normal();
+    const a = Math.sqrt(cov[0][0]),
+      b = cov[1][0] / a,
+      d = Math.sqrt(cov[1][1] - b * b);
+    const z0 = rng.normal(),
+      z1 = rng.normal();
     x[2 * i] = mean[0] + a * z0;
     x[2 * i + 1] = mean[1] + b * z0 + d * z1;
     labels[i] = c;
@@ -110,7 +129,8 @@ export function split(p: Points, nTest: number, seed = 0): { train: Points; test
 export function standardize(p: Points, stats?: { mean: [number, number]; std: [number, number] }) {
   let s = stats;
   if (!s) {
-    const mean: [number, number] = [0, 0], std: [number, number] = [0, 0];
+    const mean: [number, number] = [0, 0],
+      std: [number, number] = [0, 0];
     for (let i = 0; i < p.n; i++) for (let d = 0; d < 2; d++) mean[d] += p.x[2 * i + d] / p.n;
     for (let i = 0; i < p.n; i++) for (let d = 0; d < 2; d++) std[d] += (p.x[2 * i + d] - mean[d]) ** 2 / p.n;
     s = { mean, std: [Math.sqrt(std[0]), Math.sqrt(std[1])] };
@@ -140,14 +160,18 @@ export function coord(p: Points | Float32Array, d: 0 | 1): number[] {
  * (is every part of the data reached by some sample?).
  */
 export function meanNearestDistance(a: Points | Float32Array, b: Points | Float32Array): number {
-  const xa = a instanceof Float32Array ? a : a.x, xb = b instanceof Float32Array ? b : b.x;
-  const na = xa.length / 2, nb = xb.length / 2;
+  const xa = a instanceof Float32Array ? a : a.x,
+    xb = b instanceof Float32Array ? b : b.x;
+  const na = xa.length / 2,
+    nb = xb.length / 2;
   let total = 0;
   for (let i = 0; i < na; i++) {
     let best = Infinity;
-    const px = xa[2 * i], py = xa[2 * i + 1];
+    const px = xa[2 * i],
+      py = xa[2 * i + 1];
     for (let j = 0; j < nb; j++) {
-      const dx = px - xb[2 * j], dy = py - xb[2 * j + 1];
+      const dx = px - xb[2 * j],
+        dy = py - xb[2 * j + 1];
       const d = dx * dx + dy * dy;
       if (d < best) best = d;
     }

@@ -52,15 +52,20 @@ export function createDdpm(opts: DdpmOptions = {}): ToyDdpm {
   const net = createMlpDenoiser({ hidden: opts.hidden ?? 128, depth: opts.depth ?? 1, timeDim: opts.timeDim, maxPeriod: opts.maxPeriod, seed: opts.seed });
   const model: ToyDdpm = {
     family: "Diffusion (DDPM)",
-    T, diffusion, net,
-    history: [], seconds: 0,
+    T,
+    diffusion,
+    net,
+    history: [],
+    seconds: 0,
     numParams: net.numParams(),
     qSample(x0, t, s = 0) {
       const n = x0.length / 2;
-      return tf.tidy(() => {
-        const xt = qSample(diffusion, tf.tensor4d(x0, [n, 1, 1, 2]), tf.fill([n], t, "int32") as tf.Tensor1D, noisePoints(n, makeRng(s)));
-        return xt.dataSync() as Float32Array;
-      }).slice();
+      return tf
+        .tidy(() => {
+          const xt = qSample(diffusion, tf.tensor4d(x0, [n, 1, 1, 2]), tf.fill([n], t, "int32") as tf.Tensor1D, noisePoints(n, makeRng(s)));
+          return xt.dataSync() as Float32Array;
+        })
+        .slice();
     },
     sampleTrajectory(n, s = 0, keep = []) {
       const rng = makeRng(s);
@@ -108,7 +113,10 @@ export async function trainDdpm(data: Points, opts: TrainOptions & DdpmOptions):
   const opt = optimizer(Array.from(model.net.params.values()), { lr: opts.lr ?? 3e-3, decaySteps: opts.steps });
   const report = await trainSteps(opts, [opt], (i, rng) => {
     const x0 = batchOf(data, bs, rng).reshape([bs, 1, 1, 2]) as tf.Tensor4D;
-    const t = tf.tensor1d(Int32Array.from({ length: bs }, () => rng.int(model.T)), "int32");
+    const t = tf.tensor1d(
+      Int32Array.from({ length: bs }, () => rng.int(model.T)),
+      "int32",
+    );
     const noise = noisePoints(bs, rng);
     return minimize(opt, i, () => ({ loss: tf.mean(trainingLosses(model.diffusion, model.net, x0, t, { noise }).loss) as tf.Scalar }));
   });

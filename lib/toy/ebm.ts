@@ -29,7 +29,9 @@ export interface LangevinOptions {
  */
 export function langevin(energy: (x: tf.Tensor2D) => tf.Tensor1D, x0: Float32Array, opts: LangevinOptions, dim = 2): Float32Array {
   const rng = makeRng(opts.seed ?? 0);
-  const n = x0.length / dim, eps = opts.stepSize, every = opts.every ?? 10;
+  const n = x0.length / dim,
+    eps = opts.stepSize,
+    every = opts.every ?? 10;
   const gradE = tf.grad((x: tf.Tensor) => tf.sum(energy(x as tf.Tensor2D)));
   let x = tf.tensor2d(x0, [n, dim]);
   for (let k = 0; k < opts.steps; k++) {
@@ -72,13 +74,16 @@ export interface EbmOptions {
 }
 
 export function createEbm(opts: EbmOptions = {}): Ebm {
-  const h = opts.hidden ?? 64, seed = opts.seed ?? 0;
+  const h = opts.hidden ?? 64,
+    seed = opts.seed ?? 0;
   const net = mlp([2, h, h, 1], { seed, activation: "silu" });
-  const chains = opts.chains ?? 2000, box = 3;
+  const chains = opts.chains ?? 2000,
+    box = 3;
   const ebm: Ebm = {
     family: "Energy-based",
     net,
-    history: [], seconds: 0,
+    history: [],
+    seconds: 0,
     numParams: countParams(net.params),
     energyTensor: (x) => tf.tidy(() => net.apply(x).reshape([-1]) as tf.Tensor1D),
     energy: (x) => tf.tidy(() => ebm.energyTensor(tf.tensor2d(x, [x.length / 2, 2])).dataSync() as Float32Array).slice(),
@@ -97,8 +102,12 @@ export function createEbm(opts: EbmOptions = {}): Ebm {
 /** Train with persistent contrastive divergence; logs `loss`, `eData` and `eSample` (mean energies). */
 export async function trainEbm(data: Points, opts: TrainOptions & EbmOptions): Promise<Ebm> {
   const ebm = createEbm(opts);
-  const bs = opts.batchSize ?? 256, K = opts.langevinSteps ?? 20, eps = opts.stepSize ?? 0.01, alpha = opts.alpha ?? 0.001;
-  const chains = ebm.buffer.length / 2, box = ebm.sampler.box;
+  const bs = opts.batchSize ?? 256,
+    K = opts.langevinSteps ?? 20,
+    eps = opts.stepSize ?? 0.01,
+    alpha = opts.alpha ?? 0.001;
+  const chains = ebm.buffer.length / 2,
+    box = ebm.sampler.box;
   const opt = optimizer(ebm.net.params, { lr: opts.lr ?? 5e-3 }, { beta1: 0.5 });
   const report = await trainSteps(opts, [opt], (i, rng) => {
     // take a batch of chains (5% restarted from noise), run K Langevin steps, write them back
@@ -114,10 +123,13 @@ export async function trainEbm(data: Points, opts: TrainOptions & EbmOptions): P
       ebm.buffer[2 * j] = Math.max(-box, Math.min(box, xs[2 * k]));
       ebm.buffer[2 * j + 1] = Math.max(-box, Math.min(box, xs[2 * k + 1]));
     });
-    const real = batchOf(data, bs, rng), fake = tf.tensor2d(xs, [bs, 2]);
+    const real = batchOf(data, bs, rng),
+      fake = tf.tensor2d(xs, [bs, 2]);
     return minimize(opt, i, () => {
-      const ed = ebm.energyTensor(real), es = ebm.energyTensor(fake);
-      const eData = tf.mean(ed) as tf.Scalar, eSample = tf.mean(es) as tf.Scalar;
+      const ed = ebm.energyTensor(real),
+        es = ebm.energyTensor(fake);
+      const eData = tf.mean(ed) as tf.Scalar,
+        eSample = tf.mean(es) as tf.Scalar;
       const reg = tf.mul(alpha, tf.add(tf.mean(tf.square(ed)), tf.mean(tf.square(es))));
       return { loss: tf.add(tf.sub(eData, eSample), reg) as tf.Scalar, eData, eSample };
     });

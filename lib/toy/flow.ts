@@ -61,7 +61,9 @@ function scaleShift(c: Coupling, kept: tf.Tensor2D): { s: tf.Tensor2D; t: tf.Ten
 
 /** A fresh flow; every coupling starts as the identity (zero last layer). */
 export function createFlow(opts: FlowOptions = {}): Flow {
-  const L = opts.layers ?? 6, h = opts.hidden ?? 32, seed = opts.seed ?? 0;
+  const L = opts.layers ?? 6,
+    h = opts.hidden ?? 32,
+    seed = opts.seed ?? 0;
   const couplings: Coupling[] = [];
   for (let l = 0; l < L; l++) {
     couplings.push({ keep: (l % 2) as 0 | 1, net: mlp([1, h, h, 2], { seed: seed + l, activation: "tanh", zeroLast: true }) });
@@ -69,14 +71,16 @@ export function createFlow(opts: FlowOptions = {}): Flow {
   const flow: Flow = {
     family: "Flow (RealNVP)",
     couplings,
-    history: [], seconds: 0,
+    history: [],
+    seconds: 0,
     numParams: countParams(couplings.flatMap((c) => c.net.params)),
     forward(x) {
       return tf.tidy(() => {
         let h = x;
         let logDet = tf.zeros([x.shape[0]]) as tf.Tensor1D;
         for (const c of couplings) {
-          const kept = column(h, c.keep), other = column(h, 1 - c.keep);
+          const kept = column(h, c.keep),
+            other = column(h, 1 - c.keep);
           const { s, t } = scaleShift(c, kept);
           h = join(c.keep, kept, tf.add(tf.mul(other, tf.exp(s)), t) as tf.Tensor2D);
           logDet = tf.add(logDet, s.reshape([-1])) as tf.Tensor1D;
@@ -89,7 +93,8 @@ export function createFlow(opts: FlowOptions = {}): Flow {
         let h = z;
         for (let l = couplings.length - 1; l >= 0; l--) {
           const c = couplings[l];
-          const kept = column(h, c.keep), other = column(h, 1 - c.keep);
+          const kept = column(h, c.keep),
+            other = column(h, 1 - c.keep);
           const { s, t } = scaleShift(c, kept);
           h = join(c.keep, kept, tf.mul(tf.sub(other, t), tf.exp(tf.neg(s))) as tf.Tensor2D);
         }
@@ -118,7 +123,10 @@ export function createFlow(opts: FlowOptions = {}): Flow {
 export async function trainFlow(data: Points, opts: TrainOptions & FlowOptions): Promise<Flow> {
   const flow = createFlow(opts);
   const bs = opts.batchSize ?? 256;
-  const opt = optimizer(flow.couplings.flatMap((c) => c.net.params), { lr: opts.lr ?? 3e-3 });
+  const opt = optimizer(
+    flow.couplings.flatMap((c) => c.net.params),
+    { lr: opts.lr ?? 3e-3 },
+  );
   const report = await trainSteps(opts, [opt], (i, rng) => {
     const x = batchOf(data, bs, rng);
     return { nll: minimize(opt, i, () => ({ loss: tf.neg(tf.mean(flow.logProbTensor(x))) as tf.Scalar })).loss };

@@ -29,13 +29,18 @@ export interface GanOptions {
 }
 
 export function createGan(opts: GanOptions = {}): Gan {
-  const h = opts.hidden ?? 64, zDim = opts.zDim ?? 2, seed = opts.seed ?? 0;
+  const h = opts.hidden ?? 64,
+    zDim = opts.zDim ?? 2,
+    seed = opts.seed ?? 0;
   const generator = mlp([zDim, h, h, 2], { seed, activation: "leakyRelu" });
   const discriminator = mlp([2, h, h, 1], { seed: seed + 1, activation: "leakyRelu" });
   return {
     family: "GAN",
-    generator, discriminator, zDim,
-    history: [], seconds: 0,
+    generator,
+    discriminator,
+    zDim,
+    history: [],
+    seconds: 0,
     numParams: countParams(generator.params) + countParams(discriminator.params),
     decode: (z) => tf.tidy(() => generator.apply(tf.tensor2d(z, [z.length / zDim, zDim])).dataSync() as Float32Array).slice(),
     sample: (n, s = 0) => tf.tidy(() => generator.apply(normalTensor(n, zDim, makeRng(s))).dataSync() as Float32Array).slice(),
@@ -51,7 +56,8 @@ export function createGan(opts: GanOptions = {}): Gan {
 export function ganLosses(gan: Gan, real: tf.Tensor2D, z: tf.Tensor2D): { d: tf.Scalar; g: tf.Scalar } {
   return tf.tidy(() => {
     const fake = gan.generator.apply(z);
-    const dReal = gan.discriminator.apply(real), dFake = gan.discriminator.apply(fake);
+    const dReal = gan.discriminator.apply(real),
+      dFake = gan.discriminator.apply(fake);
     // -log sigmoid(a) = softplus(-a);  -log(1 - sigmoid(a)) = softplus(a)
     const d = tf.add(tf.mean(tf.softplus(tf.neg(dReal))), tf.mean(tf.softplus(dFake))) as tf.Scalar;
     const g = tf.mean(tf.softplus(tf.neg(dFake))) as tf.Scalar;
@@ -64,10 +70,12 @@ export async function trainGan(data: Points, opts: TrainOptions & GanOptions): P
   const gan = createGan(opts);
   const bs = opts.batchSize ?? 256;
   const lr = { lr: opts.lr ?? 2e-3 };
-  const optD = optimizer(gan.discriminator.params, lr, { beta1: 0.5 }), optG = optimizer(gan.generator.params, lr, { beta1: 0.5 });
+  const optD = optimizer(gan.discriminator.params, lr, { beta1: 0.5 }),
+    optG = optimizer(gan.generator.params, lr, { beta1: 0.5 });
   const report = await trainSteps(opts, [optD, optG], (i, rng) => {
     const real = batchOf(data, bs, rng);
-    const zD = normalTensor(bs, gan.zDim, rng), zG = normalTensor(bs, gan.zDim, rng);
+    const zD = normalTensor(bs, gan.zDim, rng),
+      zG = normalTensor(bs, gan.zDim, rng);
     const d = minimize(optD, i, () => ({ loss: ganLosses(gan, real, zD).d })).loss;
     const g = minimize(optG, i, () => ({ loss: ganLosses(gan, real, zG).g })).loss;
     return { d, g };

@@ -18,21 +18,31 @@ export interface Gaussian2 {
 /** Maximum-likelihood fit: the sample mean and the (1/n) sample covariance. */
 export function fitGaussian(p: Points): Gaussian2 {
   if (p.n < 1) throw new Error("fitGaussian: no points");
-  let mx = 0, my = 0;
+  let mx = 0,
+    my = 0;
   for (let i = 0; i < p.n; i++) {
     mx += p.x[2 * i];
     my += p.x[2 * i + 1];
   }
   mx /= p.n;
   my /= p.n;
-  let sxx = 0, sxy = 0, syy = 0;
+  let sxx = 0,
+    sxy = 0,
+    syy = 0;
   for (let i = 0; i < p.n; i++) {
-    const dx = p.x[2 * i] - mx, dy = p.x[2 * i + 1] - my;
+    const dx = p.x[2 * i] - mx,
+      dy = p.x[2 * i + 1] - my;
     sxx += dx * dx;
     sxy += dx * dy;
     syy += dy * dy;
   }
-  return { mean: [mx, my], cov: [[sxx / p.n, sxy / p.n], [sxy / p.n, syy / p.n]] };
+  return {
+    mean: [mx, my],
+    cov: [
+      [sxx / p.n, sxy / p.n],
+      [sxy / p.n, syy / p.n],
+    ],
+  };
 }
 
 /** log N(x; mu, Sigma) for one point. */
@@ -40,7 +50,8 @@ export function gaussianLogPdf(g: Gaussian2, x: number, y: number): number {
   const [[a, b], [, d]] = g.cov;
   const det = a * d - b * b;
   if (!(det > 0)) throw new Error(`gaussianLogPdf: covariance is not positive definite (det ${det})`);
-  const dx = x - g.mean[0], dy = y - g.mean[1];
+  const dx = x - g.mean[0],
+    dy = y - g.mean[1];
   // (x-mu)^T Sigma^-1 (x-mu) with Sigma^-1 = [[d, -b], [-b, a]] / det
   const maha = (d * dx * dx - 2 * b * dx * dy + a * dy * dy) / det;
   return -0.5 * maha - 0.5 * Math.log(det) - Math.log(2 * Math.PI);
@@ -48,10 +59,13 @@ export function gaussianLogPdf(g: Gaussian2, x: number, y: number): number {
 
 /** `n` samples x = mu + L z with Sigma = L L^T (Cholesky), z ~ N(0, I). */
 export function sampleGaussian(g: Gaussian2, n: number, rng: Rng): Float32Array {
-  const a = Math.sqrt(g.cov[0][0]), b = g.cov[1][0] / a, d = Math.sqrt(Math.max(0, g.cov[1][1] - b * b));
+  const a = Math.sqrt(g.cov[0][0]),
+    b = g.cov[1][0] / a,
+    d = Math.sqrt(Math.max(0, g.cov[1][1] - b * b));
   const out = new Float32Array(2 * n);
   for (let i = 0; i < n; i++) {
-    const z0 = rng.normal(), z1 = rng.normal();
+    const z0 = rng.normal(),
+      z1 = rng.normal();
     out[2 * i] = g.mean[0] + a * z0;
     out[2 * i + 1] = g.mean[1] + b * z0 + d * z1;
   }
@@ -71,7 +85,8 @@ export function fitGaussianClasses(p: Points): GaussianClassModel {
   if (!p.labels) throw new Error("fitGaussianClasses: the points need labels");
   let K = 0;
   for (let i = 0; i < p.n; i++) K = Math.max(K, p.labels[i] + 1);
-  const prior: number[] = [], classes: Gaussian2[] = [];
+  const prior: number[] = [],
+    classes: Gaussian2[] = [];
   for (let k = 0; k < K; k++) {
     const idx: number[] = [];
     for (let i = 0; i < p.n; i++) if (p.labels[i] === k) idx.push(i);
@@ -97,7 +112,8 @@ function logSumExp(v: number[]): number {
 
 /** log p(y=k) + log p(x|y=k) for every point and class: row-major [n, K]. */
 export function jointLogProb(m: GaussianClassModel, x: Float32Array): Float64Array {
-  const K = m.prior.length, n = x.length / 2;
+  const K = m.prior.length,
+    n = x.length / 2;
   const out = new Float64Array(n * K);
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < K; k++) out[i * K + k] = Math.log(m.prior[k]) + gaussianLogPdf(m.classes[k], x[2 * i], x[2 * i + 1]);
@@ -107,7 +123,8 @@ export function jointLogProb(m: GaussianClassModel, x: Float32Array): Float64Arr
 
 /** Bayes' rule: p(y=k | x) for every point, row-major [n, K]. */
 export function posterior(m: GaussianClassModel, x: Float32Array): Float64Array {
-  const K = m.prior.length, n = x.length / 2;
+  const K = m.prior.length,
+    n = x.length / 2;
   const joint = jointLogProb(m, x);
   for (let i = 0; i < n; i++) {
     const row = Array.from(joint.subarray(i * K, (i + 1) * K));
@@ -119,7 +136,8 @@ export function posterior(m: GaussianClassModel, x: Float32Array): Float64Array 
 
 /** p(y = k | x) for one class k, one number per point. */
 export function posteriorOf(m: GaussianClassModel, x: Float32Array, k: number): Float64Array {
-  const K = m.prior.length, post = posterior(m, x);
+  const K = m.prior.length,
+    post = posterior(m, x);
   const out = new Float64Array(x.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = post[i * K + k];
   return out;
@@ -127,7 +145,8 @@ export function posteriorOf(m: GaussianClassModel, x: Float32Array, k: number): 
 
 /** The marginal density log p(x) = log sum_k p(y=k) p(x|y=k), one number per point. */
 export function logDensity(m: GaussianClassModel, x: Float32Array): Float64Array {
-  const K = m.prior.length, n = x.length / 2;
+  const K = m.prior.length,
+    n = x.length / 2;
   const joint = jointLogProb(m, x);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = logSumExp(Array.from(joint.subarray(i * K, (i + 1) * K)));

@@ -3,9 +3,7 @@
  */
 export { twoMoons, swissRoll, gaussianClasses, subset, ofClass, split, standardize, uniformBox, coord, meanNearestDistance } from "./data";
 export type { Points, ClassSpec } from "./data";
-export {
-  fitGaussian, gaussianLogPdf, sampleGaussian, fitGaussianClasses, jointLogProb, posterior, posteriorOf, logDensity, sampleClass,
-} from "./gaussian";
+export { fitGaussian, gaussianLogPdf, sampleGaussian, fitGaussianClasses, jointLogProb, posterior, posteriorOf, logDensity, sampleClass } from "./gaussian";
 export type { Gaussian2, GaussianClassModel } from "./gaussian";
 export { mlp, variableOf, activate, countParams, mapPoints, normalTensor } from "./mlp";
 export type { Mlp, MlpOptions, Activation } from "./mlp";

@@ -27,11 +27,16 @@ export interface MlpOptions {
 
 export function activate(x: tf.Tensor2D, a: Activation): tf.Tensor2D {
   switch (a) {
-    case "relu": return tf.relu(x);
-    case "leakyRelu": return tf.leakyRelu(x, 0.2);
-    case "tanh": return tf.tanh(x);
-    case "silu": return tf.mul(x, tf.sigmoid(x));
-    case "elu": return tf.elu(x);
+    case "relu":
+      return tf.relu(x);
+    case "leakyRelu":
+      return tf.leakyRelu(x, 0.2);
+    case "tanh":
+      return tf.tanh(x);
+    case "silu":
+      return tf.mul(x, tf.sigmoid(x));
+    case "elu":
+      return tf.elu(x);
   }
 }
 
@@ -47,7 +52,8 @@ export function mlp(sizes: number[], opts: MlpOptions = {}): Mlp {
   const act = opts.activation ?? "relu";
   const params: tf.Variable[] = [];
   for (let l = 0; l + 1 < sizes.length; l++) {
-    const fanIn = sizes[l], fanOut = sizes[l + 1];
+    const fanIn = sizes[l],
+      fanOut = sizes[l + 1];
     const last = l + 2 === sizes.length;
     const lim = opts.zeroLast && last ? 0 : Math.sqrt(6 / (fanIn + fanOut));
     params.push(variableOf(rng.uniforms(fanIn * fanOut, -lim, lim), [fanIn, fanOut]));

@@ -6,15 +6,23 @@ import { Figure } from "../viz/plot";
 import { coord, Points } from "./data";
 
 /** A scatter trace of points. */
-export function scatter(p: Points | Float32Array, opts: { name?: string; color?: string; size?: number; opacity?: number; symbol?: string; outline?: string } = {}): object {
+export function scatter(
+  p: Points | Float32Array,
+  opts: { name?: string; color?: string; size?: number; opacity?: number; symbol?: string; outline?: string } = {},
+): object {
   return {
     type: "scatter",
     mode: "markers",
     name: opts.name ?? "",
     x: coord(p, 0).map(round4),
     y: coord(p, 1).map(round4),
-    marker: { color: opts.color, size: opts.size ?? 4, opacity: opts.opacity ?? 0.7, symbol: opts.symbol,
-      ...(opts.outline ? { line: { color: opts.outline, width: 1 } } : {}) },
+    marker: {
+      color: opts.color,
+      size: opts.size ?? 4,
+      opacity: opts.opacity ?? 0.7,
+      symbol: opts.symbol,
+      ...(opts.outline ? { line: { color: opts.outline, width: 1 } } : {}),
+    },
   };
 }
 
@@ -28,7 +36,8 @@ export interface Grid2D {
 }
 
 export function grid2d(lo: number, hi: number, steps: number, loY = lo, hiY = hi): Grid2D {
-  const xs: number[] = [], ys: number[] = [];
+  const xs: number[] = [],
+    ys: number[] = [];
   for (let i = 0; i < steps; i++) {
     xs.push(lo + ((hi - lo) * i) / (steps - 1));
     ys.push(loY + ((hiY - loY) * i) / (steps - 1));
@@ -55,7 +64,11 @@ export function gridRows(g: Grid2D, values: ArrayLike<number>): number[][] {
 }
 
 /** A heatmap (or filled contour) trace of grid values. */
-export function heatmap(g: Grid2D, values: ArrayLike<number>, opts: { name?: string; colorscale?: string; contour?: boolean; zmin?: number; zmax?: number; showscale?: boolean; title?: string } = {}): object {
+export function heatmap(
+  g: Grid2D,
+  values: ArrayLike<number>,
+  opts: { name?: string; colorscale?: string; contour?: boolean; zmin?: number; zmax?: number; showscale?: boolean; title?: string } = {},
+): object {
   return {
     type: opts.contour ? "contour" : "heatmap",
     x: g.xs.map(round4),
@@ -83,7 +96,10 @@ export function contourLine(g: Grid2D, values: ArrayLike<number>, level: number,
     showlegend: true,
     contours: { start: level, end: level, size: 1, coloring: "lines" },
     line: { color: opts.color ?? "black", width: 2.5, dash: opts.dash ?? "solid" },
-    colorscale: [[0, opts.color ?? "black"], [1, opts.color ?? "black"]],
+    colorscale: [
+      [0, opts.color ?? "black"],
+      [1, opts.color ?? "black"],
+    ],
     hoverinfo: "skip",
   };
 }
@@ -109,7 +125,7 @@ export function panels(list: Panel[], opts: { cols?: number; range?: [number, nu
   const layout: Record<string, unknown> = {
     grid: { rows, columns: cols, pattern: "independent", xgap: 0.08, ygap: 0.22 },
     showlegend: false,
-    margin: { t: opts.title ? 90 : 60, l: 40, r: 20, b: 30 },         // a figure title sits above the panel titles
+    margin: { t: opts.title ? 90 : 60, l: 40, r: 20, b: 30 }, // a figure title sits above the panel titles
     annotations: [],
   };
   if (opts.title) layout.title = { text: opts.title };
@@ -120,8 +136,12 @@ export function panels(list: Panel[], opts: { cols?: number; range?: [number, nu
     const equal = panel.equal ?? true;
     const title = (t?: string) => (t ? { title: { text: t } } : {});
     layout["xaxis" + k] = { range: equal ? opts.range : undefined, zeroline: false, ...title(panel.xTitle), ...(equal ? { constrain: "domain" } : {}) };
-    layout["yaxis" + k] = { range: equal ? opts.range : undefined, zeroline: false, ...title(panel.yTitle),
-      ...(equal ? { scaleanchor: "x" + k, constrain: "domain" } : {}) };
+    layout["yaxis" + k] = {
+      range: equal ? opts.range : undefined,
+      zeroline: false,
+      ...title(panel.yTitle),
+      ...(equal ? { scaleanchor: "x" + k, constrain: "domain" } : {}),
+    };
     ann.push({ text: `<b>${panel.title}</b>`, xref: "x" + k + " domain", yref: "y" + k + " domain", x: 0.5, y: 1.12, showarrow: false, xanchor: "center" });
   });
   return { data, layout: { ...layout, ...(opts.layout ?? {}) } };
@@ -133,7 +153,10 @@ export function panels(list: Panel[], opts: { cols?: number; range?: [number, nu
  * Returns two line traces (with gaps between lines), one per family of lines.
  */
 export function latentGrid(decode: (z: Float32Array) => Float32Array, opts: { lo?: number; hi?: number; lines?: number; steps?: number } = {}): object[] {
-  const lo = opts.lo ?? -2, hi = opts.hi ?? 2, L = opts.lines ?? 9, S = opts.steps ?? 41;
+  const lo = opts.lo ?? -2,
+    hi = opts.hi ?? 2,
+    L = opts.lines ?? 9,
+    S = opts.steps ?? 41;
   const z = new Float32Array(2 * 2 * L * S);
   let k = 0;
   for (const dir of [0, 1]) {
@@ -148,7 +171,8 @@ export function latentGrid(decode: (z: Float32Array) => Float32Array, opts: { lo
   }
   const x = decode(z);
   return [0, 1].map((dir) => {
-    const xs: (number | null)[] = [], ys: (number | null)[] = [];
+    const xs: (number | null)[] = [],
+      ys: (number | null)[] = [];
     for (let l = 0; l < L; l++) {
       for (let s = 0; s < S; s++) {
         const i = (dir * L + l) * S + s;
@@ -158,7 +182,14 @@ export function latentGrid(decode: (z: Float32Array) => Float32Array, opts: { lo
       xs.push(null);
       ys.push(null);
     }
-    return { type: "scatter", mode: "lines", x: xs, y: ys, name: dir === 0 ? "z2 = const" : "z1 = const",
-      line: { color: dir === 0 ? "#1f77b4" : "#ff7f0e", width: 1 }, connectgaps: false };
+    return {
+      type: "scatter",
+      mode: "lines",
+      x: xs,
+      y: ys,
+      name: dir === 0 ? "z2 = const" : "z1 = const",
+      line: { color: dir === 0 ? "#1f77b4" : "#ff7f0e", width: 1 },
+      connectgaps: false,
+    };
   });
 }

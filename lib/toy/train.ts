@@ -98,7 +98,8 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * after every step, as lib/train's `train` does, so live plots redraw while it runs.
  */
 export async function trainSteps(opts: TrainOptions, optimizers: Optimizer[], step: (i: number, rng: Rng) => Record<string, tf.Scalar>): Promise<TrainReport> {
-  const every = opts.logEvery ?? 20, seed = opts.seed ?? 0;
+  const every = opts.logEvery ?? 20,
+    seed = opts.seed ?? 0;
   const history: LogEntry[] = [];
   const t0 = Date.now();
   try {

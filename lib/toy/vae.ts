@@ -35,19 +35,26 @@ export interface VaeOptions {
 
 /** A fresh (untrained) VAE. */
 export function createVae(opts: VaeOptions = {}): Vae {
-  const h = opts.hidden ?? 64, zDim = opts.zDim ?? 2, seed = opts.seed ?? 0;
+  const h = opts.hidden ?? 64,
+    zDim = opts.zDim ?? 2,
+    seed = opts.seed ?? 0;
   const encoder = mlp([2, h, h, 2 * zDim], { seed, activation: "relu" });
   const decoder = mlp([zDim, h, h, 2], { seed: seed + 1, activation: "relu" });
   const logSigmaX = variableOf([-1, -1], [2]);
   const vars = [...encoder.params, ...decoder.params, logSigmaX];
   const vae: Vae = {
     family: "VAE",
-    encoder, decoder, logSigmaX, zDim,
-    history: [], seconds: 0,
+    encoder,
+    decoder,
+    logSigmaX,
+    zDim,
+    history: [],
+    seconds: 0,
     numParams: countParams(vars),
     elbo(x, samples = 1, s = 0) {
       const rng = makeRng(s);
-      const n = x.length / 2, out = new Float32Array(n);
+      const n = x.length / 2,
+        out = new Float32Array(n);
       for (let k = 0; k < samples; k++) {
         const v = tf.tidy(() => {
           const { recon, kl } = vaeTerms(vae, tf.tensor2d(x, [n, 2]), normalTensor(n, zDim, rng));
@@ -63,10 +70,12 @@ export function createVae(opts: VaeOptions = {}): Vae {
     },
     sample(n, s = 0) {
       const rng = makeRng(s);
-      return tf.tidy(() => {
-        const mean = decoder.apply(normalTensor(n, zDim, rng));
-        return tf.add(mean, tf.mul(normalTensor(n, 2, rng), tf.exp(logSigmaX))).dataSync() as Float32Array;
-      }).slice();
+      return tf
+        .tidy(() => {
+          const mean = decoder.apply(normalTensor(n, zDim, rng));
+          return tf.add(mean, tf.mul(normalTensor(n, 2, rng), tf.exp(logSigmaX))).dataSync() as Float32Array;
+        })
+        .slice();
     },
     dispose() {
       vars.forEach((v) => v.dispose());
@@ -104,10 +113,12 @@ export async function trainVae(data: Points, opts: TrainOptions & VaeOptions): P
   const bs = opts.batchSize ?? 256;
   const opt = optimizer([...vae.encoder.params, ...vae.decoder.params, vae.logSigmaX], { lr: opts.lr ?? 3e-3 });
   const report = await trainSteps(opts, [opt], (i, rng) => {
-    const x = batchOf(data, bs, rng), eps = normalTensor(bs, vae.zDim, rng);
+    const x = batchOf(data, bs, rng),
+      eps = normalTensor(bs, vae.zDim, rng);
     return minimize(opt, i, () => {
       const t = vaeTerms(vae, x, eps);
-      const recon = tf.mean(t.recon) as tf.Scalar, kl = tf.mean(t.kl) as tf.Scalar;
+      const recon = tf.mean(t.recon) as tf.Scalar,
+        kl = tf.mean(t.kl) as tf.Scalar;
       return { loss: tf.neg(tf.sub(recon, kl)) as tf.Scalar, recon, kl };
     });
   });

@@ -22,11 +22,18 @@ export interface AdamState {
 
 /** Fresh (zero) moments for `params`. */
 export function createAdamState(params: Map<string, tf.Variable>): AdamState {
-  const m = new Map<string, tf.Variable>(), v = new Map<string, tf.Variable>();
+  const m = new Map<string, tf.Variable>(),
+    v = new Map<string, tf.Variable>();
   for (const [name, p] of params) {
     // tidy frees the zeros the variables were made from (a variable keeps its own reference to the data)
-    m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
-    v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+    m.set(
+      name,
+      tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+    );
+    v.set(
+      name,
+      tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+    );
   }
   return { step: 0, m, v };
 }
@@ -37,14 +44,19 @@ export function createAdamState(params: Map<string, tf.Variable>): AdamState {
  *   p <- p - lr * (m / (1-b1^k)) / (sqrt(v / (1-b2^k)) + eps)      (Algorithm 1 of Kingma & Ba)
  */
 export function adamStep(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, state: AdamState, lr: number, opts: AdamOptions = {}): void {
-  const b1 = opts.beta1 ?? 0.9, b2 = opts.beta2 ?? 0.999, eps = opts.epsilon ?? 1e-8, wd = opts.weightDecay ?? 0;
+  const b1 = opts.beta1 ?? 0.9,
+    b2 = opts.beta2 ?? 0.999,
+    eps = opts.epsilon ?? 1e-8,
+    wd = opts.weightDecay ?? 0;
   state.step += 1;
-  const c1 = 1 - Math.pow(b1, state.step), c2 = 1 - Math.pow(b2, state.step);
+  const c1 = 1 - Math.pow(b1, state.step),
+    c2 = 1 - Math.pow(b2, state.step);
   tf.tidy(() => {
     for (const [name, p] of params) {
       const g = grads.get(name);
       if (!g) continue; // a parameter that did not take part in this loss (e.g. an unused class row) keeps its moments
-      const m = state.m.get(name)!, v = state.v.get(name)!;
+      const m = state.m.get(name)!,
+        v = state.v.get(name)!;
       m.assign(m.mul(b1).add(g.mul(1 - b1)));
       v.assign(v.mul(b2).add(g.square().mul(1 - b2)));
       let next = p.sub(m.div(c1).div(v.div(c2).sqrt().add(eps)).mul(lr));

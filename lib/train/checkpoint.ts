@@ -60,7 +60,11 @@ function sampledWeights(state: TrainState): { weights: Map<string, tf.Variable>;
 function stageModel(dir: string, model: Module, state: TrainState, config: unknown, saveId: string) {
   const { weights, label } = sampledWeights(state);
   return stageSafetensors(join(dir, MODEL_FILE), exportWeights(model, weights), {
-    format: "pt", step: String(state.step), weights: label, config: JSON.stringify(config), saveId,
+    format: "pt",
+    step: String(state.step),
+    weights: label,
+    config: JSON.stringify(config),
+    saveId,
   });
 }
 
@@ -131,7 +135,8 @@ function checkHistory(path: string, history: unknown): StepStats[] {
 
 /** The checked metadata of the state file `path`. */
 function checkpointInfo(path: string, metadata: Record<string, string>): CheckpointInfo {
-  if (metadata.format !== FORMAT) refuse(path, '__metadata__ "format"', `not an adm-ts training checkpoint (format ${describe(metadata.format ?? null)})`, NOT_OURS);
+  if (metadata.format !== FORMAT)
+    refuse(path, '__metadata__ "format"', `not an adm-ts training checkpoint (format ${describe(metadata.format ?? null)})`, NOT_OURS);
   const emaRates = metadataJson(path, metadata, "emaRates", NOT_OURS);
   if (!Array.isArray(emaRates) || !emaRates.every((r) => typeof r === "number" && r >= 0 && r < 1)) {
     refuse(path, '__metadata__ "emaRates"', `emaRates is ${describe(emaRates)}, not a list of rates in [0, 1)`, NOT_OURS);
@@ -185,7 +190,8 @@ export function loadCheckpoint(dir: string, state: TrainState): RestoredRun {
       const at = `tensor ${JSON.stringify(prefix + name)}`;
       const r = tensors.get(prefix + name);
       if (!r) refuse(path, at, "missing", "the checkpoint was written for a different model configuration: resume with the --config it was trained with");
-      if (r.shape.join() !== v.shape.join()) refuse(path, at, `shape [${r.shape}] but the model has [${v.shape}]`, "the configuration differs: resume with the --config it was trained with");
+      if (r.shape.join() !== v.shape.join())
+        refuse(path, at, `shape [${r.shape}] but the model has [${v.shape}]`, "the configuration differs: resume with the --config it was trained with");
       const data = toFloat32(r);
       const bad = data.findIndex((x) => !Number.isFinite(x));
       if (bad >= 0) refuse(path, at, `value ${bad} is ${data[bad]}`, "the checkpoint is corrupt: resume from a copy or start a new run");
@@ -211,13 +217,17 @@ export function loadCheckpoint(dir: string, state: TrainState): RestoredRun {
 export function checkModelMatchesState(dir: string, modelMetadata: Record<string, string>): void {
   if (!hasCheckpoint(dir)) return;
   const state = readCheckpointInfo(dir);
-  const same = state.modelSaveId !== undefined && modelMetadata.saveId !== undefined
-    ? state.modelSaveId === modelMetadata.saveId
-    : String(state.step) === modelMetadata.step;
+  const same =
+    state.modelSaveId !== undefined && modelMetadata.saveId !== undefined
+      ? state.modelSaveId === modelMetadata.saveId
+      : String(state.step) === modelMetadata.step;
   if (same) return;
-  refuse(join(dir, MODEL_FILE), '__metadata__ "saveId"',
+  refuse(
+    join(dir, MODEL_FILE),
+    '__metadata__ "saveId"',
     `this model is from step ${modelMetadata.step ?? "?"} but ${STATE_FILE} beside it, the checkpoint's commit point, is at step ${state.step}: a save was interrupted between the two files`,
-    `run 'adm-ts train --out ${dir} --resume --steps ${state.step}' to rewrite ${MODEL_FILE} from the checkpoint`);
+    `run 'adm-ts train --out ${dir} --resume --steps ${state.step}' to rewrite ${MODEL_FILE} from the checkpoint`,
+  );
 }
 
 /**

@@ -50,9 +50,10 @@ export function classifierTask(o: ClassifierTaskOptions): TrainingTask {
       const acc = logits.argMax(1).equal(y).mean() as tf.Scalar;
       return { loss, extras: { accuracy: acc } };
     },
-    engine: o.classifier instanceof EncoderUNetModel
-      ? { objective: { kind: "classifier", network: o.classifier.config, diffusion: o.diffusion ?? null }, batchSize: o.batchSize, batchAt }
-      : undefined,
+    engine:
+      o.classifier instanceof EncoderUNetModel
+        ? { objective: { kind: "classifier", network: o.classifier.config, diffusion: o.diffusion ?? null }, batchSize: o.batchSize, batchAt }
+        : undefined,
   };
 }
 
@@ -60,18 +61,30 @@ export function classifierTask(o: ClassifierTaskOptions): TrainingTask {
  * Accuracy of a classifier on x_t per timestep bucket: for each of `buckets` equal ranges of t, the
  * fraction of `data` (noised at a t drawn in that range) classified correctly.
  */
-export function accuracyByTimestep(classifier: NoisyClassifier, diffusion: GaussianDiffusion, data: ImageDataset, opts: { buckets?: number; batchSize?: number; seed?: number } = {}): { tCenter: number[]; accuracy: number[] } {
-  const buckets = opts.buckets ?? 10, bs = opts.batchSize ?? 100, T = diffusion.numTimesteps;
-  const tCenter: number[] = [], accuracy: number[] = [];
+export function accuracyByTimestep(
+  classifier: NoisyClassifier,
+  diffusion: GaussianDiffusion,
+  data: ImageDataset,
+  opts: { buckets?: number; batchSize?: number; seed?: number } = {},
+): { tCenter: number[]; accuracy: number[] } {
+  const buckets = opts.buckets ?? 10,
+    bs = opts.batchSize ?? 100,
+    T = diffusion.numTimesteps;
+  const tCenter: number[] = [],
+    accuracy: number[] = [];
   let seed = opts.seed ?? 0;
   for (let b = 0; b < buckets; b++) {
-    const lo = Math.floor((b * T) / buckets), hi = Math.floor(((b + 1) * T) / buckets);
+    const lo = Math.floor((b * T) / buckets),
+      hi = Math.floor(((b + 1) * T) / buckets);
     let correct = 0;
     for (let start = 0; start < data.n; start += bs) {
       const idx = Int32Array.from({ length: Math.min(bs, data.n - start) }, (_, i) => start + i);
       correct += tf.tidy(() => {
         const { x, y } = gatherBatch(data, idx);
-        const t = tf.tensor1d(Int32Array.from(idx, (_, i) => lo + ((i * 7919 + b) % (hi - lo))), "int32");
+        const t = tf.tensor1d(
+          Int32Array.from(idx, (_, i) => lo + ((i * 7919 + b) % (hi - lo))),
+          "int32",
+        );
         const xt = qSample(diffusion, x, t, tf.randomNormal(x.shape, 0, 1, "float32", seed++) as tf.Tensor4D);
         return classifier.forward(xt, t).argMax(1).equal(y).sum().dataSync()[0];
       });
@@ -88,7 +101,16 @@ export function predictClean(classifier: NoisyClassifier, images: tf.Tensor4D, b
   const out = new Int32Array(n);
   for (let start = 0; start < n; start += batchSize) {
     const m = Math.min(batchSize, n - start);
-    out.set(tf.tidy(() => classifier.forward(images.slice([start, 0, 0, 0], [m, -1, -1, -1]), tf.zeros([m], "int32") as tf.Tensor1D).argMax(1).dataSync() as Int32Array), start);
+    out.set(
+      tf.tidy(
+        () =>
+          classifier
+            .forward(images.slice([start, 0, 0, 0], [m, -1, -1, -1]), tf.zeros([m], "int32") as tf.Tensor1D)
+            .argMax(1)
+            .dataSync() as Int32Array,
+      ),
+      start,
+    );
   }
   return out;
 }

@@ -49,7 +49,10 @@ export function diffusionTask(o: DiffusionTaskOptions): TrainingTask {
     const { images, labels } = gatherArrays(o.data, batchIndices({ n: o.data.n, batchSize: o.batchSize, seed: o.seed, step }));
     const { timesteps, weights } = o.sampler.sample(o.batchSize, rng);
     const batch: TrainingBatch = {
-      xStart: images, t: take<Int32Array>(timesteps), weights: take<Float32Array>(weights), noise: take<Float32Array>(randn([o.batchSize, ...o.data.shape], rng)),
+      xStart: images,
+      t: take<Int32Array>(timesteps),
+      weights: take<Float32Array>(weights),
+      noise: take<Float32Array>(randn([o.batchSize, ...o.data.shape], rng)),
     };
     if (o.classCond) batch.y = Int32Array.from(labels, (v) => (rng.uniform() < p ? nullClass : v));
     return batch;
@@ -60,7 +63,8 @@ export function diffusionTask(o: DiffusionTaskOptions): TrainingTask {
       const b = batchAt(step, rng);
       const t = tf.tensor1d(b.t!, "int32");
       const l = trainingLosses(o.diffusion, o.model, tf.tensor4d(b.xStart, shape), t, {
-        noise: tf.tensor4d(b.noise!, shape), modelKwargs: { y: b.y ? tf.tensor1d(b.y, "int32") : undefined },
+        noise: tf.tensor4d(b.noise!, shape),
+        modelKwargs: { y: b.y ? tf.tensor1d(b.y, "int32") : undefined },
       });
       last = { t: b.t!, losses: l.loss.dataSync() as Float32Array };
       const extras: Record<string, tf.Scalar> = {};
@@ -68,14 +72,17 @@ export function diffusionTask(o: DiffusionTaskOptions): TrainingTask {
       if (l.vb) extras.vb = l.vb.mean();
       return { loss: l.loss.mul(tf.tensor1d(b.weights!)).mean() as tf.Scalar, extras };
     },
-    engine: o.model instanceof UNetModel
-      ? {
-          objective: { kind: "diffusion", network: o.model.config, diffusion: o.diffusion }, batchSize: o.batchSize, batchAt,
-          record: (batch, losses) => {
-            last = { t: batch.t!, losses: losses! };
-          },
-        }
-      : undefined,
+    engine:
+      o.model instanceof UNetModel
+        ? {
+            objective: { kind: "diffusion", network: o.model.config, diffusion: o.diffusion },
+            batchSize: o.batchSize,
+            batchAt,
+            record: (batch, losses) => {
+              last = { t: batch.t!, losses: losses! };
+            },
+          }
+        : undefined,
     afterStep() {
       if (o.sampler instanceof LossSecondMomentResampler && last) o.sampler.updateWithAllLosses(last.t, last.losses);
     },

@@ -11,7 +11,11 @@ import * as tf from "@tensorflow/tfjs";
 /** A copy of `params` to average into. */
 export function createEma(params: Map<string, tf.Variable>): Map<string, tf.Variable> {
   const ema = new Map<string, tf.Variable>();
-  for (const [name, p] of params) ema.set(name, tf.tidy(() => tf.variable(p.clone(), false)));
+  for (const [name, p] of params)
+    ema.set(
+      name,
+      tf.tidy(() => tf.variable(p.clone(), false)),
+    );
   return ema;
 }
 

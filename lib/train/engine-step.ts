@@ -50,13 +50,18 @@ export async function engineExecutor(task: EngineTask, state: TrainState, opts: 
   const missing = names.filter((n) => !state.params.has(n));
   if (missing.length || names.length !== state.params.size) {
     await trainer.dispose();
-    throw new Error(`train (engine): the task's network and the training state differ (${missing.length ? `state lacks ${missing.slice(0, 3).join(", ")}` : `${state.params.size} parameters in the state, ${names.length} in the network`})`);
+    throw new Error(
+      `train (engine): the task's network and the training state differ (${missing.length ? `state lacks ${missing.slice(0, 3).join(", ")}` : `${state.params.size} parameters in the state, ${names.length} in the network`})`,
+    );
   }
   const params = read(state.params);
   const m = read(state.adam.m);
   const v = read(state.adam.v);
   const emas = new Map(Array.from(state.ema, ([rate, e]) => [rate, read(e)]));
-  const b1 = opts.adam?.beta1 ?? 0.9, b2 = opts.adam?.beta2 ?? 0.999, eps = opts.adam?.epsilon ?? 1e-8, wd = opts.adam?.weightDecay ?? 0;
+  const b1 = opts.adam?.beta1 ?? 0.9,
+    b2 = opts.adam?.beta2 ?? 0.999,
+    eps = opts.adam?.epsilon ?? 1e-8,
+    wd = opts.adam?.weightDecay ?? 0;
   let held: Map<string, Float32Array> | null = null;
 
   return {
@@ -80,17 +85,19 @@ export async function engineExecutor(task: EngineTask, state: TrainState, opts: 
       const scale = isFinite(gradClip) && norm > gradClip ? Math.fround(gradClip / (norm + 1e-6)) : 1;
       // AdamW (./adam): moments, bias corrections, decoupled weight decay from the old weights
       state.adam.step += 1;
-      const c1 = 1 - Math.pow(b1, state.adam.step), c2 = 1 - Math.pow(b2, state.adam.step);
+      const c1 = 1 - Math.pow(b1, state.adam.step),
+        c2 = 1 - Math.pow(b2, state.adam.step);
       for (const [name, p] of params) {
         const g = grads.get(name);
         if (!g) continue; // not read by this loss: keeps its moments, as on tfjs
-        const mi = m.get(name)!, vi = v.get(name)!;
+        const mi = m.get(name)!,
+          vi = v.get(name)!;
         for (let i = 0; i < p.length; i++) {
           const gi = scale === 1 ? g[i] : Math.fround(g[i] * scale);
           mi[i] = mi[i] * b1 + gi * (1 - b1);
           vi[i] = vi[i] * b2 + gi * gi * (1 - b2);
           const old = p[i];
-          let next = old - ((mi[i] / c1) / (Math.sqrt(vi[i] / c2) + eps)) * lr;
+          let next = old - (mi[i] / c1 / (Math.sqrt(vi[i] / c2) + eps)) * lr;
           if (wd > 0) next -= old * (lr * wd);
           p[i] = next;
         }

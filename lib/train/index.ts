@@ -1,5 +1,15 @@
 /** Training: the loop, its tasks, optimizer and EMA, checkpoints. */
-export { train, initTrainState, checkTrainOptions, NonFiniteLossError, type TrainingTask, type TrainOptions, type TrainState, type StepStats, type StepLoss } from "./loop";
+export {
+  train,
+  initTrainState,
+  checkTrainOptions,
+  NonFiniteLossError,
+  type TrainingTask,
+  type TrainOptions,
+  type TrainState,
+  type StepStats,
+  type StepLoss,
+} from "./loop";
 export { diffusionTask, type DiffusionTaskOptions } from "./diffusion-task";
 export { classifierTask, accuracyByTimestep, cleanAccuracy, predictClean, type ClassifierTaskOptions } from "./classifier-task";
 export { adamStep, createAdamState, type AdamOptions, type AdamState } from "./adam";
@@ -9,4 +19,16 @@ export { learningRate, type LrSchedule } from "./lr";
 export { batchIndices, permutation, subSeed, type BatchPosition } from "./seed";
 export { seedInitialWeights } from "./init";
 export { fashionMnistDataset, gatherBatch, type ImageDataset } from "./dataset";
-export { saveCheckpoint, loadCheckpoint, hasCheckpoint, readCheckpointConfig, readCheckpointInfo, restoreModelFile, checkModelMatchesState, exportWeights, STATE_FILE, MODEL_FILE, type CheckpointInfo } from "./checkpoint";
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  hasCheckpoint,
+  readCheckpointConfig,
+  readCheckpointInfo,
+  restoreModelFile,
+  checkModelMatchesState,
+  exportWeights,
+  STATE_FILE,
+  MODEL_FILE,
+  type CheckpointInfo,
+} from "./checkpoint";

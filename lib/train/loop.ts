@@ -183,11 +183,26 @@ export function checkTrainOptions(opts: TrainOptions): void {
   checkOption(opts.lr.warmup === undefined || isInt(opts.lr.warmup, 0), "lr.warmup", opts.lr.warmup, "a non-negative integer (steps)");
   checkOption(opts.lr.decaySteps === undefined || isInt(opts.lr.decaySteps, 1), "lr.decaySteps", opts.lr.decaySteps, "a positive integer (a step)");
   const from = opts.lr.decayFrom;
-  checkOption(from === undefined || (isInt(from, 0) && (opts.lr.decaySteps === undefined || from < opts.lr.decaySteps)), "lr.decayFrom", from, "a non-negative integer step before lr.decaySteps");
-  checkOption(opts.gradClip === undefined || (typeof opts.gradClip === "number" && opts.gradClip > 0), "gradClip", opts.gradClip, "a norm > 0 (leave it out for no clipping)");
+  checkOption(
+    from === undefined || (isInt(from, 0) && (opts.lr.decaySteps === undefined || from < opts.lr.decaySteps)),
+    "lr.decayFrom",
+    from,
+    "a non-negative integer step before lr.decaySteps",
+  );
+  checkOption(
+    opts.gradClip === undefined || (typeof opts.gradClip === "number" && opts.gradClip > 0),
+    "gradClip",
+    opts.gradClip,
+    "a norm > 0 (leave it out for no clipping)",
+  );
   for (const r of opts.emaRates ?? []) checkOption(isIn(r, 0, 1), "emaRates", r, "a rate in [0, 1) (ADM: 0.9999)");
   checkOption(Number.isSafeInteger(opts.seed), "seed", opts.seed, "an integer");
-  checkOption(opts.checkpointEvery === undefined || isInt(opts.checkpointEvery, 0), "checkpointEvery", opts.checkpointEvery, "a non-negative integer (0: only at the end)");
+  checkOption(
+    opts.checkpointEvery === undefined || isInt(opts.checkpointEvery, 0),
+    "checkpointEvery",
+    opts.checkpointEvery,
+    "a non-negative integer (0: only at the end)",
+  );
   const a = opts.adam ?? {};
   for (const k of ["beta1", "beta2"] as const) checkOption(a[k] === undefined || isIn(a[k], 0, 1), `adam.${k}`, a[k], "in [0, 1)");
   checkOption(a.epsilon === undefined || (a.epsilon > 0 && Number.isFinite(a.epsilon)), "adam.epsilon", a.epsilon, "a finite number > 0");
@@ -202,16 +217,24 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * event loop after every step so notebook displays (live plots, progress) update while it runs, and
  * so that `opts.signal` can stop it.
  */
-export async function train(model: Pick<Module, "params" | "training" | "dropoutMasks">, task: TrainingTask, state: TrainState, opts: TrainOptions): Promise<TrainState> {
+export async function train(
+  model: Pick<Module, "params" | "training" | "dropoutMasks">,
+  task: TrainingTask,
+  state: TrainState,
+  opts: TrainOptions,
+): Promise<TrainState> {
   checkTrainOptions(opts);
   if (state.params !== model.params) throw new Error("train: the state belongs to another model (its params map differs)");
   const engine = opts.engine ?? "tfjs";
   if (engine !== "onnx" && engine !== "tfjs") throw new Error(`train: engine must be "onnx" or "tfjs", got ${engine}`);
   if (engine === "onnx" && !task.engine) {
-    throw new Error("train: this task cannot run on the engine (only diffusionTask and classifierTask with a UNetModel or EncoderUNetModel can); pass engine: \"tfjs\"");
+    throw new Error(
+      'train: this task cannot run on the engine (only diffusionTask and classifierTask with a UNetModel or EncoderUNetModel can); pass engine: "tfjs"',
+    );
   }
   opts.signal?.throwIfAborted();
-  const executor = engine === "onnx" ? await engineExecutor(task.engine!, state, { adam: opts.adam, threads: opts.threads }) : tfjsExecutor(model, task, state, opts.adam);
+  const executor =
+    engine === "onnx" ? await engineExecutor(task.engine!, state, { adam: opts.adam, threads: opts.threads }) : tfjsExecutor(model, task, state, opts.adam);
   const bar = opts.progress === false ? undefined : makeProgress(opts.progress ?? "train", opts.steps - state.step);
   const wasTraining = model.training;
   model.training = true;
@@ -226,7 +249,8 @@ export async function train(model: Pick<Module, "params" | "training" | "dropout
         executor.discard();
         throw new NonFiniteLossError(
           `training stopped at step ${step}: the loss is ${loss}. The weights were not updated; the last checkpoint (if any) is intact. ` +
-            `Lower the learning rate (now ${learningRate(opts.lr, step)}), add warm-up or gradient clipping, and check the data are in [-1, 1].`);
+            `Lower the learning rate (now ${learningRate(opts.lr, step)}), add warm-up or gradient clipping, and check the data are in [-1, 1].`,
+        );
       }
       const lr = learningRate(opts.lr, step);
       const decays = new Map(Array.from(state.ema.keys(), (rate) => [rate, emaDecay({ rate, step })]));
@@ -234,7 +258,8 @@ export async function train(model: Pick<Module, "params" | "training" | "dropout
       if (!isFinite(gradNorm)) {
         throw new NonFiniteLossError(
           `training stopped at step ${step}: the loss is ${loss} but its gradient norm is ${gradNorm}. The weights were not updated; the last checkpoint (if any) is intact. ` +
-            `Lower the learning rate (now ${lr}) and check the data and the model's inputs for extreme values.`);
+            `Lower the learning rate (now ${lr}) and check the data and the model's inputs for extreme values.`,
+        );
       }
       task.afterStep?.(step);
       state.step = step + 1;

@@ -25,7 +25,11 @@ export interface MetricSeries {
 }
 
 export const METRIC_LABELS: Record<MetricName, string> = {
-  fid: "FID", sfid: "sFID", precision: "Precision", recall: "Recall", inceptionScore: "IS",
+  fid: "FID",
+  sfid: "sFID",
+  precision: "Precision",
+  recall: "Recall",
+  inceptionScore: "IS",
 };
 
 /** Lower is better for the Frechet distances, higher for the rest. */

@@ -26,7 +26,8 @@ export interface ImageBatch {
 }
 
 function guessRange(data: ArrayLike<number>): "signed" | "unit" | "byte" {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (let i = 0; i < data.length; i++) {
     if (data[i] < lo) lo = data[i];
     if (data[i] > hi) hi = data[i];
@@ -51,11 +52,13 @@ export async function imageGridPng(batch: ImageBatch, opts: GridOptions = {}): P
   const cols = Math.max(1, Math.min(n, opts.cols ?? Math.ceil(Math.sqrt(n))));
   const rows = Math.ceil(n / cols);
   const gap = opts.gap ?? 1;
-  const W = cols * w + (cols - 1) * gap, H = rows * h + (rows - 1) * gap;
+  const W = cols * w + (cols - 1) * gap,
+    H = rows * h + (rows - 1) * gap;
   const range = opts.range ?? guessRange(batch.data);
   const grid = Buffer.alloc(W * H * c, 255);
   for (let k = 0; k < n; k++) {
-    const gx = (k % cols) * (w + gap), gy = Math.floor(k / cols) * (h + gap);
+    const gx = (k % cols) * (w + gap),
+      gy = Math.floor(k / cols) * (h + gap);
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         for (let ch = 0; ch < c; ch++) {
@@ -87,14 +90,21 @@ export async function labelledGridHtml(batch: ImageBatch, opts: GridOptions & Gr
   const [n, h, w, c] = batch.shape;
   const cols = Math.max(1, Math.min(n, opts.cols ?? Math.ceil(Math.sqrt(n))));
   const rows = Math.ceil(n / cols);
-  if (opts.rowLabels && opts.rowLabels.length !== rows) throw new Error(`labelledGridHtml: ${rows} rows of ${cols} images need ${rows} rowLabels; got ${opts.rowLabels.length}`);
-  if (opts.colLabels && opts.colLabels.length !== cols) throw new Error(`labelledGridHtml: ${cols} columns need ${cols} colLabels; got ${opts.colLabels.length}`);
+  if (opts.rowLabels && opts.rowLabels.length !== rows)
+    throw new Error(`labelledGridHtml: ${rows} rows of ${cols} images need ${rows} rowLabels; got ${opts.rowLabels.length}`);
+  if (opts.colLabels && opts.colLabels.length !== cols)
+    throw new Error(`labelledGridHtml: ${cols} columns need ${cols} colLabels; got ${opts.colLabels.length}`);
   const range = opts.range ?? guessRange(batch.data);
   const per = h * w * c;
   const cell = "padding:1px 2px;text-align:center;font-size:85%;color:#444;white-space:nowrap";
   const out: string[] = ['<table style="border-collapse:collapse;margin:0">'];
   if (opts.colLabels) {
-    out.push("<tr>" + (opts.rowLabels ? "<th></th>" : "") + opts.colLabels.map((l) => `<th style="${cell};font-weight:normal">${escapeHtml(l)}</th>`).join("") + "</tr>");
+    out.push(
+      "<tr>" +
+        (opts.rowLabels ? "<th></th>" : "") +
+        opts.colLabels.map((l) => `<th style="${cell};font-weight:normal">${escapeHtml(l)}</th>`).join("") +
+        "</tr>",
+    );
   }
   for (let r = 0; r < rows; r++) {
     const tds: string[] = opts.rowLabels ? [`<th style="${cell};text-align:right;font-weight:normal">${escapeHtml(opts.rowLabels[r])}</th>`] : [];

@@ -6,4 +6,17 @@ export { livePlot, type LivePlot } from "./live";
 export { progress, progressLine, formatDuration, type Progress, type ProgressOptions, type ProgressState } from "./progress";
 export { heatmapGrid, type HeatmapPanel, type HeatmapGridOptions } from "./heatmap-grid";
 export { lineChartSvg, type SvgSeries, type SvgChartOptions } from "./svg-chart";
-export { metricCurves, tradeoffCurve, resultsMarkdown, resultsHtml, METRIC_LABELS, X_AXES, type MetricName, type MetricPoint, type MetricSeries, type CurveOptions, type ResultRow, type TableOptions } from "./curves";
+export {
+  metricCurves,
+  tradeoffCurve,
+  resultsMarkdown,
+  resultsHtml,
+  METRIC_LABELS,
+  X_AXES,
+  type MetricName,
+  type MetricPoint,
+  type MetricSeries,
+  type CurveOptions,
+  type ResultRow,
+  type TableOptions,
+} from "./curves";

@@ -22,7 +22,8 @@ export function livePlot(layout: object = {}, opts: { everyMs?: number; logY?: b
   const id = "live-" + randomBytes(6).toString("hex");
   const series = new Map<string, { x: number[]; y: number[] }>();
   const everyMs = opts.everyMs ?? 1000;
-  let last = 0, shown = false;
+  let last = 0,
+    shown = false;
   const figure = (): Figure => ({
     data: Array.from(series.entries()).map(([name, s]) => ({ type: "scatter", mode: "lines", name, x: s.x.slice(), y: s.y.slice() })),
     layout: { ...(opts.logY ? { yaxis: { type: "log" } } : {}), ...layout },

@@ -117,7 +117,10 @@ export function inVsCode(): boolean {
 export function plotlyBundle(fig: Figure, opts: PlotOptions = {}): MimeBundle {
   const plain = `<Plotly figure: ${fig.data.length} trace(s)>`;
   if (inVsCode() && !opts.inlineJs) {
-    return { "application/vnd.plotly.v1+json": JSON.parse(figureJson({ data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} })), "text/plain": plain };
+    return {
+      "application/vnd.plotly.v1+json": JSON.parse(figureJson({ data: fig.data, layout: fig.layout ?? {}, config: fig.config ?? {} })),
+      "text/plain": plain,
+    };
   }
   return { "text/html": plotlyHtml(fig, opts), "text/plain": plain };
 }

@@ -23,7 +23,9 @@ export interface ProgressOptions {
 export function formatDuration(s: number): string {
   if (!isFinite(s)) return "?";
   s = Math.round(s);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    sec = s % 60;
   const mm = h > 0 ? String(m).padStart(2, "0") : String(m);
   return (h > 0 ? `${h}:` : "") + `${mm}:${String(sec).padStart(2, "0")}`;
 }
@@ -45,8 +47,10 @@ export function progressLine({ label, done, total, elapsedS, note = "" }: Progre
   const rate = elapsedS > 0 ? done / elapsedS : 0;
   const eta = rate > 0 ? (total - done) / rate : Infinity;
   const rateText = rate >= 1 || rate === 0 ? `${rate.toFixed(1)} it/s` : `${(1 / rate).toFixed(2)} s/it`;
-  return `${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} ${rateText} ` +
-    `elapsed ${formatDuration(elapsedS)} ETA ${done >= total ? "0:00" : formatDuration(eta)}${note ? " " + note : ""}`;
+  return (
+    `${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} ${rateText} ` +
+    `elapsed ${formatDuration(elapsedS)} ETA ${done >= total ? "0:00" : formatDuration(eta)}${note ? " " + note : ""}`
+  );
 }
 
 /** Start a progress bar over `total` steps. */
@@ -56,7 +60,10 @@ export function progress(label: string, total: number, opts: ProgressOptions = {
   const everyMs = opts.everyMs ?? 200;
   const start = Date.now();
   const id = "progress-" + randomBytes(6).toString("hex");
-  let count = 0, last = 0, lastLogged = 0, shown = false;
+  let count = 0,
+    last = 0,
+    lastLogged = 0,
+    shown = false;
   const tty = process.stderr.isTTY === true;
   const draw = (note: string, final: boolean): void => {
     const line = progressLine({ label, done: count, total, elapsedS: (Date.now() - start) / 1000, note });

@@ -10,7 +10,12 @@ function stored(batchA: number[], batchB: number[], m: number, k: number, n: num
   return [batchA.concat(tA ? [k, m] : [m, k]), batchB.concat(tB ? [n, k] : [k, n])];
 }
 
-const FLAGS: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
+const FLAGS: [boolean, boolean][] = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+];
 // [name, batch dims of a, batch dims of b, M, K, N]
 type Shape = [string, number[], number[], number, number, number];
 const SAME_BATCH: Shape[] = [
@@ -59,8 +64,20 @@ for (const shape of BROADCAST) {
 
 test("a product against a hand computation", async () => {
   const [out] = await runOn("wasm", () => {
-    const a = tf.tensor3d([[[1, 2], [3, 4]], [[0, 1], [1, 0]]]);
-    const b = tf.tensor2d([[1, 10], [100, 1000]]);
+    const a = tf.tensor3d([
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [
+        [0, 1],
+        [1, 0],
+      ],
+    ]);
+    const b = tf.tensor2d([
+      [1, 10],
+      [100, 1000],
+    ]);
     return [tf.matMul(a, b, true, false)];
   });
   // a[0]^T b = [[1,3],[2,4]] b ; a[1]^T b = [[0,1],[1,0]] b

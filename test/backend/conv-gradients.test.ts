@@ -16,7 +16,18 @@ const CASES: [string, number[], number[], number, Pad][] = [
   ["1x1 s2 valid (skipped rows)", [2, 9, 8, 3], [1, 1, 3, 4], 2, "valid"],
   ["4x4 s2 same", [2, 8, 8, 3], [4, 4, 3, 4], 2, "same"],
   ["5x5 s3 same", [2, 11, 10, 3], [5, 5, 3, 4], 3, "same"],
-  ["3x3 s2 explicit, pad > k-1", [2, 9, 9, 3], [3, 3, 3, 4], 2, [[0, 0], [3, 1], [0, 4], [0, 0]]],
+  [
+    "3x3 s2 explicit, pad > k-1",
+    [2, 9, 9, 3],
+    [3, 3, 3, 4],
+    2,
+    [
+      [0, 0],
+      [3, 1],
+      [0, 4],
+      [0, 0],
+    ],
+  ],
 ];
 
 beforeAll(initCpuAndWasm);
@@ -31,7 +42,11 @@ test.each(CASES)("%s: y, dx, dW match cpu to 1e-4", async (_name, xShape, wShape
     const x = seededTensor(xShape, 1) as tf.Tensor4D;
     const w = seededTensor(wShape, 2) as tf.Tensor4D;
     // A non-uniform dy (from the squared output) exercises every output position differently.
-    const loss = (xx: tf.Tensor, ww: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, stride, pad).square().sum();
+    const loss = (xx: tf.Tensor, ww: tf.Tensor) =>
+      tf
+        .conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, stride, pad)
+        .square()
+        .sum();
     const [dx, dw] = tf.grads(loss)([x, w]);
     return [tf.conv2d(x, w, stride, pad), dx, dw];
   };

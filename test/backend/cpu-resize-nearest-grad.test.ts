@@ -7,7 +7,11 @@ beforeAll(initCpuAndWasm);
 
 /** Gradient of sum(dy * resizeNearest(x)) with respect to x, i.e. the kernel applied to dy. */
 function resizeGrad(xShape: number[], size: [number, number], dy: tf.Tensor, alignCorners = false, halfPixelCenters = false): tf.Tensor {
-  const f = (x: tf.Tensor) => tf.image.resizeNearestNeighbor(x as tf.Tensor4D, size, alignCorners, halfPixelCenters).mul(dy).sum();
+  const f = (x: tf.Tensor) =>
+    tf.image
+      .resizeNearestNeighbor(x as tf.Tensor4D, size, alignCorners, halfPixelCenters)
+      .mul(dy)
+      .sum();
   return tf.grad(f)(tf.zeros(xShape));
 }
 

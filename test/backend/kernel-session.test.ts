@@ -42,8 +42,12 @@ describe("initBackend in a long session", () => {
   });
 
   it("finds the glue's listeners by their source, and only those", () => {
-    const glueRejection = function (reason: unknown) { throw reason; };
-    const lookalike = (reason: unknown): void => { throw reason; }; // an arrow function: not the glue's
+    const glueRejection = function (reason: unknown) {
+      throw reason;
+    };
+    const lookalike = (reason: unknown): void => {
+      throw reason;
+    }; // an arrow function: not the glue's
     process.on("unhandledRejection", glueRejection);
     process.on("unhandledRejection", lookalike);
     expect(removeWasmExitListeners()).toBe(1);

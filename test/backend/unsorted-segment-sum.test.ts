@@ -7,7 +7,13 @@ beforeAll(initCpuAndWasm);
 
 test("sums rows into segments and drops ids out of range", async () => {
   const [out] = await runOn("wasm", () => {
-    const x = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+      [9, 10],
+    ]);
     const ids = tf.tensor1d([2, 0, 2, -1, 5], "int32");
     return [tf.unsortedSegmentSum(x, ids, 3)];
   });
@@ -18,7 +24,14 @@ test("sums rows into segments and drops ids out of range", async () => {
 test("gather gradient (embedding lookup with repeated ids) matches cpu", async () => {
   const run = () => {
     const table = seededTensor([7, 5], 3);
-    const ids = tf.tensor2d([[1, 4, 1], [6, 1, 0]], [2, 3], "int32");
+    const ids = tf.tensor2d(
+      [
+        [1, 4, 1],
+        [6, 1, 0],
+      ],
+      [2, 3],
+      "int32",
+    );
     const weight = seededTensor([2, 3, 5], 4);
     const grad = tf.grad((t: tf.Tensor) => tf.gather(t, ids).mul(weight).sum())(table);
     return [grad];

@@ -35,27 +35,45 @@ test("checkGroupNorm accepts GroupNorm and rejects per-channel (instance) normal
 
 test("checkAdaGN accepts GN(h) (1 + scale) + shift and rejects scale without the 1, swapped halves and adding before the norm", () => {
   const halves = (e: tf.Tensor2D) => tf.split(e, 2, 1).map((p) => p.reshape([-1, 1, 1, e.shape[1] / 2]));
-  expect(checkAdaGN((h, e, gn) => { const [s, b] = halves(e); return gn(h).mul(s.add(1)).add(b) as tf.Tensor4D; }, quiet).ok).toBe(true);
+  expect(
+    checkAdaGN((h, e, gn) => {
+      const [s, b] = halves(e);
+      return gn(h).mul(s.add(1)).add(b) as tf.Tensor4D;
+    }, quiet).ok,
+  ).toBe(true);
   const wrongs = [
-    (h: tf.Tensor4D, e: tf.Tensor2D, gn: (h: tf.Tensor4D) => tf.Tensor4D) => { const [s, b] = halves(e); return gn(h).mul(s).add(b) as tf.Tensor4D; },
-    (h: tf.Tensor4D, e: tf.Tensor2D, gn: (h: tf.Tensor4D) => tf.Tensor4D) => { const [b, s] = halves(e); return gn(h).mul(s.add(1)).add(b) as tf.Tensor4D; },
-    (h: tf.Tensor4D, e: tf.Tensor2D, gn: (h: tf.Tensor4D) => tf.Tensor4D) => { const [s, b] = halves(e); return gn(h.add(b) as tf.Tensor4D).mul(s.add(1)) as tf.Tensor4D; },
+    (h: tf.Tensor4D, e: tf.Tensor2D, gn: (h: tf.Tensor4D) => tf.Tensor4D) => {
+      const [s, b] = halves(e);
+      return gn(h).mul(s).add(b) as tf.Tensor4D;
+    },
+    (h: tf.Tensor4D, e: tf.Tensor2D, gn: (h: tf.Tensor4D) => tf.Tensor4D) => {
+      const [b, s] = halves(e);
+      return gn(h).mul(s.add(1)).add(b) as tf.Tensor4D;
+    },
+    (h: tf.Tensor4D, e: tf.Tensor2D, gn: (h: tf.Tensor4D) => tf.Tensor4D) => {
+      const [s, b] = halves(e);
+      return gn(h.add(b) as tf.Tensor4D).mul(s.add(1)) as tf.Tensor4D;
+    },
   ];
   for (const wrong of wrongs) {
     const r = checkAdaGN(wrong, quiet);
     expect(r.ok).toBe(false);
-    expect(r.message).toMatch(/✗ AdaGN differs on case 1 of 3 \(h = tensor \[2, 4, 4, 64\], e = tensor \[2, 128\], groupNorm = function\): element \[\d, \d, \d, \d+\]: yours/);
+    expect(r.message).toMatch(
+      /✗ AdaGN differs on case 1 of 3 \(h = tensor \[2, 4, 4, 64\], e = tensor \[2, 128\], groupNorm = function\): element \[\d, \d, \d, \d+\]: yours/,
+    );
     expect(r.message).toMatch(/hint: split e into `scale = e\[:, :C\]`/);
   }
 });
 
 test("checkTimestepEmbedding accepts cos-then-sin (tensor or arrays) and rejects sin first", () => {
-  const embed = (t: number[], dim: number, sinFirst = false) => t.map((tt) => {
-    const half = dim / 2;
-    const f = Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half));
-    const cos = f.map((fi) => Math.cos(tt * fi)), sin = f.map((fi) => Math.sin(tt * fi));
-    return sinFirst ? [...sin, ...cos] : [...cos, ...sin];
-  });
+  const embed = (t: number[], dim: number, sinFirst = false) =>
+    t.map((tt) => {
+      const half = dim / 2;
+      const f = Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half));
+      const cos = f.map((fi) => Math.cos(tt * fi)),
+        sin = f.map((fi) => Math.sin(tt * fi));
+      return sinFirst ? [...sin, ...cos] : [...cos, ...sin];
+    });
   expect(checkTimestepEmbedding((t, dim) => embed(t, dim), quiet).ok).toBe(true);
   expect(checkTimestepEmbedding((t, dim) => tf.tensor2d(embed(t, dim)), quiet).ok).toBe(true);
   const wrong = checkTimestepEmbedding((t, dim) => embed(t, dim, true), quiet);
@@ -64,7 +82,16 @@ test("checkTimestepEmbedding accepts cos-then-sin (tensor or arrays) and rejects
 });
 
 test("checkClassifierGradient accepts tf.grad of log softmax[y] and rejects the gradient of the logit", () => {
-  const classifier = new EncoderUNetModel({ imageSize: 8, inChannels: 1, modelChannels: 32, outChannels: 3, numResBlocks: 1, attentionResolutions: [], channelMult: [1, 1], pool: "adaptive" });
+  const classifier = new EncoderUNetModel({
+    imageSize: 8,
+    inChannels: 1,
+    modelChannels: 32,
+    outChannels: 3,
+    numResBlocks: 1,
+    attentionResolutions: [],
+    channelMult: [1, 1],
+    pool: "adaptive",
+  });
   // the head is zero-initialised (zero_module); give it weights so that the logits depend on x
   for (const [name, v] of classifier.params) if (name.startsWith("out.")) v.assign(tf.randomNormal(v.shape, 0, 0.3, "float32", 1));
   const gradOf = (pick: (logits: tf.Tensor2D, y: tf.Tensor1D) => tf.Scalar) => (x: tf.Tensor4D, t: tf.Tensor1D, y: tf.Tensor1D) =>
@@ -82,13 +109,18 @@ test("checkClassifierGradient accepts tf.grad of log softmax[y] and rejects the 
 test("checkPredictXstart accepts the formula at index t and rejects alphaBar at t - 1", () => {
   const d = createGaussianDiffusion({ steps: 100, noiseSchedule: "cosine" });
   const x0 = (xt: tf.Tensor4D, eps: tf.Tensor4D, t: number[], shift = 0) => {
-    const ab = tf.tensor4d(t.map((i) => d.alphasCumprod[Math.max(0, i - shift)]), [t.length, 1, 1, 1]);
+    const ab = tf.tensor4d(
+      t.map((i) => d.alphasCumprod[Math.max(0, i - shift)]),
+      [t.length, 1, 1, 1],
+    );
     return xt.sub(eps.mul(tf.sqrt(tf.sub(1, ab)))).div(tf.sqrt(ab)) as tf.Tensor4D;
   };
   expect(checkPredictXstart((xt, eps, t) => x0(xt, eps, t), d, quiet).ok).toBe(true);
   const wrong = checkPredictXstart((xt, eps, t) => x0(xt, eps, t, 1), d, quiet);
   expect(wrong.ok).toBe(false);
-  expect(wrong.message).toMatch(/✗ predicted x_0 differs on case 1 of 3 \(xt = tensor \[3, 4, 4, 1\], eps = tensor \[3, 4, 4, 1\], t = array of 3\): element \[1, /);
+  expect(wrong.message).toMatch(
+    /✗ predicted x_0 differs on case 1 of 3 \(xt = tensor \[3, 4, 4, 1\], eps = tensor \[3, 4, 4, 1\], t = array of 3\): element \[1, /,
+  );
 });
 
 test("the checkers free every tensor they make", () => {

@@ -21,7 +21,16 @@ describe("courseFeatureExtractor", () => {
     const x28 = tf.randomUniform([3, 28, 28, 1], -1, 1, "float32", 5) as tf.Tensor4D;
     const got = extractor.all!(x28);
     // the same images padded by hand: 2 background rows and columns on each side
-    const x32 = tf.pad(x28, [[0, 0], [2, 2], [2, 2], [0, 0]], -1);
+    const x32 = tf.pad(
+      x28,
+      [
+        [0, 0],
+        [2, 2],
+        [2, 2],
+        [0, 0],
+      ],
+      -1,
+    );
     const t = tf.zeros([3], "int32") as tf.Tensor1D;
     const features = net.features(x32, t);
     const probs = tf.softmax(net.forward(x32, t));
@@ -31,7 +40,24 @@ describe("courseFeatureExtractor", () => {
     expect(gap(got.pooled, features)).toBeLessThan(1e-5);
     expect(gap(got.probs!, probs)).toBeLessThan(1e-6);
     // padding with 0 instead of background changes the features, so the check above is not vacuous
-    expect(gap(net.features(tf.pad(x28, [[0, 0], [2, 2], [2, 2], [0, 0]], 0), t), features)).toBeGreaterThan(1e-3);
+    expect(
+      gap(
+        net.features(
+          tf.pad(
+            x28,
+            [
+              [0, 0],
+              [2, 2],
+              [2, 2],
+              [0, 0],
+            ],
+            0,
+          ),
+          t,
+        ),
+        features,
+      ),
+    ).toBeGreaterThan(1e-3);
     net.dispose();
   });
 

@@ -20,7 +20,7 @@ describe("forward chain, step by step", () => {
       for (const [j, x0] of [1.5, -0.5].entries()) {
         const sd = Math.sqrt(1 - ab);
         // 20000 chains: the mean is within 5 standard errors, the variance within 5%
-        expect(Math.abs(m.mean[j][k] - Math.sqrt(ab) * x0)).toBeLessThan(5 * sd / Math.sqrt(20000));
+        expect(Math.abs(m.mean[j][k] - Math.sqrt(ab) * x0)).toBeLessThan((5 * sd) / Math.sqrt(20000));
         expect(Math.abs(m.variance[j][k] / (1 - ab) - 1)).toBeLessThan(0.05);
       }
     }
@@ -34,12 +34,25 @@ describe("forward chain, step by step", () => {
     expect(a.t).toEqual([0, 50, 100, 150, 200]);
     expect(Array.from(a.x[0])).toEqual(Array.from(pts));
     expect(Array.from(a.x[4])).toEqual(Array.from(b.x[4]));
-    const traces = pathTraces(a, { colorOf: (i) => (i === 0 ? "red" : "blue"), legend: true }) as { x: number[]; mode: string; name?: string; showlegend: boolean }[];
+    const traces = pathTraces(a, { colorOf: (i) => (i === 0 ? "red" : "blue"), legend: true }) as {
+      x: number[];
+      mode: string;
+      name?: string;
+      showlegend: boolean;
+    }[];
     expect(traces).toHaveLength(3 + 2);
     expect(traces[0].x).toHaveLength(5);
     expect(traces[0].mode).toBe("lines");
     expect(traces[0].showlegend).toBe(false);
-    expect(traces.slice(3).map((t) => [t.mode, t.name, t.showlegend])).toEqual([["markers", "start (t = 0)", true], ["markers", "end (t = 200)", true]]);
-    expect(traces[4].x).toEqual(Array.from(a.x[4].filter((_, k) => k % 2 === 0), (v) => Math.round(v * 1e4) / 1e4));
+    expect(traces.slice(3).map((t) => [t.mode, t.name, t.showlegend])).toEqual([
+      ["markers", "start (t = 0)", true],
+      ["markers", "end (t = 200)", true],
+    ]);
+    expect(traces[4].x).toEqual(
+      Array.from(
+        a.x[4].filter((_, k) => k % 2 === 0),
+        (v) => Math.round(v * 1e4) / 1e4,
+      ),
+    );
   });
 });

@@ -53,7 +53,10 @@ test("stand-ins on the engine sample what tfjs samples with the same weights: gu
   const y = tf.tensor1d([263], "int32");
   const opts = { steps: [0, 500, 999], seed: 1, modelKwargs: { y } };
   const viaEngine = await sample(ddim, setup.diffusion, setup.model, [1, 32, 32, 3], { ...opts, condFn: setup.condFn(10) });
-  const viaTfjs = await sample(ddim, setup.diffusion, { forward: (x, t) => model.forward(x, t) }, [1, 32, 32, 3], { ...opts, condFn: classifierCondFn(cls, 10) });
+  const viaTfjs = await sample(ddim, setup.diffusion, { forward: (x, t) => model.forward(x, t) }, [1, 32, 32, 3], {
+    ...opts,
+    condFn: classifierCondFn(cls, 10),
+  });
   // the networks agree to about 1e-6 (the goldens); s = 10 and three steps amplify that to about 2e-4
   expect(await maxAbsDiff(viaEngine, viaTfjs)).toBeLessThan(1e-3);
   // guidance moved the sample: s = 0 gives another one

@@ -47,8 +47,11 @@ describe("MLP denoiser for 2-D points", () => {
     m.params.get("out.b")!.assign(tf.tensor1d([0.3, -0.2]));
     const wide = copyMlpDenoiser(m, { learnSigma: true });
     const same = copyMlpDenoiser(m);
-    const x = tf.randomNormal([3, 1, 1, 2], 0, 1, "float32", 7) as tf.Tensor4D, t = tf.tensor1d([1, 50, 900], "int32");
-    const a = m.forward(x, t), b = wide.forward(x, t), c = same.forward(x, t);
+    const x = tf.randomNormal([3, 1, 1, 2], 0, 1, "float32", 7) as tf.Tensor4D,
+      t = tf.tensor1d([1, 50, 900], "int32");
+    const a = m.forward(x, t),
+      b = wide.forward(x, t),
+      c = same.forward(x, t);
     expect(b.shape).toEqual([3, 1, 1, 4]);
     const [eps, v] = tf.split(b, 2, 3);
     expect(Array.from(eps.dataSync())).toEqual(Array.from(a.dataSync()));
@@ -72,7 +75,15 @@ describe("MLP denoiser for 2-D points", () => {
     for (const learnSigma of [false, true]) {
       const diffusion = createGaussianDiffusion({ steps: 100, learnSigma, rescaleLearnedSigmas: learnSigma });
       const model = createMlpDenoiser({ hidden: 32, depth: 1, learnSigma, seed: 1 });
-      const task = diffusionTask({ diffusion, model, data: pointsDataset(pts), batchSize: 64, seed: 0, sampler: new UniformSampler(diffusion), classCond: false });
+      const task = diffusionTask({
+        diffusion,
+        model,
+        data: pointsDataset(pts),
+        batchSize: 64,
+        seed: 0,
+        sampler: new UniformSampler(diffusion),
+        classCond: false,
+      });
       const state = await train(model, task, initTrainState(model), { steps: 150, lr: { lr: 3e-3 }, seed: 0, progress: false });
       const first = state.history.slice(0, 10).reduce((s, h) => s + h.loss, 0) / 10;
       const last = state.history.slice(-30).reduce((s, h) => s + h.loss, 0) / 30;

@@ -35,7 +35,10 @@ async function trajectory(engine: EngineChoice, modelDir: string, noise: tf.Tens
   const steps: Float32Array[] = [];
   const tensors: number[] = [];
   const x = await sample(ddim, d, model, [N, 32, 32, 1], {
-    steps: 25, noise, modelKwargs: { y }, condFn: guide?.condFn,
+    steps: 25,
+    noise,
+    modelKwargs: { y },
+    condFn: guide?.condFn,
     callback: (s) => (steps.push(s.x.dataSync() as Float32Array), tensors.push(tf.memory().numTensors)),
   });
   // the loop holds as many tensors at every step (the engine's outputs are disposed too)
@@ -65,7 +68,9 @@ test("DDIM-25 of fashion-cond from the same x_T: ONNX Runtime follows tfjs withi
   const ref = await trajectory(tfjs, "fashion-cond", noise);
   const out = await trajectory(onnx, "fashion-cond", noise);
   const { err, step } = worst(out, ref);
-  console.log(`fashion-cond DDIM-25: max |onnx - tfjs| over the trajectory ${err.toExponential(2)} (step ${step}), final ${maxAbs(out[25], ref[25]).toExponential(2)}`);
+  console.log(
+    `fashion-cond DDIM-25: max |onnx - tfjs| over the trajectory ${err.toExponential(2)} (step ${step}), final ${maxAbs(out[25], ref[25]).toExponential(2)}`,
+  );
   expect(ref.length).toBe(26);
   expect(err).toBeLessThan(1e-3);
   noise.dispose();
@@ -79,7 +84,9 @@ test("classifier-guided DDIM-25 (s = 10) of fashion-uncond: the engine's gradien
   const plain = await trajectory(onnx, "fashion-uncond", noise);
   const { err, step } = worst(out, ref);
   const guidanceEffect = maxAbs(out[25], plain[25]);
-  console.log(`fashion-uncond guided s=10: max |onnx - tfjs| ${err.toExponential(2)} (step ${step}); guidance moved the samples by up to ${guidanceEffect.toFixed(2)}`);
+  console.log(
+    `fashion-uncond guided s=10: max |onnx - tfjs| ${err.toExponential(2)} (step ${step}); guidance moved the samples by up to ${guidanceEffect.toFixed(2)}`,
+  );
   // guidance changed the images by far more than the engines differ
   expect(guidanceEffect).toBeGreaterThan(0.1);
   expect(err).toBeLessThan(1e-3);

@@ -12,9 +12,14 @@ beforeAll(async () => {
 describe("notebook 04 helpers", () => {
   it("reads calcBpdLoop's columns (loop order T-1..0) back in the seminar's order L_0..L_{T-1}", () => {
     const terms = {
-      vb: tf.tensor2d([[30, 20, 10], [32, 22, 12]]) as tf.Tensor2D,   // columns: library t = 2, 1, 0
-      priorBpd: tf.tensor1d([0.5, 0.7]), totalBpd: tf.tensor1d([60.5, 66.7]),
-      xstartMse: tf.zeros([2, 3]) as tf.Tensor2D, mse: tf.zeros([2, 3]) as tf.Tensor2D,
+      vb: tf.tensor2d([
+        [30, 20, 10],
+        [32, 22, 12],
+      ]) as tf.Tensor2D, // columns: library t = 2, 1, 0
+      priorBpd: tf.tensor1d([0.5, 0.7]),
+      totalBpd: tf.tensor1d([60.5, 66.7]),
+      xstartMse: tf.zeros([2, 3]) as tf.Tensor2D,
+      mse: tf.zeros([2, 3]) as tf.Tensor2D,
     };
     const b = boundByT(terms);
     expect(b.t).toEqual([0, 1, 2]);
@@ -28,7 +33,7 @@ describe("notebook 04 helpers", () => {
     // (T = 20 would make the linear schedule's last beta exactly 1, so alphaBar_T = 0 and x_0 = x_T / 0)
     const diffusion = createGaussianDiffusion({ steps: 40, noiseSchedule: "cosine" });
     const model = createMlpDenoiser({ hidden: 8, depth: 1 });
-    (await recordReverse(diffusion, model, 5, { seed: 3, every: 10 })); // the diffusion's table tensors are made on first use
+    await recordReverse(diffusion, model, 5, { seed: 3, every: 10 }); // the diffusion's table tensors are made on first use
     const before = tf.memory().numTensors;
     const r = await recordReverse(diffusion, model, 5, { seed: 3, every: 10 });
     expect(tf.memory().numTensors).toBe(before);
@@ -40,7 +45,8 @@ describe("notebook 04 helpers", () => {
     const x0 = await sample(ddpm, diffusion, model, [5, 1, 1, 2], { noise, seed: 3 });
     expect(Array.from(r.x.x[4])).toEqual(Array.from(x0.dataSync()));
     // an untrained (zero-output) model predicts eps = 0, so its x_0 prediction from x_T is x_T / sqrt(alphaBar_T), clipped
-    const first = r.predX0.x[0], xT = r.x.x[0];
+    const first = r.predX0.x[0],
+      xT = r.x.x[0];
     const expected = Array.from(xT, (v) => Math.max(-1, Math.min(1, v / Math.sqrt(diffusion.alphasCumprod[39]))));
     Array.from(first).forEach((v, k) => expect(v).toBeCloseTo(expected[k], 4));
     tf.dispose([noise, x0]);

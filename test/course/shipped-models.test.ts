@@ -85,6 +85,8 @@ describe("shipped course models", () => {
   }, 120000);
 
   it("classifier guidance steers the unconditional model to the requested class (s = 10)", async () => {
-    expect(await recognised(loadTrainedDiffusion(at("fashion-uncond")), 20, { classifierDir: at("fashion-classifier"), scale: 10 })).toBeGreaterThanOrEqual(THRESHOLD.guided);
+    expect(await recognised(loadTrainedDiffusion(at("fashion-uncond")), 20, { classifierDir: at("fashion-classifier"), scale: 10 })).toBeGreaterThanOrEqual(
+      THRESHOLD.guided,
+    );
   }, 120000);
 });

@@ -23,12 +23,14 @@ function randomised(): UNetModel {
 test("tapUNet returns forward's output and each tapped layer's input, output and embedding", () => {
   const net = randomised();
   const x = tf.randomNormal([2, 32, 32, 1], 0, 1, "float32", 5) as tf.Tensor4D;
-  const t = tf.tensor1d([10, 700], "int32"), y = tf.tensor1d([3, 10], "int32");
+  const t = tf.tensor1d([10, 700], "int32"),
+    y = tf.tensor1d([3, 10], "int32");
   const before = tf.memory().numTensors;
   const f = tapUNet(net, x, t, y, ["output_blocks.0.0", "output_blocks.0.1"]);
   const want = net.forward(x, t, y);
   expect(tf.tidy(() => f.output.sub(want).abs().max().dataSync()[0])).toBeLessThan(1e-5);
-  const res = f.taps.get("output_blocks.0.0")!, attn = f.taps.get("output_blocks.0.1")!;
+  const res = f.taps.get("output_blocks.0.0")!,
+    attn = f.taps.get("output_blocks.0.1")!;
   expect(res.input.shape).toEqual([2, 8, 8, 128]);
   expect(res.emb!.shape).toEqual([2, 128]);
   const layer = res.layer.kind === "resblock" ? res.layer : null;
@@ -37,7 +39,16 @@ test("tapUNet returns forward's output and each tapped layer's input, output and
   expect(attn.emb).toBeNull();
   expect(tf.tidy(() => attn.input.sub(res.output).abs().max().dataSync()[0])).toBe(0);
   const acfg = attn.layer.kind === "attention" ? attn.layer.cfg : null;
-  expect(tf.tidy(() => attentionBlock(net.params, "output_blocks.0.1", acfg!, attn.input as tf.Tensor4D).sub(attn.output).abs().max().dataSync()[0])).toBe(0);
+  expect(
+    tf.tidy(
+      () =>
+        attentionBlock(net.params, "output_blocks.0.1", acfg!, attn.input as tf.Tensor4D)
+          .sub(attn.output)
+          .abs()
+          .max()
+          .dataSync()[0],
+    ),
+  ).toBe(0);
   expect(f.shapes.find((s) => s.name === "input_blocks.2.0")).toEqual({ name: "input_blocks.2.0", kind: "resblock", shape: [2, 16, 16, 32] });
   disposeTaps(f);
   tf.dispose([want, again]);
@@ -48,8 +59,11 @@ test("tapUNet returns forward's output and each tapped layer's input, output and
 
 test("tapUNet names the layers it has when asked for one it does not, and checks the labels", () => {
   const net = new UNetModel(config);
-  const x = tf.zeros([1, 32, 32, 1]) as tf.Tensor4D, t = tf.tensor1d([0], "int32");
-  expect(() => tapUNet(net, x, t, tf.tensor1d([0], "int32"), ["output_blocks.0.3"])).toThrow(/tapUNet: no layer named output_blocks\.0\.3; this plan has time_embed\.0, time_embed\.2, label_emb, input_blocks\.0\.0, /);
+  const x = tf.zeros([1, 32, 32, 1]) as tf.Tensor4D,
+    t = tf.tensor1d([0], "int32");
+  expect(() => tapUNet(net, x, t, tf.tensor1d([0], "int32"), ["output_blocks.0.3"])).toThrow(
+    /tapUNet: no layer named output_blocks\.0\.3; this plan has time_embed\.0, time_embed\.2, label_emb, input_blocks\.0\.0, /,
+  );
   expect(() => tapUNet(net, x, t, null, [])).toThrow(/class-conditional: pass labels y/);
   net.dispose();
 });

@@ -2,15 +2,22 @@ import { existsSync, mkdtempSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import {
-  loadFashionMnist, toSignedImages, DEBIAN_FASHION_DIR, FASHION_CLASSES, FETCHED_FASHION_DIR, LabeledImages, SUBSET_FASHION_DIR,
+  loadFashionMnist,
+  toSignedImages,
+  DEBIAN_FASHION_DIR,
+  FASHION_CLASSES,
+  FETCHED_FASHION_DIR,
+  LabeledImages,
+  SUBSET_FASHION_DIR,
 } from "../../lib/data/fashion-mnist";
 
 const FILES = { train: "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]", test: "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz]" };
 
 /** Both splits' four IDX files (gzipped or not) are in dir. */
 function hasSplits(dir: string): boolean {
-  return ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
-    .every((f) => existsSync(join(dir, f)) || existsSync(join(dir, f + ".gz")));
+  return ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"].every(
+    (f) => existsSync(join(dir, f)) || existsSync(join(dir, f + ".gz")),
+  );
 }
 
 /** Run f with ADM_FASHION_MNIST unset, so that the default search order is the one under test. */
@@ -45,7 +52,10 @@ describe("Fashion-MNIST", () => {
       ? "Debian's package is installed: its first 10,000 train and 2,000 test images and labels are the committed subset"
       : "Debian's package is absent: loading from its directory names it, and the default search falls back to the committed subset",
     () => {
-      for (const [split, n] of [["train", 10000], ["test", 2000]] as const) {
+      for (const [split, n] of [
+        ["train", 10000],
+        ["test", 2000],
+      ] as const) {
         const sub = loadFashionMnist(split, { subset: true });
         expect([split, sub.n, sub.source]).toEqual([split, n, SUBSET_FASHION_DIR]);
         let found: LabeledImages;
@@ -53,7 +63,9 @@ describe("Fashion-MNIST", () => {
           found = loadFashionMnist(split, { dir: DEBIAN_FASHION_DIR, limit: n });
           expect(found.n).toBe(n);
         } else {
-          expect(() => loadFashionMnist(split, { dir: DEBIAN_FASHION_DIR })).toThrow(`${DEBIAN_FASHION_DIR}: Fashion-MNIST ${split} split not found (looked for ${FILES[split]} in each directory)`);
+          expect(() => loadFashionMnist(split, { dir: DEBIAN_FASHION_DIR })).toThrow(
+            `${DEBIAN_FASHION_DIR}: Fashion-MNIST ${split} split not found (looked for ${FILES[split]} in each directory)`,
+          );
           found = withoutEnv(() => loadFashionMnist(split));
           // datasets/fashion-mnist-full (npm run fetch-data) comes before the subset when it is there
           expect(found.source).toBe(hasSplits(FETCHED_FASHION_DIR) ? FETCHED_FASHION_DIR : SUBSET_FASHION_DIR);

@@ -57,7 +57,9 @@ describe("IDX reader", () => {
   });
 
   it("dims whose product passes 2^53 or overflows 32 bits are compared, not trusted", () => {
-    expect(() => parseIdx(idx([0xffffffff, 0xffffffff, 0xffffffff], [1]), "big.idx")).toThrow(/big\.idx: IDX header says dims \[4294967295, 4294967295, 4294967295\] = .* bytes but the file holds 1 \(truncated\)/);
+    expect(() => parseIdx(idx([0xffffffff, 0xffffffff, 0xffffffff], [1]), "big.idx")).toThrow(
+      /big\.idx: IDX header says dims \[4294967295, 4294967295, 4294967295\] = .* bytes but the file holds 1 \(truncated\)/,
+    );
     expect(() => parseIdx(Buffer.from([0, 0, 8, 200]), "nd.idx")).toThrow(/nd\.idx: IDX header is truncated \(200 dims need 804 bytes/);
     expect(() => parseIdx(Buffer.from([0, 0, 8, 0]), "zero.idx")).toThrow(/zero\.idx: IDX header gives 0 dimensions/);
   });

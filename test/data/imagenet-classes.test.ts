@@ -21,7 +21,9 @@ test("263 is the Pembroke Welsh corgi, the class of the paper's Figure 3", () =>
 });
 
 test("unknown and ambiguous names are refused with the classes they might mean", () => {
-  expect(() => imagenetClassIndex("corgi")).toThrow(/no ImageNet class is called "corgi"; classes containing it: 263 \(Pembroke, Pembroke Welsh corgi\), 264 \(Cardigan, Cardigan Welsh corgi\)/);
+  expect(() => imagenetClassIndex("corgi")).toThrow(
+    /no ImageNet class is called "corgi"; classes containing it: 263 \(Pembroke, Pembroke Welsh corgi\), 264 \(Cardigan, Cardigan Welsh corgi\)/,
+  );
   expect(() => imagenetClassIndex("crane")).toThrow(/"crane" names several ImageNet classes: 134 \(crane\), 517 \(crane\)/);
   expect(() => imagenetClassName(1000)).toThrow(/integer in 0..999, got 1000/);
 });

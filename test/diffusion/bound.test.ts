@@ -17,7 +17,10 @@ const cdf = (x: number): number => 0.5 * (1 + Math.tanh(Math.sqrt(2 / Math.PI) *
  * L_T = KL(N(sqrt(ab) x0, 1 - ab) || N(0, 1)); for t >= 1, L_t = KL(N(mu, beta~_t) || N(mu, sigma_t^2));
  * L_0 = -log of the bin mass of N(x0, beta~_1) (the clipped log-variance at t = 0).
  */
-describe.each([["fixed_large", false], ["fixed_small", true]] as const)("the bound of a perfect model on a point mass (%s)", (_name, sigmaSmall) => {
+describe.each([
+  ["fixed_large", false],
+  ["fixed_small", true],
+] as const)("the bound of a perfect model on a point mass (%s)", (_name, sigmaSmall) => {
   test("calcBpdLoop equals the analytic value", () => {
     const d = createGaussianDiffusion({ steps: 1000, timestepRespacing: "25", sigmaSmall });
     const base = computeDiffusionTables(getNamedBetaSchedule("linear", 1000));

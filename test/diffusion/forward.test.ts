@@ -8,17 +8,20 @@ beforeAll(async () => {
 });
 
 describe("q(x_t | x_0) is the iterated one-step chain", () => {
-  test.each(["linear", "cosine"] as const)("%s: closed-form moments equal the recursion m_t = sqrt(alpha_t) m_{t-1}, v_t = alpha_t v_{t-1} + beta_t", (schedule) => {
-    const d = createGaussianDiffusion({ noiseSchedule: schedule });
-    let m = 1;
-    let v = 0;
-    for (let t = 0; t < d.numTimesteps; t++) {
-      m *= Math.sqrt(1 - d.betas[t]);
-      v = (1 - d.betas[t]) * v + d.betas[t];
-      expect(Math.abs(d.sqrtAlphasCumprod[t] - m)).toBeLessThan(1e-12);
-      expect(Math.abs(1 - d.alphasCumprod[t] - v)).toBeLessThan(1e-12);
-    }
-  });
+  test.each(["linear", "cosine"] as const)(
+    "%s: closed-form moments equal the recursion m_t = sqrt(alpha_t) m_{t-1}, v_t = alpha_t v_{t-1} + beta_t",
+    (schedule) => {
+      const d = createGaussianDiffusion({ noiseSchedule: schedule });
+      let m = 1;
+      let v = 0;
+      for (let t = 0; t < d.numTimesteps; t++) {
+        m *= Math.sqrt(1 - d.betas[t]);
+        v = (1 - d.betas[t]) * v + d.betas[t];
+        expect(Math.abs(d.sqrtAlphasCumprod[t] - m)).toBeLessThan(1e-12);
+        expect(Math.abs(1 - d.alphasCumprod[t] - v)).toBeLessThan(1e-12);
+      }
+    },
+  );
 
   test("qSample matches running the chain step by step (Monte Carlo, 40000 draws)", () => {
     const d = createGaussianDiffusion({ steps: 1000, timestepRespacing: "20" });
@@ -28,7 +31,12 @@ describe("q(x_t | x_0) is the iterated one-step chain", () => {
     const [chain, direct] = tf.tidy(() => {
       let x = tf.fill([n, 1, 1, 1], x0Value);
       for (let t = 0; t <= k; t++) x = x.mul(Math.sqrt(1 - d.betas[t])).add(tf.randomNormal([n, 1, 1, 1], 0, 1, "float32", 100 + t).mul(Math.sqrt(d.betas[t])));
-      const direct = qSample(d, tf.fill([n, 1, 1, 1], x0Value) as tf.Tensor4D, tf.fill([n], k, "int32") as tf.Tensor1D, tf.randomNormal([n, 1, 1, 1], 0, 1, "float32", 7) as tf.Tensor4D);
+      const direct = qSample(
+        d,
+        tf.fill([n, 1, 1, 1], x0Value) as tf.Tensor4D,
+        tf.fill([n], k, "int32") as tf.Tensor1D,
+        tf.randomNormal([n, 1, 1, 1], 0, 1, "float32", 7) as tf.Tensor4D,
+      );
       return [x, direct];
     });
     const wantMean = d.sqrtAlphasCumprod[k] * x0Value;

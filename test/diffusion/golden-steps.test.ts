@@ -1,8 +1,25 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import {
-  calcBpdLoop, callModel, conditionMean, conditionScore, createGaussianDiffusion, ddimReverseSample, ddimSample, gaussianDiffusion, getNamedBetaSchedule, modelTimesteps,
-  pMeanVariance, priorBpd, pSample, qPosteriorMeanVariance, qSample, spaceTimesteps, trainingLosses, type GaussianDiffusion, type GaussianDiffusionOptions,
+  calcBpdLoop,
+  callModel,
+  conditionMean,
+  conditionScore,
+  createGaussianDiffusion,
+  ddimReverseSample,
+  ddimSample,
+  gaussianDiffusion,
+  getNamedBetaSchedule,
+  modelTimesteps,
+  pMeanVariance,
+  priorBpd,
+  pSample,
+  qPosteriorMeanVariance,
+  qSample,
+  spaceTimesteps,
+  trainingLosses,
+  type GaussianDiffusion,
+  type GaussianDiffusionOptions,
 } from "../../lib/diffusion";
 import { classifierCondFn } from "../../lib/sampling";
 import { maxErr, standInClassifier, standInModel } from "./stand-ins";
@@ -31,7 +48,10 @@ describe.each(golden.cases.map((c) => [c.name, c] as const))("guided-diffusion g
   const errs: Record<string, number> = {};
   afterAll(() => {
     // the largest error of the case, for the record
-    console.log(`${c.name}: max error vs guided-diffusion = ${Math.max(...Object.values(errs)).toExponential(2)}`, JSON.stringify(Object.entries(errs).filter(([, e]) => e > 1e-6)));
+    console.log(
+      `${c.name}: max error vs guided-diffusion = ${Math.max(...Object.values(errs)).toExponential(2)}`,
+      JSON.stringify(Object.entries(errs).filter(([, e]) => e > 1e-6)),
+    );
   });
   const check = (key: string, got: tf.Tensor, want: unknown): void => {
     const e = maxErr(got, want);
@@ -60,7 +80,10 @@ describe.each(golden.cases.map((c) => [c.name, c] as const))("guided-diffusion g
       const pmvAt = (tt: tf.Tensor1D, clipDenoised = true) => pMeanVariance(d, callModel(d, model, x, tt), x, tt, { clipDenoised });
       // guided-diffusion's cond_fn sees the timesteps the model sees
       const gradient = (tt: tf.Tensor1D) => condFn(x, modelTimesteps(d, tt), { y }) as tf.Tensor4D;
-      for (const [key, tt, clip] of [["pmv", t, true], ["pmv2", t2, false]] as const) {
+      for (const [key, tt, clip] of [
+        ["pmv", t, true],
+        ["pmv2", t2, false],
+      ] as const) {
         const p = pmvAt(tt, clip);
         const g = c[key];
         check(`${key}.mean`, p.mean, g.mean);
@@ -81,7 +104,10 @@ describe.each(golden.cases.map((c) => [c.name, c] as const))("guided-diffusion g
       const guided = conditionScore(d, pmvAt(t2), x, t2, gradient(t2));
       check("ddimGuided.sample (Alg. 2)", ddimSample(d, guided, x, t2, { noise, eta: 0.5 }), c.ddimGuided.sample);
       check("ddimGuided.predXstart (Alg. 2)", guided.predXstart, c.ddimGuided.predXstart);
-      for (const [key, tt] of [["losses", t], ["losses2", t2]] as const) {
+      for (const [key, tt] of [
+        ["losses", t],
+        ["losses2", t2],
+      ] as const) {
         const l = trainingLosses(d, model, x0, tt, { noise });
         const g = c[key] as Record<string, number[]>;
         expect(Object.keys(l).sort()).toEqual(Object.keys(g).sort());
@@ -100,13 +126,7 @@ test("calcBpdLoop equals guided-diffusion's calc_bpd_loop", () => {
     const x0 = tf.tensor4d(golden.x0 as Nested);
     const noise = g.noise.map((n) => tf.tensor4d(n as Nested));
     const r = calcBpdLoop(d, model, x0, { noise });
-    const errs = [
-      maxErr(r.totalBpd, g.totalBpd),
-      maxErr(r.priorBpd, g.priorBpd),
-      maxErr(r.vb, g.vb),
-      maxErr(r.xstartMse, g.xstartMse),
-      maxErr(r.mse, g.mse),
-    ];
+    const errs = [maxErr(r.totalBpd, g.totalBpd), maxErr(r.priorBpd, g.priorBpd), maxErr(r.vb, g.vb), maxErr(r.xstartMse, g.xstartMse), maxErr(r.mse, g.mse)];
     console.log(`calcBpdLoop: max error vs guided-diffusion = ${Math.max(...errs).toExponential(2)}`);
     expect(Math.max(...errs)).toBeLessThan(TOL);
   });

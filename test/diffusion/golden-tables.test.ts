@@ -1,4 +1,11 @@
-import { computeDiffusionTables, createGaussianDiffusion, getNamedBetaSchedule, spaceTimesteps, type DiffusionTables, type GaussianDiffusionOptions } from "../../lib/diffusion";
+import {
+  computeDiffusionTables,
+  createGaussianDiffusion,
+  getNamedBetaSchedule,
+  spaceTimesteps,
+  type DiffusionTables,
+  type GaussianDiffusionOptions,
+} from "../../lib/diffusion";
 import golden from "../fixtures/diffusion/schedules.json";
 
 /** max |ours - theirs| / max(1, |theirs|) over a table */

@@ -6,7 +6,8 @@ beforeAll(async () => {
   await initBackend("wasm");
 });
 
-const pdf = (x: number, mean: number, logvar: number): number => Math.exp(-((x - mean) ** 2) / (2 * Math.exp(logvar))) / Math.sqrt(2 * Math.PI * Math.exp(logvar));
+const pdf = (x: number, mean: number, logvar: number): number =>
+  Math.exp(-((x - mean) ** 2) / (2 * Math.exp(logvar))) / Math.sqrt(2 * Math.PI * Math.exp(logvar));
 
 /** Simpson's rule on [a, b] with n (even) intervals. */
 function simpson(f: (x: number) => number, a: number, b: number, n: number): number {
@@ -23,7 +24,14 @@ test("normalKl equals the integral of p log(p / q)", () => {
     [-1.2, 0.7, 0.4, -0.5],
     [2, -3, 0, 0],
   ];
-  const got = tf.tidy(() => normalKl(tf.tensor1d(cases.map((c) => c[0])), tf.tensor1d(cases.map((c) => c[1])), tf.tensor1d(cases.map((c) => c[2])), tf.tensor1d(cases.map((c) => c[3]))).dataSync());
+  const got = tf.tidy(() =>
+    normalKl(
+      tf.tensor1d(cases.map((c) => c[0])),
+      tf.tensor1d(cases.map((c) => c[1])),
+      tf.tensor1d(cases.map((c) => c[2])),
+      tf.tensor1d(cases.map((c) => c[3])),
+    ).dataSync(),
+  );
   cases.forEach(([m1, lv1, m2, lv2], i) => {
     const sd = Math.exp(lv1 / 2);
     const kl = simpson((x) => pdf(x, m1, lv1) * (Math.log(pdf(x, m1, lv1)) - Math.log(pdf(x, m2, lv2))), m1 - 12 * sd, m1 + 12 * sd, 4000);
@@ -57,7 +65,10 @@ describe("discretizedGaussianLogLikelihood", () => {
     levels.forEach((x, k) => {
       const lo = k === 0 ? mean - 12 * sd : x - 1 / 255;
       const hi = k === 255 ? mean + 12 * sd : x + 1 / 255;
-      const exact = hi <= mean - 12 * sd || lo >= mean + 12 * sd ? 0 : simpson((u) => pdf(u, mean, 2 * logScale), Math.max(lo, mean - 12 * sd), Math.min(hi, mean + 12 * sd), 200);
+      const exact =
+        hi <= mean - 12 * sd || lo >= mean + 12 * sd
+          ? 0
+          : simpson((u) => pdf(u, mean, 2 * logScale), Math.max(lo, mean - 12 * sd), Math.min(hi, mean + 12 * sd), 200);
       const p = Math.exp(logp[k]);
       total += p;
       // the tanh CDF is off by at most 2e-4 at each bin edge

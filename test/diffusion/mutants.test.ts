@@ -16,13 +16,48 @@ type Lib = typeof Diffusion;
 
 /** Each mutant: the file under lib/diffusion, the exact text it replaces, and the bug put there. */
 const MUTANTS: { name: string; file: string; from: string; to: string }[] = [
-  { name: "alpha-bar_{t-1} read at t (index flipped)", file: "schedules.ts", from: "(i === 0 ? 1 : alphasCumprod[i - 1])", to: "(i === 0 ? 1 : alphasCumprod[i])" },
-  { name: "clipped posterior log-variance uses beta~_0 = 0", file: "schedules.ts", from: "Math.log(i === 0 ? posteriorVariance[1] : v)", to: "Math.log(i === 0 ? posteriorVariance[0] + 1e-20 : v)" },
-  { name: "q_sample scales the noise by sqrt(alpha-bar) (coefficients swapped)", file: "forward.ts", from: 'add(coef(d, "sqrtOneMinusAlphasCumprod", t).mul(eps))', to: 'add(coef(d, "sqrtAlphasCumprod", t).mul(eps))' },
-  { name: "learned range without the +1 of v' = (v + 1) / 2 (term dropped)", file: "reverse.ts", from: "(v as tf.Tensor4D).add(1).div(2)", to: "(v as tf.Tensor4D).div(2)" },
-  { name: "DDIM sigma with alpha-bar ratio inverted", file: "reverse.ts", from: "one.sub(alphaBar.div(alphaBarPrev))", to: "one.sub(alphaBarPrev.div(alphaBar))" },
-  { name: "decoder NLL at t = 1 instead of t = 0 (index flipped)", file: "losses.ts", from: "tf.where(tf.equal(t, 0), decoderNll, kl)", to: "tf.where(tf.equal(t, 1), decoderNll, kl)" },
-  { name: "Algorithm 1 drops the variance (mu + g instead of mu + Sigma g)", file: "reverse.ts", from: "pmv.mean.add(pmv.variance.mul(gradient))", to: "pmv.mean.add(gradient)" },
+  {
+    name: "alpha-bar_{t-1} read at t (index flipped)",
+    file: "schedules.ts",
+    from: "(i === 0 ? 1 : alphasCumprod[i - 1])",
+    to: "(i === 0 ? 1 : alphasCumprod[i])",
+  },
+  {
+    name: "clipped posterior log-variance uses beta~_0 = 0",
+    file: "schedules.ts",
+    from: "Math.log(i === 0 ? posteriorVariance[1] : v)",
+    to: "Math.log(i === 0 ? posteriorVariance[0] + 1e-20 : v)",
+  },
+  {
+    name: "q_sample scales the noise by sqrt(alpha-bar) (coefficients swapped)",
+    file: "forward.ts",
+    from: 'add(coef(d, "sqrtOneMinusAlphasCumprod", t).mul(eps))',
+    to: 'add(coef(d, "sqrtAlphasCumprod", t).mul(eps))',
+  },
+  {
+    name: "learned range without the +1 of v' = (v + 1) / 2 (term dropped)",
+    file: "reverse.ts",
+    from: "(v as tf.Tensor4D).add(1).div(2)",
+    to: "(v as tf.Tensor4D).div(2)",
+  },
+  {
+    name: "DDIM sigma with alpha-bar ratio inverted",
+    file: "reverse.ts",
+    from: "one.sub(alphaBar.div(alphaBarPrev))",
+    to: "one.sub(alphaBarPrev.div(alphaBar))",
+  },
+  {
+    name: "decoder NLL at t = 1 instead of t = 0 (index flipped)",
+    file: "losses.ts",
+    from: "tf.where(tf.equal(t, 0), decoderNll, kl)",
+    to: "tf.where(tf.equal(t, 1), decoderNll, kl)",
+  },
+  {
+    name: "Algorithm 1 drops the variance (mu + g instead of mu + Sigma g)",
+    file: "reverse.ts",
+    from: "pmv.mean.add(pmv.variance.mul(gradient))",
+    to: "pmv.mean.add(gradient)",
+  },
   { name: "vb rescaled by 1000 / T instead of T / 1000", file: "losses.ts", from: "vb.mul(d.numTimesteps / 1000)", to: "vb.mul(1000 / d.numTimesteps)" },
 ];
 
@@ -38,7 +73,8 @@ function libCopy(name: string, mutate?: { file: string; from: string; to: string
   if (mutate) {
     const path = join(dir, "lib", "diffusion", mutate.file);
     const src = readFileSync(path, "utf8");
-    if (!src.includes(mutate.from)) throw new Error(`mutant text not found in lib/diffusion/${mutate.file}: ${mutate.from} (update MUTANTS after changing the code)`);
+    if (!src.includes(mutate.from))
+      throw new Error(`mutant text not found in lib/diffusion/${mutate.file}: ${mutate.from} (update MUTANTS after changing the code)`);
     writeFileSync(path, src.replace(mutate.from, mutate.to));
   }
   return join(dir, "lib", "diffusion", "index.ts");
@@ -57,7 +93,11 @@ function goldenError(D: Lib): number {
     const learned = "learnSigma" in o || o.modelMeanType === "previous_x";
     const d =
       o.modelMeanType === "previous_x"
-        ? D.gaussianDiffusion(D.getNamedBetaSchedule("linear", o.steps as number), { modelMeanType: "previous_x", modelVarType: "learned", lossType: "mse", rescaleTimesteps: false }, D.spaceTimesteps(o.steps as number, o.timestepRespacing as string))
+        ? D.gaussianDiffusion(
+            D.getNamedBetaSchedule("linear", o.steps as number),
+            { modelMeanType: "previous_x", modelVarType: "learned", lossType: "mse", rescaleTimesteps: false },
+            D.spaceTimesteps(o.steps as number, o.timestepRespacing as string),
+          )
         : D.createGaussianDiffusion(o as Diffusion.GaussianDiffusionOptions);
     const model = standInModel(learned ? golden.modelSigma : golden.model);
     tf.tidy(() => {
@@ -84,7 +124,10 @@ function goldenError(D: Lib): number {
       note(D.ddimSample(d, pmv(t2), x, t2, { noise, eta: 1 }), c.ddimEta1.sample);
       note(D.pSample(D.conditionMean(pmv(t2), gradient(t2)), t2, noise), c.pSampleGuided);
       note(D.ddimSample(d, D.conditionScore(d, pmv(t2), x, t2, gradient(t2)), x, t2, { noise, eta: 0.5 }), c.ddimGuided.sample);
-      for (const [key, tt] of [["losses", t], ["losses2", t2]] as const) {
+      for (const [key, tt] of [
+        ["losses", t],
+        ["losses2", t2],
+      ] as const) {
         const l = D.trainingLosses(d, model, x0, tt, { noise });
         const g = c[key] as Record<string, number[]>;
         for (const k of Object.keys(g)) note(l[k as keyof typeof l] as tf.Tensor, g[k]);

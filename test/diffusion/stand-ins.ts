@@ -25,7 +25,11 @@ export function standInClassifier(p: { w: number[][]; b: number[] }): NoisyClass
     forward(x, t) {
       return tf.tidy(() => {
         const [n, h, w, c] = x.shape;
-        const feat = tf.tanh(tf.matMul(x.reshape([-1, c]), tf.tensor2d(p.w), false, true)).reshape([n, h * w, p.w.length]).mean(1).mul(3);
+        const feat = tf
+          .tanh(tf.matMul(x.reshape([-1, c]), tf.tensor2d(p.w), false, true))
+          .reshape([n, h * w, p.w.length])
+          .mean(1)
+          .mul(3);
         return feat.add(tf.tensor1d(p.b).mul(t.toFloat().div(1000).reshape([-1, 1]))) as tf.Tensor2D;
       });
     },

@@ -38,7 +38,10 @@ describe("trainingLosses is differentiable w.r.t. model variables", () => {
 
   test("gradients of the hybrid loss are the mse's for the mean and the bound's for the variance (central differences)", () => {
     const { value, grads } = tf.variableGrads(term("loss"), [wm, wv]);
-    for (const [v, key] of [[wm, "mse"], [wv, "vb"]] as const) {
+    for (const [v, key] of [
+      [wm, "mse"],
+      [wv, "vb"],
+    ] as const) {
       const g = grads[v.name].dataSync();
       const base = v.dataSync().slice();
       for (let i = 0; i < base.length; i++) {

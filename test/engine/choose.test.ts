@@ -25,14 +25,20 @@ describe("pickEngine", () => {
   test("unknown names and an onnx that does not load are errors naming the flag or variable", () => {
     expect(() => pickEngine(undefined, "torch", LOADS)).toThrow("ADM_ENGINE=torch is not an engine; use one of onnx, tfjs");
     expect(() => pickEngine("gpu", undefined, LOADS, "--engine")).toThrow("--engine=gpu is not an engine");
-    expect(() => pickEngine("onnx", undefined, FAILS, "--engine")).toThrow(/--engine=onnx: onnxruntime-node does not load \(libonnxruntime.*\); .*--engine=tfjs/);
+    expect(() => pickEngine("onnx", undefined, FAILS, "--engine")).toThrow(
+      /--engine=onnx: onnxruntime-node does not load \(libonnxruntime.*\); .*--engine=tfjs/,
+    );
   });
 });
 
 describe("chooseEngine", () => {
   const saved = { engine: process.env.ADM_ENGINE, threads: process.env.ADM_ONNX_THREADS, providers: process.env.ADM_ONNX_PROVIDERS };
   afterEach(() => {
-    for (const [key, value] of [["ADM_ENGINE", saved.engine], ["ADM_ONNX_THREADS", saved.threads], ["ADM_ONNX_PROVIDERS", saved.providers]] as const) {
+    for (const [key, value] of [
+      ["ADM_ENGINE", saved.engine],
+      ["ADM_ONNX_THREADS", saved.threads],
+      ["ADM_ONNX_PROVIDERS", saved.providers],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
@@ -62,7 +68,9 @@ describe("chooseEngine", () => {
 
   test("describeEngine says the engine, its threads or tfjs's backend, and why", async () => {
     await initBackend("wasm");
-    expect(describeEngine(chooseEngine({ engine: "onnx", threads: 2, from: "--engine" }))).toBe(`engine: onnx (ONNX Runtime ${VERSION}, cpu, 2 threads); asked for by --engine=onnx`);
+    expect(describeEngine(chooseEngine({ engine: "onnx", threads: 2, from: "--engine" }))).toBe(
+      `engine: onnx (ONNX Runtime ${VERSION}, cpu, 2 threads); asked for by --engine=onnx`,
+    );
     expect(describeEngine(chooseEngine({ engine: "tfjs" }))).toBe("engine: tfjs (wasm backend, 1 thread); asked for by engine=tfjs");
   });
 });

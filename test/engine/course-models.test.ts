@@ -65,7 +65,9 @@ describe.each(["fashion-classifier", "fashion-features"])("%s on ONNX Runtime", 
     const errBoth = await maxAbsDiff(both.logits, refLogits);
     const errGrad = await maxAbsDiff(both.grad, refGrad);
     const gradScale = await scaleOf(refGrad);
-    console.log(`${name}: logits ${errLogits.toExponential(2)} (gradient graph's ${errBoth.toExponential(2)}), grad ${errGrad.toExponential(2)} (grad up to ${gradScale.toExponential(2)})`);
+    console.log(
+      `${name}: logits ${errLogits.toExponential(2)} (gradient graph's ${errBoth.toExponential(2)}), grad ${errGrad.toExponential(2)} (grad up to ${gradScale.toExponential(2)})`,
+    );
     expect(await scaleOf(refLogits)).toBeGreaterThan(1);
     expect(gradScale).toBeGreaterThan(1e-3);
     expect(errLogits).toBeLessThan(1e-4);

@@ -20,7 +20,14 @@ function tfGradient(model: EncoderUNetModel, x: tf.Tensor4D, t: tf.Tensor1D, y: 
 }
 
 /** ONNX logits and gradient against tfjs (and against guided-diffusion's where given). */
-async function compare(name: string, model: EncoderUNetModel, x: tf.Tensor4D, t: tf.Tensor1D, y: tf.Tensor1D, golden?: { out: tf.Tensor; grad: tf.Tensor }): Promise<void> {
+async function compare(
+  name: string,
+  model: EncoderUNetModel,
+  x: tf.Tensor4D,
+  t: tf.Tensor1D,
+  y: tf.Tensor1D,
+  golden?: { out: tf.Tensor; grad: tf.Tensor },
+): Promise<void> {
   const engine = await onnxClassifierGradient(model, { threads: 1 });
   const { logits, grad } = await engine.forward(x, t, y);
   await engine.dispose();
@@ -88,7 +95,11 @@ describe("every pool and the course classifiers, random weights: gradient equals
     test(pool, () => randomCase(pool, new EncoderUNetModel({ ...GOLDEN_CLASSIFIERS.classifier_attention, pool }), 40 + i));
   });
   test("legacy attention order, plain downsampling by average pool", () =>
-    randomCase("legacy+avgpool", new EncoderUNetModel({ ...GOLDEN_CLASSIFIERS.classifier_attention, useNewAttentionOrder: false, resblockUpdown: false, convResample: false }), 50));
+    randomCase(
+      "legacy+avgpool",
+      new EncoderUNetModel({ ...GOLDEN_CLASSIFIERS.classifier_attention, useNewAttentionOrder: false, resblockUpdown: false, convResample: false }),
+      50,
+    ));
   for (const name of ["fashion-classifier", "fashion-features"]) {
     test(name, () => {
       const cfg = COURSE_CONFIGS[name];

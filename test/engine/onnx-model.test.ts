@@ -47,13 +47,24 @@ describe("every classifier pool", () => {
 
 describe("onnxModel checks its inputs", () => {
   test("shapes, labels and dtypes are named in the error", async () => {
-    const model = new UNetModel({ imageSize: 8, inChannels: 1, modelChannels: 32, outChannels: 2, numResBlocks: 1, attentionResolutions: [], channelMult: [1], numClasses: 11 });
+    const model = new UNetModel({
+      imageSize: 8,
+      inChannels: 1,
+      modelChannels: 32,
+      outChannels: 2,
+      numResBlocks: 1,
+      attentionResolutions: [],
+      channelMult: [1],
+      numClasses: 11,
+    });
     const engine = await onnxModel(model, { threads: 1 });
     const x = { data: new Float32Array(2 * 8 * 8), shape: [2, 8, 8, 1] as [number, number, number, number] };
     await expect(engine.run({ ...x, shape: [2, 8, 8, 3] }, [1, 2], [0, 1])).rejects.toThrow(/x must be NHWC \[N, 8, 8, 1\], got \[2,8,8,3\]/);
     await expect(engine.run(x, [1], [0, 1])).rejects.toThrow(/t must hold 2 timesteps/);
     await expect(engine.run(x, [1, 2])).rejects.toThrow(/reads labels: pass y, 2 integers/);
-    await expect(engine.forward(tf.zeros([2, 8, 8, 1], "int32") as tf.Tensor4D, tf.tensor1d([1, 2]), tf.tensor1d([0, 1]))).rejects.toThrow(/x must be float32, got int32/);
+    await expect(engine.forward(tf.zeros([2, 8, 8, 1], "int32") as tf.Tensor4D, tf.tensor1d([1, 2]), tf.tensor1d([0, 1]))).rejects.toThrow(
+      /x must be float32, got int32/,
+    );
     const out = await engine.run(x, [1, 2], [0, 10]);
     expect(out.shape).toEqual([2, 8, 8, 2]);
     await engine.dispose();

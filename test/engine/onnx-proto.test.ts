@@ -16,14 +16,18 @@ describe("ONNX messages with onnx.proto's field numbers, hand-computed", () => {
     // FLOAT (type 1) 0.5 = 0x3f000000
     expect(hex(encodeAttribute({ name: "alpha", value: { type: "float", value: 0.5 } }).finish())).toBe(`0a05${ascii("alpha")}a00101` + "150000003f");
     // STRING (type 3)
-    expect(hex(encodeAttribute({ name: "mode", value: { type: "string", value: "reflect" } }).finish())).toBe(`0a04${ascii("mode")}a00103` + `2207${ascii("reflect")}`);
+    expect(hex(encodeAttribute({ name: "mode", value: { type: "string", value: "reflect" } }).finish())).toBe(
+      `0a04${ascii("mode")}a00103` + `2207${ascii("reflect")}`,
+    );
     // INTS (type 7), one key per element
     expect(hex(encodeAttribute({ name: "perm", value: { type: "ints", value: [1, 0] } }).finish())).toBe(`0a04${ascii("perm")}a00107` + "40014000");
   });
 
   test("TensorProto: dims = 1, data_type = 2, name = 8, raw_data = 9; external_data = 13, data_location = 14", () => {
     const raw = new Uint8Array(Float32Array.of(1, 2).buffer);
-    expect(hex(encodeTensor({ name: "w", elemType: "float32", dims: [2], raw }).finish())).toBe(`08021001 4201${ascii("w")} 4a08 0000803f 00000040`.replace(/ /g, ""));
+    expect(hex(encodeTensor({ name: "w", elemType: "float32", dims: [2], raw }).finish())).toBe(
+      `08021001 4201${ascii("w")} 4a08 0000803f 00000040`.replace(/ /g, ""),
+    );
     const ext = encodeTensor({ name: "w", elemType: "int64", dims: [3], external: { location: "d", offset: 64, length: 24 } }).finish();
     const entry = (k: string, v: string) => {
       const body = `0a${k.length.toString(16).padStart(2, "0")}${ascii(k)}12${v.length.toString(16).padStart(2, "0")}${ascii(v)}`;
@@ -42,7 +46,10 @@ describe("ONNX messages with onnx.proto's field numbers, hand-computed", () => {
 test("a model with every attribute type loads in ONNX Runtime and computes what it says", async () => {
   const w = Float32Array.of(0.5, -1, 2);
   const model = encodeModel({
-    irVersion: 8, opsets: [{ domain: "", version: 17 }], producerName: "adm-ts test", producerVersion: "0",
+    irVersion: 8,
+    opsets: [{ domain: "", version: 17 }],
+    producerName: "adm-ts test",
+    producerVersion: "0",
     graph: {
       name: "attributes",
       nodes: [
@@ -57,7 +64,10 @@ test("a model with every attribute type loads in ONNX Runtime and computes what 
         { name: "pads", elemType: "int64", dims: [4], raw: new Uint8Array(BigInt64Array.of(0n, 1n, 0n, 1n).buffer) },
       ],
       inputs: [{ name: "x", elemType: "float32", shape: ["N", 3] }],
-      outputs: [{ name: "pt", elemType: "float32", shape: [5, "N"] }, { name: "sm", elemType: "float32", shape: ["N", 3] }],
+      outputs: [
+        { name: "pt", elemType: "float32", shape: [5, "N"] },
+        { name: "sm", elemType: "float32", shape: ["N", 3] },
+      ],
     },
   });
   // through the engine's worker: onnxruntime-node's JS wrapper rejects typed arrays of jest's vm realm

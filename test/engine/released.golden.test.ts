@@ -8,8 +8,15 @@ import { initBackend } from "../../lib/backend";
 import { classifierFromStateDict, onnxClassifierGradient, onnxModel, unetFromStateDict } from "../../lib/engine";
 import { hashedStateDict } from "../../lib/io";
 import {
-  ADM_CHECKPOINTS, classifierConfigFromFlags, encoderParamSpecs, reducedClassifierConfig, reducedUNetConfig, resolveEncoderConfig,
-  resolveUNetConfig, unetConfigFromFlags, unetParamSpecs,
+  ADM_CHECKPOINTS,
+  classifierConfigFromFlags,
+  encoderParamSpecs,
+  reducedClassifierConfig,
+  reducedUNetConfig,
+  resolveEncoderConfig,
+  resolveUNetConfig,
+  unetConfigFromFlags,
+  unetParamSpecs,
 } from "../../lib/models";
 import { golden, hashedInput, ints, maxAbsDiff, nhwc, RELEASED_FAMILIES } from "../models/golden-helpers";
 

@@ -18,16 +18,29 @@ beforeAll(async () => {
 
 const N = 3;
 const UNET: UNetConfig = {
-  imageSize: 8, inChannels: 1, modelChannels: 32, outChannels: 2, numResBlocks: 1, attentionResolutions: [2], channelMult: [1, 2],
-  numHeadChannels: 32, numClasses: 4, useScaleShiftNorm: true, resblockUpdown: true, useNewAttentionOrder: true,
+  imageSize: 8,
+  inChannels: 1,
+  modelChannels: 32,
+  outChannels: 2,
+  numResBlocks: 1,
+  attentionResolutions: [2],
+  channelMult: [1, 2],
+  numHeadChannels: 32,
+  numClasses: 4,
+  useScaleShiftNorm: true,
+  resblockUpdown: true,
+  useNewAttentionOrder: true,
 };
 
 /** x_0 with exact -1 and 1 pixels (the decoder's outer bins), t with a 0 (the decoder NLL) and the last step. */
 function batchFor(d: GaussianDiffusion): TrainingBatch {
   const xStart = tf.tidy(() => tf.clipByValue(tf.randomNormal([N, 8, 8, 1], 0, 1.2, "float32", 5), -1, 1).dataSync() as Float32Array);
   return {
-    xStart, noise: tf.tidy(() => tf.randomNormal([N, 8, 8, 1], 0, 1, "float32", 6).dataSync() as Float32Array),
-    t: Int32Array.from([0, Math.floor(d.numTimesteps / 3), d.numTimesteps - 1]), y: Int32Array.from([3, 0, 2]), weights: Float32Array.from([0.5, 1, 2]),
+    xStart,
+    noise: tf.tidy(() => tf.randomNormal([N, 8, 8, 1], 0, 1, "float32", 6).dataSync() as Float32Array),
+    t: Int32Array.from([0, Math.floor(d.numTimesteps / 3), d.numTimesteps - 1]),
+    y: Int32Array.from([3, 0, 2]),
+    weights: Float32Array.from([0.5, 1, 2]),
   };
 }
 
@@ -39,7 +52,8 @@ async function compare(name: string, d: GaussianDiffusion, outChannels: number):
   const vars = names.map((k) => model.params.get(k)!);
   const { value, grads } = tf.variableGrads(() => {
     const l = trainingLosses(d, model, tf.tensor4d(b.xStart, [N, 8, 8, 1]), tf.tensor1d(b.t!, "int32"), {
-      noise: tf.tensor4d(b.noise!, [N, 8, 8, 1]), modelKwargs: { y: tf.tensor1d(b.y!, "int32") },
+      noise: tf.tensor4d(b.noise!, [N, 8, 8, 1]),
+      modelKwargs: { y: tf.tensor1d(b.y!, "int32") },
     });
     return l.loss.mul(tf.tensor1d(b.weights!)).mean() as tf.Scalar;
   }, vars);
@@ -76,9 +90,17 @@ describe("training graph = tf.variableGrads through trainingLosses (loss 1e-5, g
   test("x_0 prediction, learned range, respaced and rescaled timesteps", () =>
     compare("start_x", createGaussianDiffusion({ steps: 100, learnSigma: true, predictXstart: true, rescaleTimesteps: true, timestepRespacing: "20" }), 2));
   test("x_{t-1} prediction, learned log-variance, KL", () =>
-    compare("previous_x", gaussianDiffusion(getNamedBetaSchedule("linear", 40), { modelMeanType: "previous_x", modelVarType: "learned", lossType: "kl", rescaleTimesteps: false }), 2));
+    compare(
+      "previous_x",
+      gaussianDiffusion(getNamedBetaSchedule("linear", 40), { modelMeanType: "previous_x", modelVarType: "learned", lossType: "kl", rescaleTimesteps: false }),
+      2,
+    ));
   test("fixed small variance, KL", () =>
-    compare("fixed_small kl", gaussianDiffusion(getNamedBetaSchedule("cosine", 40), { modelMeanType: "epsilon", modelVarType: "fixed_small", lossType: "kl", rescaleTimesteps: false }), 1));
+    compare(
+      "fixed_small kl",
+      gaussianDiffusion(getNamedBetaSchedule("cosine", 40), { modelMeanType: "epsilon", modelVarType: "fixed_small", lossType: "kl", rescaleTimesteps: false }),
+      1,
+    ));
 });
 
 test("the trainer names what a batch lacks or has too much of, and the graph's dropout inputs", async () => {
@@ -87,7 +109,10 @@ test("the trainer names what a batch lacks or has too much of, and the graph's d
   const graph = emitTrainingGraph({ kind: "diffusion", network: cfg, diffusion: d }, N);
   // one mask per ResBlock, in the order the network runs them (input blocks, middle, output blocks)
   const plan = planUNet(resolveUNetConfig(cfg));
-  const resblocks = [...plan.inputBlocks, plan.middleBlock, ...plan.outputBlocks].flat().filter((l) => l.kind === "resblock").map((l) => (l as { name: string }).name);
+  const resblocks = [...plan.inputBlocks, plan.middleBlock, ...plan.outputBlocks]
+    .flat()
+    .filter((l) => l.kind === "resblock")
+    .map((l) => (l as { name: string }).name);
   expect(resblocks.length).toBe(10); // 2 + 1 (BigGAN down) in, 2 middle, 4 + 1 (BigGAN up) out
   expect(graph.dropout.map((x) => x.block)).toEqual(resblocks);
   expect(graph.dropout[0].shape).toEqual([N, 8, 8, 32]);
@@ -104,7 +129,24 @@ test("the trainer names what a batch lacks or has too much of, and the graph's d
   params.delete("out.2.bias");
   await expect(trainer.step(b, params, keepAll)).rejects.toThrow(/no value for parameter out.2.bias/);
   await trainer.dispose();
-  const clean = await onnxTrainer({ kind: "classifier", network: { imageSize: 8, inChannels: 1, modelChannels: 32, outChannels: 3, numResBlocks: 1, attentionResolutions: [], channelMult: [1], pool: "adaptive" }, diffusion: null }, N, { threads: 1 });
+  const clean = await onnxTrainer(
+    {
+      kind: "classifier",
+      network: {
+        imageSize: 8,
+        inChannels: 1,
+        modelChannels: 32,
+        outChannels: 3,
+        numResBlocks: 1,
+        attentionResolutions: [],
+        channelMult: [1],
+        pool: "adaptive",
+      },
+      diffusion: null,
+    },
+    N,
+    { threads: 1 },
+  );
   const cp = new Map(clean.params.map((p) => [p.name, new Float32Array(p.shape.reduce((a, c) => a * c, 1))]));
   await expect(clean.step({ xStart: b.xStart, y: b.y, t: b.t }, cp)).rejects.toThrow(/the batch has timesteps t, which this objective does not read/);
   await clean.dispose();

@@ -12,7 +12,10 @@ beforeAll(async () => {
 });
 
 test("a state_dict read from its file gives every weight exactly as loadStateDict puts it in a tfjs model", () => {
-  for (const [family, file] of [["unet_adagn_updown_new", "unet_adagn_updown_new.f16.pt"], ["unet_legacy_heads_frac", "unet_legacy_heads_frac.f16.pt"]]) {
+  for (const [family, file] of [
+    ["unet_adagn_updown_new", "unet_adagn_updown_new.f16.pt"],
+    ["unet_legacy_heads_frac", "unet_legacy_heads_frac.f16.pt"],
+  ]) {
     const dict = loadTorchCheckpoint(fixture(file));
     const model = new UNetModel(GOLDEN_UNETS[family]);
     loadStateDict(model, dict);

@@ -88,17 +88,20 @@ function ptNext(rng: Rng): Buffer {
   const r = rng.uniform();
   const ms = PT_MEMBERS.map((m) => ({ ...m }));
   if (r < 0.25) return mutateBytes(rng, zipBytes(ms));
-  if (r < 0.5) { // a mutated pickle behind a correct CRC
+  if (r < 0.5) {
+    // a mutated pickle behind a correct CRC
     ms[PKL].data = mutateBytes(rng, ms[PKL].data);
     return zipBytes(ms);
   }
-  if (r < 0.7) { // a hostile snippet spliced in at a random place
+  if (r < 0.7) {
+    // a hostile snippet spliced in at a random place
     const pkl = ms[PKL].data;
     const at = 2 + rng.int(pkl.length - 2);
     ms[PKL].data = Buffer.concat([pkl.subarray(0, at), pick(rng, HOSTILE_SNIPPETS), pkl.subarray(at)]);
     return zipBytes(ms);
   }
-  if (r < 0.8) { // different tensor values behind a correct CRC: must load, with those values
+  if (r < 0.8) {
+    // different tensor values behind a correct CRC: must load, with those values
     const s = ms.findIndex((m) => /\/data\/\d+$/.test(m.name) && m.data.length > 0);
     ms[s].data = Buffer.from(ms[s].data);
     ms[s].data[rng.int(ms[s].data.length)] ^= 1 << rng.int(8);
@@ -111,7 +114,10 @@ function ptNext(rng: Rng): Buffer {
   else if (field === "shape" || field === "stride") t[field] = pick(rng, [[-2, -3], [6, 1], [2], [3, 2], [2 ** 40, 2 ** 40], ["4"], [1.5], []]);
   else if (field === "key") t.key = pick(rng, ["../0", "1", "0/../0", "", "0"]);
   else t.storage = pick(rng, ["ByteStorage", "ComplexFloatStorage", "UntypedStorage", "HalfStorage", "DoubleStorage"]);
-  return zipBytes([{ name: "archive/data.pkl", data: stateDictPickle([t]) }, { name: "archive/data/0", data: SIX }]);
+  return zipBytes([
+    { name: "archive/data.pkl", data: stateDictPickle([t]) },
+    { name: "archive/data/0", data: SIX },
+  ]);
 }
 
 // ---- .npy -------------------------------------------------------------------------------------
@@ -125,7 +131,21 @@ const NPY_SEEDS: TensorRecord[] = [
 const npyOf = (t: TensorRecord) => Buffer.concat([npyHeader(t, "seed"), Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)]);
 
 const DESCRS = ["'<f4'", "'<f8'", "'|u1'", "'<c8'", "'>f4'", "'|O'", "'<U3'", "''", "123", "[('a', '<f4')]", "'<f4' 'x'", '"<i8"'];
-const SHAPES = ["()", "(6,)", "(2, 3)", "(-1,)", "(1.5,)", "(2**40,)", "(1099511627776, 1099511627776)", "[2, 3]", "'6'", "(3L, 2L)", "(2, 3", "((2,),)", "(" + "(".repeat(30) + ")".repeat(31)];
+const SHAPES = [
+  "()",
+  "(6,)",
+  "(2, 3)",
+  "(-1,)",
+  "(1.5,)",
+  "(2**40,)",
+  "(1099511627776, 1099511627776)",
+  "[2, 3]",
+  "'6'",
+  "(3L, 2L)",
+  "(2, 3",
+  "((2,),)",
+  "(" + "(".repeat(30) + ")".repeat(31),
+];
 const FORTRAN = ["False", "True", "0", "'False'", "None"];
 
 /** A header dict text made of valid and hostile parts, maybe with a decoy, an extra key or a duplicate. */
@@ -142,10 +162,21 @@ function npyHeaderText(rng: Rng): string {
 /** A valid header in one of the spellings numpy accepts (key order, quotes, spacing, version), with its data. */
 function validNpy(rng: Rng): Buffer {
   const shape = Array.from({ length: rng.int(4) }, () => rng.int(4));
-  const [descr, size] = pick(rng, [["<f4", 4], ["<f8", 8], ["|u1", 1], ["<i8", 8], ["|b1", 1], ["<f2", 2]] as const);
+  const [descr, size] = pick(rng, [
+    ["<f4", 4],
+    ["<f8", 8],
+    ["|u1", 1],
+    ["<i8", 8],
+    ["|b1", 1],
+    ["<f2", 2],
+  ] as const);
   const q = rng.uniform() < 0.5 ? "'" : '"';
   const sp = pick(rng, ["", " ", "  "]);
-  const parts = [`${q}descr${q}:${sp}${q}${descr}${q}`, `${q}fortran_order${q}:${sp}False`, `${q}shape${q}:${sp}(${shape.join(", ")}${shape.length === 1 ? "," : ""})`];
+  const parts = [
+    `${q}descr${q}:${sp}${q}${descr}${q}`,
+    `${q}fortran_order${q}:${sp}False`,
+    `${q}shape${q}:${sp}(${shape.join(", ")}${shape.length === 1 ? "," : ""})`,
+  ];
   if (rng.uniform() < 0.5) parts.reverse();
   const n = shape.reduce((a, b) => a * b, 1);
   return npyBytes(`{${parts.join(`,${sp}`)}${rng.uniform() < 0.5 ? ", " : ""}}`.padEnd(rng.int(120), " "), Buffer.alloc(n * size, 0x3c), pick(rng, [1, 2, 3]));
@@ -177,13 +208,16 @@ function npzNext(rng: Rng): Buffer {
   if (lie === 0) m.size = pick(rng, [0, 1, m.data.length - 1, m.data.length + 1, 2 * m.data.length, 0xffffffff, 0x80000000]);
   else if (lie === 1) m.crc = pick(rng, HOSTILE_U32);
   else if (lie === 2) m.name = pick(rng, TRAVERSAL);
-  else if (lie === 3) { // a bomb, declared honestly or not
+  else if (lie === 3) {
+    // a bomb, declared honestly or not
     const mib = pick(rng, [1, 16, 256]);
     m.raw = Buffer.concat([deflateRawSync(m.data, { finishFlush: 2 }), zeroBombStream(mib)]);
     m.size = pick(rng, [m.data.length, m.data.length + mib * (1 << 20), 0xfffffff0]);
-  } else if (lie === 4) { // a corrupt deflate stream
+  } else if (lie === 4) {
+    // a corrupt deflate stream
     m.raw = mutateBytes(rng, deflateRawSync(m.data));
-  } else { // a hostile npy inside an honest member (its CRC is right)
+  } else {
+    // a hostile npy inside an honest member (its CRC is right)
     m.data = npyBytes(npyHeaderText(rng), Buffer.alloc(pick(rng, [0, 8, 24])), pick(rng, [1, 2]));
   }
   return zipBytes(ms);
@@ -213,12 +247,21 @@ function safetensorsNext(rng: Rng): Buffer {
   else if (what === 0) e.dtype = pick(rng, [...DTYPE_CODES, hostileJson(rng)]);
   else if (what === 1) e.shape = pick(rng, [hostileJson(rng), [3, 3], [6], [2, -3], [1.5, 4]]);
   else if (what === 2) e.data_offsets = hostileJson(rng);
-  else if (what === 3) { // shift, swap or stretch the byte range
+  else if (what === 3) {
+    // shift, swap or stretch the byte range
     const [b0, b1] = e.data_offsets as number[];
-    e.data_offsets = pick(rng, [[b0 + 1, b1 + 1], [b1, b0], [b0 - 16, b1 - 16], [b0, b1 + 8], [0, b1 - b0], [b0, 2 ** 53]]);
+    e.data_offsets = pick(rng, [
+      [b0 + 1, b1 + 1],
+      [b1, b0],
+      [b0 - 16, b1 - 16],
+      [b0, b1 + 8],
+      [0, b1 - b0],
+      [b0, 2 ** 53],
+    ]);
   } else if (what === 4) delete e[pick(rng, ["dtype", "shape", "data_offsets"])];
   else if (what === 5) header[name] = hostileJson(rng) as Record<string, unknown>;
-  else if (what === 6) header[`${name}2`] = { ...e }; // a second tensor over the same bytes
+  else if (what === 6)
+    header[`${name}2`] = { ...e }; // a second tensor over the same bytes
   else e.extra = 1;
   const data = rng.uniform() < 0.2 ? ST_DATA.subarray(0, rng.int(ST_DATA.length)) : ST_DATA;
   return safetensorsBytes(header, data);
@@ -234,7 +277,8 @@ function idxNext(rng: Rng): Buffer {
   const r = rng.uniform();
   if (r < 0.3) return mutateBytes(rng, seed);
   if (r < 0.5) return mutateBytes(rng, gzipSync(seed));
-  if (r < 0.8) { // hostile dims, dimension count or type byte
+  if (r < 0.8) {
+    // hostile dims, dimension count or type byte
     const dims = Array.from({ length: 1 + rng.int(4) }, () => pick(rng, [0, 1, 3, 4, 5, 10, 60, ...HOSTILE_U32]));
     const b = idxBytes(dims, seed.subarray(4 + 4 * seed[3]));
     if (rng.uniform() < 0.2) b[3] = rng.int(256);

@@ -27,7 +27,8 @@ function malformed(t: TensorRecord): string {
   if (!(t.dtype in DTYPE_BYTES)) return `dtype ${t.dtype}`;
   if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return `shape ${String(t.shape)}`;
   if (shapeSize(t.shape) !== t.data.length) return `shape [${t.shape}] with ${t.data.length} values`;
-  if (t.data.BYTES_PER_ELEMENT !== (t.dtype === "float16" || t.dtype === "bfloat16" ? 2 : DTYPE_BYTES[t.dtype])) return `dtype ${t.dtype} in a ${t.data.constructor.name}`;
+  if (t.data.BYTES_PER_ELEMENT !== (t.dtype === "float16" || t.dtype === "bfloat16" ? 2 : DTYPE_BYTES[t.dtype]))
+    return `dtype ${t.dtype} in a ${t.data.constructor.name}`;
   return "";
 }
 
@@ -43,14 +44,17 @@ function checkDict(d: StateDict): string {
 /** Load `file` as `format`; returns "" for a well-formed result, else what is wrong with it. */
 function load(format: FormatName, file: string): string {
   switch (format) {
-    case "pt": return checkDict(loadTorchCheckpoint(file));
+    case "pt":
+      return checkDict(loadTorchCheckpoint(file));
     case "safetensors": {
       const r = readSafetensors(file);
       const badMeta = Object.values(r.metadata).some((v) => typeof v !== "string");
       return badMeta ? "non-string metadata" : checkDict(r.tensors);
     }
-    case "npy": return malformed(readNpy(file));
-    case "npz": return checkDict(readNpz(file));
+    case "npy":
+      return malformed(readNpy(file));
+    case "npz":
+      return checkDict(readNpz(file));
     case "idx": {
       const a = readIdx(file);
       return a.dims.reduce((x, y) => x * y, 1) === a.data.length ? "" : `dims [${a.dims}] with ${a.data.length} bytes`;
@@ -58,17 +62,28 @@ function load(format: FormatName, file: string): string {
   }
 }
 
-interface Tally { loaded: number; refused: number; maxMs: number; maxMiB: number; ms: number; totalMiB: number }
+interface Tally {
+  loaded: number;
+  refused: number;
+  maxMs: number;
+  maxMiB: number;
+  ms: number;
+  totalMiB: number;
+}
 
 describe("fuzzing the loaders with hostile and damaged files", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "adm-fuzz-"));
   const tallies = new Map<FormatName, Tally>();
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
-    const rows = [...tallies].map(([f, t]) =>
-      `${f.padEnd(12)} ${String(t.loaded + t.refused).padStart(6)} ${String(t.loaded).padStart(7)} ${String(t.refused).padStart(8)} ${(t.ms / 1000).toFixed(1).padStart(7)} s ${String(t.maxMs).padStart(7)} ms ${t.maxMiB.toFixed(0).padStart(6)} MiB ${t.totalMiB.toFixed(0).padStart(6)} MiB`);
-    console.log(`loader fuzz, seed ${SEED}, ${CASES} cases per format (peak+: the most one case raised peak RSS; run+: the whole format)\n` +
-      `format        cases  loaded  refused    time   slowest   peak+    run+\n${rows.join("\n")}`);
+    const rows = [...tallies].map(
+      ([f, t]) =>
+        `${f.padEnd(12)} ${String(t.loaded + t.refused).padStart(6)} ${String(t.loaded).padStart(7)} ${String(t.refused).padStart(8)} ${(t.ms / 1000).toFixed(1).padStart(7)} s ${String(t.maxMs).padStart(7)} ms ${t.maxMiB.toFixed(0).padStart(6)} MiB ${t.totalMiB.toFixed(0).padStart(6)} MiB`,
+    );
+    console.log(
+      `loader fuzz, seed ${SEED}, ${CASES} cases per format (peak+: the most one case raised peak RSS; run+: the whole format)\n` +
+        `format        cases  loaded  refused    time   slowest   peak+    run+\n${rows.join("\n")}`,
+    );
   });
 
   for (const [i, format] of FORMATS.entries()) {
@@ -88,7 +103,10 @@ describe("fuzzing the loaders with hostile and damaged files", () => {
           const why = load(format.name, file);
           outcome = why ? `loaded a malformed record (${why})` : "loaded";
         } catch (e) {
-          outcome = e instanceof AdmInputError && e.file === file && e.message.startsWith(`${file}: `) ? "refused" : `threw ${(e as Error).name}: ${(e as Error).message}`;
+          outcome =
+            e instanceof AdmInputError && e.file === file && e.message.startsWith(`${file}: `)
+              ? "refused"
+              : `threw ${(e as Error).name}: ${(e as Error).message}`;
         }
         const ms = performance.now() - t0;
         const mib = (process.resourceUsage().maxRSS - rss0) / 1024;

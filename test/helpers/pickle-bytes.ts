@@ -67,19 +67,20 @@ export interface TensorSpec {
 /** The pickle torch.save writes for an OrderedDict of tensors (protocol 2, no memo). */
 export function stateDictPickle(tensors: TensorSpec[]): Buffer {
   const ints = (xs: unknown[]) => tupleOf(...xs.map((x) => (typeof x === "number" ? op.int(x) : op.str(String(x)))));
-  const entry = (t: TensorSpec) => Buffer.concat([
-    op.str(t.name),
-    op.global("torch._utils", "_rebuild_tensor_v2"),
-    tupleOf(
-      Buffer.concat([tupleOf(op.str("storage"), op.global("torch", t.storage), op.str(t.key), op.str("cpu"), op.int(t.numel)), op.binpersid()]),
-      op.int(t.offset),
-      ints(t.shape),
-      ints(t.stride),
-      op.newFalse(),
-      Buffer.concat([op.global("collections", "OrderedDict"), op.emptyTuple(), op.reduce()]),
-    ),
-    op.reduce(),
-  ]);
+  const entry = (t: TensorSpec) =>
+    Buffer.concat([
+      op.str(t.name),
+      op.global("torch._utils", "_rebuild_tensor_v2"),
+      tupleOf(
+        Buffer.concat([tupleOf(op.str("storage"), op.global("torch", t.storage), op.str(t.key), op.str("cpu"), op.int(t.numel)), op.binpersid()]),
+        op.int(t.offset),
+        ints(t.shape),
+        ints(t.stride),
+        op.newFalse(),
+        Buffer.concat([op.global("collections", "OrderedDict"), op.emptyTuple(), op.reduce()]),
+      ),
+      op.reduce(),
+    ]);
   return Buffer.concat([
     op.proto(2),
     op.global("collections", "OrderedDict"),

@@ -28,10 +28,11 @@ async function serve(behaviour: Behaviour): Promise<{ url: string; ranges: (stri
   return {
     url: `http://127.0.0.1:${port}/64x64_diffusion.pt`,
     ranges,
-    close: () => new Promise((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -83,7 +84,9 @@ test("an interrupted transfer resumes with an HTTP Range request, within one cal
   // across calls: no retries, so the first call fails leaving the part; the second resumes it
   const s2 = await serve((req, res, n) => sendFrom(req, res, n === 0 ? { cutAfter: 120_000 } : {}));
   const to2 = dest();
-  await expect(download(s2.url, to2, { sha256: SHA, retries: 0 })).rejects.toThrow(/download failed after 1 tries \(the connection kept breaking\); 120000 bytes are kept in .*64x64_diffusion\.pt\.part: run the same command again to resume/);
+  await expect(download(s2.url, to2, { sha256: SHA, retries: 0 })).rejects.toThrow(
+    /download failed after 1 tries \(the connection kept breaking\); 120000 bytes are kept in .*64x64_diffusion\.pt\.part: run the same command again to resume/,
+  );
   expect(existsSync(to2)).toBe(false);
   expect(statSync(`${to2}.part`).size).toBe(120_000);
   const r2 = await download(s2.url, to2, { sha256: SHA });
@@ -106,7 +109,9 @@ test("a checksum mismatch is rejected and leaves nothing under the final name (n
   const s = await serve((req, res) => sendFrom(req, res));
   const to = dest();
   const wrong = "0".repeat(64);
-  await expect(download(s.url, to, { sha256: wrong })).rejects.toThrow(/SHA-256 mismatch: expected 0{64}, the download gives [0-9a-f]{64}; the downloaded bytes were deleted, nothing was written to/);
+  await expect(download(s.url, to, { sha256: wrong })).rejects.toThrow(
+    /SHA-256 mismatch: expected 0{64}, the download gives [0-9a-f]{64}; the downloaded bytes were deleted, nothing was written to/,
+  );
   await s.close();
   expect(existsSync(to)).toBe(false);
   expect(existsSync(`${to}.part`)).toBe(false);
@@ -120,7 +125,9 @@ test("a server that stalls mid-transfer times out with a message, keeping the by
   });
   const to = dest();
   const started = Date.now();
-  await expect(download(s.url, to, { sha256: SHA, stallMs: 200, retries: 1 })).rejects.toThrow(/download failed after 2 tries \(the server sent nothing for 0.2 s\)/);
+  await expect(download(s.url, to, { sha256: SHA, stallMs: 200, retries: 1 })).rejects.toThrow(
+    /download failed after 2 tries \(the server sent nothing for 0.2 s\)/,
+  );
   expect(Date.now() - started).toBeLessThan(5000);
   await s.close();
   expect(existsSync(to)).toBe(false);
@@ -135,7 +142,9 @@ test("an unreachable host says so, names it, and says how to get the file there"
   const e = await download(url, to).catch((x) => x);
   expect(e).toBeInstanceOf(NetworkUnreachableError);
   expect(existsSync(`${to}.part`)).toBe(false);
-  expect(e.message).toMatch(/^cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\): this machine has no network route to it\. Download http:\/\/127\.0\.0\.1:\d+\/64x64_diffusion\.pt on a machine that has, and copy it to .*64x64_diffusion\.pt$/);
+  expect(e.message).toMatch(
+    /^cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\): this machine has no network route to it\. Download http:\/\/127\.0\.0\.1:\d+\/64x64_diffusion\.pt on a machine that has, and copy it to .*64x64_diffusion\.pt$/,
+  );
   expect(existsSync(to)).toBe(false);
 });
 

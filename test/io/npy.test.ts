@@ -69,7 +69,12 @@ describe("npy / npz", () => {
   test("rejects Fortran-order arrays and unknown dtypes by name", () => {
     const header = "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }";
     const { parseNpy } = jest.requireActual("../../lib/io/npy") as typeof import("../../lib/io/npy");
-    const buf = Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]), Buffer.from([header.length + 1, 0]), Buffer.from(header + "\n"), Buffer.alloc(16)]);
+    const buf = Buffer.concat([
+      Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]),
+      Buffer.from([header.length + 1, 0]),
+      Buffer.from(header + "\n"),
+      Buffer.alloc(16),
+    ]);
     expect(() => parseNpy(buf, "f.npy")).toThrow(/f\.npy: Fortran-order/);
     const buf2 = Buffer.from(buf.toString("latin1").replace("<f4", "<c8").replace("True", "False"), "latin1");
     expect(() => parseNpy(buf2, "g.npy")).toThrow(/g\.npy: dtype <c8 is not supported/);
@@ -87,11 +92,13 @@ describe("npy / npz", () => {
     test("issue 16: a decoy 'descr' inside another value does not win: the header is parsed as a dict", () => {
       // the old pattern matcher read the first "'descr': '...'" in the text, here inside a string
       const decoy = "{'fortran_order': False, 'shape': (2,), 'descr': \"<f4\", 'note': \"'descr': '<i8'\"}";
-      expect(refusal(npyBytes(decoy, f4(2))).message).toMatch(/x\.npy: the header has the keys \[descr, fortran_order, note, shape\], not exactly \[descr, fortran_order, shape\]/);
+      expect(refusal(npyBytes(decoy, f4(2))).message).toMatch(
+        /x\.npy: the header has the keys \[descr, fortran_order, note, shape\], not exactly \[descr, fortran_order, shape\]/,
+      );
       const dup = "{'descr': '<i8', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}";
       expect(refusal(npyBytes(dup, f4(2))).message).toMatch(/the header is not a Python literal \(duplicate key "descr"/);
       // a valid header in another key order and quote style reads by structure, as numpy reads it
-      const r = parseNpy(npyBytes("{\"shape\": (2,), \"fortran_order\": False, \"descr\": \"<f4\"}", f4(2)), "y.npy");
+      const r = parseNpy(npyBytes('{"shape": (2,), "fortran_order": False, "descr": "<f4"}', f4(2)), "y.npy");
       expect(r).toMatchObject({ dtype: "float32", shape: [2] });
       expect(Array.from(r.data as Float32Array)).toEqual([0.5, 1.5]);
       // Python 2's long literals (numpy 1.x on Python 2 wrote them) still read

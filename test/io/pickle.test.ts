@@ -49,7 +49,9 @@ describe("restricted unpickler", () => {
   });
 
   test("lengths past the end, missing STOP and stack underflow are refused by byte", () => {
-    expect(refusal(pt(Buffer.from([0x80, 0x02, 0x58, 0xff, 0xff, 0xff, 0x7f, 0x2e]))).message).toMatch(/truncated pickle \(2147483647 bytes asked for, 1 left\)/);
+    expect(refusal(pt(Buffer.from([0x80, 0x02, 0x58, 0xff, 0xff, 0xff, 0x7f, 0x2e]))).message).toMatch(
+      /truncated pickle \(2147483647 bytes asked for, 1 left\)/,
+    );
     expect(refusal(pt(Buffer.from([0x80, 0x02, 0x8d, 0, 0, 0, 0, 0, 0, 0, 0x80]))).message).toMatch(/truncated pickle/);
     expect(refusal(pt(Buffer.from([0x80, 0x02, 0x7d]))).message).toMatch(/truncated pickle \(no STOP\) \(at archive\/data\.pkl byte 3/);
     expect(refusal(pt(Buffer.from([0x80, 0x02, 0x2e]))).message).toMatch(/stack underflow/);
@@ -80,8 +82,12 @@ describe("restricted unpickler", () => {
     expect(refusal(pt(od)).message).toMatch(/OrderedDict called with \[5\], not a list of \(key, value\) pairs/);
     // REDUCE of a non-global, APPEND to a dict, SETITEMS on a list
     expect(refusal(pt(Buffer.concat([op.proto(2), op.int(1), op.emptyTuple(), op.reduce(), op.stop()]))).message).toMatch(/REDUCE of 1/);
-    expect(refusal(pt(Buffer.concat([op.proto(2), op.emptyDict(), op.int(1), op.append(), op.stop()]))).message).toMatch(/APPEND to dict\(0 items\), not a list/);
-    expect(refusal(pt(Buffer.concat([op.proto(2), op.emptyList(), op.mark(), op.int(1), op.int(2), op.setitems(), op.stop()]))).message).toMatch(/SETITEM on \[\], not a dict/);
+    expect(refusal(pt(Buffer.concat([op.proto(2), op.emptyDict(), op.int(1), op.append(), op.stop()]))).message).toMatch(
+      /APPEND to dict\(0 items\), not a list/,
+    );
+    expect(refusal(pt(Buffer.concat([op.proto(2), op.emptyList(), op.mark(), op.int(1), op.int(2), op.setitems(), op.stop()]))).message).toMatch(
+      /SETITEM on \[\], not a dict/,
+    );
     // a state_dict whose value is a number, or whose key is not a string
     const dict = (k: Buffer, v: Buffer) => Buffer.concat([op.proto(2), op.emptyDict(), op.mark(), k, v, op.setitems(), op.stop()]);
     expect(refusal(pt(dict(op.str("a"), op.int(3)))).message).toMatch(/entry a is 3, not a tensor/);
@@ -111,7 +117,13 @@ describe("restricted unpickler", () => {
     body.writeInt32LE(n, 1);
     body[5 + n - 1] = 0x01;
     const t0 = Date.now();
-    const v = unpickle(Buffer.concat([op.proto(2), body, op.stop()]), { source: "x.pkl", member: "x", allowedGlobals: new Set(), reduce: () => null, persistentLoad: () => null });
+    const v = unpickle(Buffer.concat([op.proto(2), body, op.stop()]), {
+      source: "x.pkl",
+      member: "x",
+      allowedGlobals: new Set(),
+      reduce: () => null,
+      persistentLoad: () => null,
+    });
     expect(v).toBe(1n << BigInt(8 * n - 8));
     expect(Date.now() - t0).toBeLessThan(2000);
   });

@@ -15,11 +15,11 @@ describe("safetensors", () => {
       ["steps", { dtype: "int64", shape: [], data: new BigInt64Array([123456789012n]) }],
     ]);
     const file = path.join(dir, "m.safetensors");
-    writeSafetensors(file, tensors, { format: "pt", config: "{\"x\":1}" });
+    writeSafetensors(file, tensors, { format: "pt", config: '{"x":1}' });
     const back = readSafetensors(file);
     expect([...back.tensors.keys()]).toEqual(["b.weight", "a.bias", "steps"]);
     expect(back.tensors).toEqual(tensors);
-    expect(back.metadata).toEqual({ format: "pt", config: "{\"x\":1}" });
+    expect(back.metadata).toEqual({ format: "pt", config: '{"x":1}' });
     expect(readdirSync(dir)).toEqual(["m.safetensors"]);
   });
 
@@ -70,8 +70,12 @@ describe("safetensors", () => {
 
     test("issue 16: a null entry, a missing shape, fractional or negative offsets are refused by tensor name", () => {
       expect(refusal({ w: null }).message).toMatch(/the header entry is None, not \{dtype, shape, data_offsets\} \(at tensor "w"\)/);
-      expect(refusal({ w: { dtype: "F32", data_offsets: [0, 8] } }).message).toMatch(/the shape is undefined, not a list of dimensions \(at tensor "w" shape\)/);
-      expect(refusal({ w: f32([2], [0.5, 8.5]) }).message).toMatch(/data_offsets \[0\.5, 8\.5\] are not \[begin, end\] with 0 <= begin <= end \(at tensor "w" data_offsets\)/);
+      expect(refusal({ w: { dtype: "F32", data_offsets: [0, 8] } }).message).toMatch(
+        /the shape is undefined, not a list of dimensions \(at tensor "w" shape\)/,
+      );
+      expect(refusal({ w: f32([2], [0.5, 8.5]) }).message).toMatch(
+        /data_offsets \[0\.5, 8\.5\] are not \[begin, end\] with 0 <= begin <= end \(at tensor "w" data_offsets\)/,
+      );
       expect(refusal({ w: f32([2], [-8, 0]) }).message).toMatch(/data_offsets \[-8, 0\] are not \[begin, end\]/);
       expect(refusal({ w: f32([2], [8, 0]) }).message).toMatch(/are not \[begin, end\]/);
       expect(refusal({ w: f32([2], [0, 8, 16]) }).message).toMatch(/are not \[begin, end\]/);
@@ -84,15 +88,21 @@ describe("safetensors", () => {
     });
 
     test("issue 16: overlapping tensors and gaps (forbidden by the format) are refused", () => {
-      expect(refusal({ a: f32([2], [0, 8]), b: f32([1], [4, 8]) }, Buffer.alloc(8)).message).toMatch(/data_offsets \[4, 8\] overlaps the tensor before it \(which ends at 8\); the format requires tensors to tile the data \(at tensor "b" data_offsets\)/);
-      expect(refusal({ a: f32([1], [0, 4]), b: f32([1], [8, 12]) }, Buffer.alloc(12)).message).toMatch(/data_offsets \[8, 12\] leaves bytes 4 to 8 unused; the format requires tensors to tile the data \(at tensor "b" data_offsets\)/);
+      expect(refusal({ a: f32([2], [0, 8]), b: f32([1], [4, 8]) }, Buffer.alloc(8)).message).toMatch(
+        /data_offsets \[4, 8\] overlaps the tensor before it \(which ends at 8\); the format requires tensors to tile the data \(at tensor "b" data_offsets\)/,
+      );
+      expect(refusal({ a: f32([1], [0, 4]), b: f32([1], [8, 12]) }, Buffer.alloc(12)).message).toMatch(
+        /data_offsets \[8, 12\] leaves bytes 4 to 8 unused; the format requires tensors to tile the data \(at tensor "b" data_offsets\)/,
+      );
       expect(refusal({ a: f32([1], [4, 8]) }).message).toMatch(/leaves bytes 0 to 4 unused/);
       expect(refusal({ a: f32([1], [0, 4]) }).message).toMatch(/the tensors cover 4 bytes but the file holds 8 after its header \(trailing data\)/);
       expect(refusal({ a: f32([4], [0, 16]) }).message).toMatch(/the tensors cover 16 bytes but the file holds 8 after its header \(truncated\)/);
     });
 
-    test("issue 16: shapes like [-2, -2], [1.5] and \"4\" are refused, not returned as if valid", () => {
-      expect(refusal({ w: f32([-2, -2], [0, 16]) }, Buffer.alloc(16)).message).toMatch(/the shape \[-2, -2\] has the dimension -2; dimensions are non-negative integers/);
+    test('issue 16: shapes like [-2, -2], [1.5] and "4" are refused, not returned as if valid', () => {
+      expect(refusal({ w: f32([-2, -2], [0, 16]) }, Buffer.alloc(16)).message).toMatch(
+        /the shape \[-2, -2\] has the dimension -2; dimensions are non-negative integers/,
+      );
       expect(refusal({ w: f32([1.5], [0, 6]) }).message).toMatch(/the shape \[1\.5\] has the dimension 1\.5/);
       expect(refusal({ w: f32("4", [0, 16]) }).message).toMatch(/the shape is "4", not a list of dimensions/);
       expect(refusal({ w: f32([2 ** 40, 2 ** 40], [0, 8]) }).message).toMatch(/has more elements than any array can/);
@@ -102,7 +112,9 @@ describe("safetensors", () => {
     test("headers that are not an object of entries, and metadata that is not strings, are refused", () => {
       expect(refusal([1, 2]).message).toMatch(/the header is \[1, 2\], not an object/);
       expect(refusal("null").message).toMatch(/the header is None, not an object/);
-      expect(refusal({ __metadata__: { step: 5 } }, Buffer.alloc(0)).message).toMatch(/metadata values must be strings, this one is 5 \(at __metadata__ "step"\)/);
+      expect(refusal({ __metadata__: { step: 5 } }, Buffer.alloc(0)).message).toMatch(
+        /metadata values must be strings, this one is 5 \(at __metadata__ "step"\)/,
+      );
       expect(refusal({ __metadata__: "x" }, Buffer.alloc(0)).message).toMatch(/__metadata__ is "x", not an object of strings/);
       const file = path.join(dir, "hugelen.safetensors");
       const bytes = Buffer.alloc(16);
@@ -113,7 +125,13 @@ describe("safetensors", () => {
 
     test("a zero-size tensor and a __proto__ key are read as data, not as structure", () => {
       const file = path.join(dir, "proto.safetensors");
-      writeFileSync(file, safetensorsBytes('{"__proto__":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"e":{"dtype":"F32","shape":[0],"data_offsets":[8,8]}}', Buffer.alloc(8)));
+      writeFileSync(
+        file,
+        safetensorsBytes(
+          '{"__proto__":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"e":{"dtype":"F32","shape":[0],"data_offsets":[8,8]}}',
+          Buffer.alloc(8),
+        ),
+      );
       const r = readSafetensors(file);
       expect([...r.tensors.keys()]).toEqual(["__proto__", "e"]);
       expect(r.tensors.get("e")!.shape).toEqual([0]);

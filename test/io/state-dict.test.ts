@@ -8,8 +8,18 @@ import { UNetConfig, UNetModel } from "../../lib/models";
 
 const CKPT = path.resolve(__dirname, "../fixtures/models/unet_adagn_updown_new.pt");
 const CONFIG: UNetConfig = {
-  imageSize: 8, inChannels: 3, numResBlocks: 0, channelMult: [1, 1], modelChannels: 32, outChannels: 6, attentionResolutions: [2],
-  numClasses: 10, numHeadChannels: 16, useScaleShiftNorm: true, resblockUpdown: true, useNewAttentionOrder: true,
+  imageSize: 8,
+  inChannels: 3,
+  numResBlocks: 0,
+  channelMult: [1, 1],
+  modelChannels: 32,
+  outChannels: 6,
+  attentionResolutions: [2],
+  numClasses: 10,
+  numHeadChannels: 16,
+  useScaleShiftNorm: true,
+  resblockUpdown: true,
+  useNewAttentionOrder: true,
 };
 
 beforeAll(async () => {
@@ -59,7 +69,9 @@ describe("stateDict / loadStateDict", () => {
       message = (e as Error).message;
     }
     expect(message).toMatch(/^unet_adagn_updown_new\.pt: the checkpoint does not fit the UNetModel built from these flags/);
-    expect(message).toMatch(/missing from the checkpoint \(4\):\n {2}input_blocks\.1\.0\.op\.weight\n {2}input_blocks\.1\.0\.op\.bias\n {2}output_blocks\.0\.2\.conv\.weight/);
+    expect(message).toMatch(
+      /missing from the checkpoint \(4\):\n {2}input_blocks\.1\.0\.op\.weight\n {2}input_blocks\.1\.0\.op\.bias\n {2}output_blocks\.0\.2\.conv\.weight/,
+    );
     expect(message).toMatch(/unexpected in the checkpoint \(\d+\):\n {2}input_blocks\.1\.0\.in_layers\.0\.weight/);
     expect(message).toMatch(/set resblock_updown True/);
     model.dispose();
@@ -88,7 +100,9 @@ describe("stateDict / loadStateDict", () => {
         error = e;
       }
       expect(error).toBeInstanceOf(AdmInputError);
-      expect((error as AdmInputError).message).toMatch(new RegExp(`^ema\\.safetensors: 1 of its 6 values are not finite \\(the first, at flat index 4, is ${bad}\\) \\(at tensor "out\\.2\\.bias"\\)`));
+      expect((error as AdmInputError).message).toMatch(
+        new RegExp(`^ema\\.safetensors: 1 of its 6 values are not finite \\(the first, at flat index 4, is ${bad}\\) \\(at tensor "out\\.2\\.bias"\\)`),
+      );
     }
     expect(Array.from(model.params.get("out.2.bias")!.dataSync())).toEqual(before);
     model.dispose();

@@ -82,10 +82,16 @@ describe("loadTorchCheckpoint", () => {
 
     test("views past their storage, missing storages and shape products beyond 2^53 are refused", () => {
       const six = { 0: f32Bytes([1, 2, 3, 4, 5, 6]) };
-      expect(thrown(() => loadTorchCheckpoint(write("past.pt", torchZipBytes(stateDictPickle([{ ...W, offset: 3, shape: [4] }]), six)))).message).toMatch(/tensor w runs past its storage \(3 \+ 4 > 6\)/);
-      expect(thrown(() => loadTorchCheckpoint(write("missing.pt", torchZipBytes(stateDictPickle([{ ...W, key: "7" }]), six)))).message).toMatch(/storage archive\/data\/7 of tensor w is missing/);
+      expect(thrown(() => loadTorchCheckpoint(write("past.pt", torchZipBytes(stateDictPickle([{ ...W, offset: 3, shape: [4] }]), six)))).message).toMatch(
+        /tensor w runs past its storage \(3 \+ 4 > 6\)/,
+      );
+      expect(thrown(() => loadTorchCheckpoint(write("missing.pt", torchZipBytes(stateDictPickle([{ ...W, key: "7" }]), six)))).message).toMatch(
+        /storage archive\/data\/7 of tensor w is missing/,
+      );
       const huge = { ...W, shape: [2 ** 30, 2 ** 30, 2 ** 30], stride: [2 ** 60, 2 ** 30, 1] };
-      expect(thrown(() => loadTorchCheckpoint(write("huge.pt", torchZipBytes(stateDictPickle([huge]), six)))).message).toMatch(/has more elements than any array can/);
+      expect(thrown(() => loadTorchCheckpoint(write("huge.pt", torchZipBytes(stateDictPickle([huge]), six)))).message).toMatch(
+        /has more elements than any array can/,
+      );
     });
 
     test("every single-bit flip in dtypes.pt's tensor bytes is refused by the member's CRC-32", () => {
@@ -136,7 +142,15 @@ describe("openTorchCheckpoint: one tensor at a time", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "adm-stream-"));
     const file = path.join(dir, "big.pt");
     const n = 4 * 2 ** 20; // 16 MiB per tensor, 16 tensors
-    const specs: TensorSpec[] = Array.from({ length: 16 }, (_, i) => ({ name: `w${i}`, storage: "FloatStorage", key: String(i), numel: n, offset: 0, shape: [n], stride: [1] }));
+    const specs: TensorSpec[] = Array.from({ length: 16 }, (_, i) => ({
+      name: `w${i}`,
+      storage: "FloatStorage",
+      key: String(i),
+      numel: n,
+      offset: 0,
+      shape: [n],
+      stride: [1],
+    }));
     const chunk = new Uint8Array(new Float32Array(n).fill(0.5).buffer);
     writeStoredZip(file, [
       { name: "archive/data.pkl", chunks: [stateDictPickle(specs)] },
@@ -145,7 +159,10 @@ describe("openTorchCheckpoint: one tensor at a time", () => {
     ]);
     // each mode in a fresh process, whose peak RSS has not been raised by earlier tests
     const probe = (mode: string): { growth: number; kept: number } => {
-      const r = spawnSync(process.execPath, [path.join(ROOT, "scripts/run-ts.js"), path.join(__dirname, "torch-stream-probe.ts"), file, mode], { encoding: "utf8", timeout: 120000 });
+      const r = spawnSync(process.execPath, [path.join(ROOT, "scripts/run-ts.js"), path.join(__dirname, "torch-stream-probe.ts"), file, mode], {
+        encoding: "utf8",
+        timeout: 120000,
+      });
       if (r.status !== 0) throw new Error(`probe ${mode} failed: ${r.stderr}`);
       return JSON.parse(r.stdout.trim().split("\n").pop() as string);
     };

@@ -3,7 +3,18 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from "os";
 import { join } from "path";
 import { AdmInputError } from "../../lib/io/errors";
-import { commitInOrder, ensureDir, prepareOutput, removeStaleTemps, stageAll, stageBytes, stageFile, tempPathFor, writeAll, writeFileAtomic } from "../../lib/io/write-files";
+import {
+  commitInOrder,
+  ensureDir,
+  prepareOutput,
+  removeStaleTemps,
+  stageAll,
+  stageBytes,
+  stageFile,
+  tempPathFor,
+  writeAll,
+  writeFileAtomic,
+} from "../../lib/io/write-files";
 import { thrown } from "../helpers/memory";
 
 /** The pid of a process that has exited (so a temp file named after it is stale). */
@@ -31,10 +42,12 @@ describe("write-files", () => {
     const path = join(dir, "b.bin");
     writeFileAtomic(path, "good");
     const full = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
-    const e = thrown(() => stageFile(path, (fd) => {
-      writeAll(fd, new Uint8Array(100));
-      throw full;
-    }));
+    const e = thrown(() =>
+      stageFile(path, (fd) => {
+        writeAll(fd, new Uint8Array(100));
+        throw full;
+      }),
+    );
     expect(e).toBeInstanceOf(AdmInputError);
     expect(e.message).toMatch(/b\.bin: cannot write \(ENOSPC\) \(at writing\); the disk is full: free some space or write elsewhere/);
     expect(readFileSync(path, "utf8")).toBe("good");
@@ -48,7 +61,14 @@ describe("write-files", () => {
     expect(() => staged.commit()).toThrow(/blocked: cannot write \((EISDIR|ENOTEMPTY|EEXIST)\) \(at the rename into place\)/);
     expect(readdirSync(dir).filter((n) => n.startsWith("blocked."))).toEqual([]);
     const first = join(dir, "first.txt");
-    expect(() => stageAll([() => stageBytes(first, "1"), () => { throw new Error("second failed"); }])).toThrow("second failed");
+    expect(() =>
+      stageAll([
+        () => stageBytes(first, "1"),
+        () => {
+          throw new Error("second failed");
+        },
+      ]),
+    ).toThrow("second failed");
     expect(readdirSync(dir).filter((n) => n.startsWith("first.txt"))).toEqual([]);
     const after = join(dir, "after.txt");
     expect(() => commitInOrder([stageBytes(blocked, "x"), stageBytes(after, "2")])).toThrow(/blocked: cannot write/);

@@ -29,7 +29,10 @@ const f4Header = (n: number) => npyBytes(`{'descr': '<f4', 'fortran_order': Fals
 /** An .npy member of `n` float32 zeros. */
 const zerosNpy = (n: number) => Buffer.concat([f4Header(n), Buffer.alloc(4 * n)]);
 
-const small: Member = { name: "a.npy", data: npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", Buffer.from(new Float32Array([1.5, -2]).buffer)) };
+const small: Member = {
+  name: "a.npy",
+  data: npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", Buffer.from(new Float32Array([1.5, -2]).buffer)),
+};
 
 describe("zip reader: bombs, lying directories, damage", () => {
   test("an honest stored and deflated archive loads", () => {
@@ -47,7 +50,9 @@ describe("zip reader: bombs, lying directories, damage", () => {
     let e: Error | undefined;
     expect(peakGrowthMiB(() => (e = thrown(() => readNpz(file))))).toBeLessThan(64);
     expect(e).toBeInstanceOf(AdmInputError);
-    expect(e!.message).toMatch(/bomb\.npz: decoding it needs 1\.00 GiB .* more than the 1\d\d\.\d MiB this load may use \(at member "big\.npy"\); .*raise maxExpansion .*ADM_MAX_LOAD_EXPANSION/);
+    expect(e!.message).toMatch(
+      /bomb\.npz: decoding it needs 1\.00 GiB .* more than the 1\d\d\.\d MiB this load may use \(at member "big\.npy"\); .*raise maxExpansion .*ADM_MAX_LOAD_EXPANSION/,
+    );
   });
 
   test("issue 16: a member that inflates past the size its directory declares is refused at that size", () => {
@@ -55,9 +60,13 @@ describe("zip reader: bombs, lying directories, damage", () => {
     const file = write("liar.npz", zipBytes([{ name: "a.npy", data, deflate: true, size: 1000 }]));
     let e: Error | undefined;
     expect(peakGrowthMiB(() => (e = thrown(() => readNpz(file))))).toBeLessThan(64);
-    expect(e!.message).toMatch(/liar\.npz: the member inflates past the 1000 bytes the archive declares \(a zip bomb, or a corrupt archive\) \(at member "a\.npy"\)/);
+    expect(e!.message).toMatch(
+      /liar\.npz: the member inflates past the 1000 bytes the archive declares \(a zip bomb, or a corrupt archive\) \(at member "a\.npy"\)/,
+    );
     // and one that inflates to less than it declares
-    expect(refusal(write("short.npz", zipBytes([{ ...small, deflate: true, size: small.data.length + 8 }]))).message).toMatch(/inflates to \d+ bytes, the archive declares \d+/);
+    expect(refusal(write("short.npz", zipBytes([{ ...small, deflate: true, size: small.data.length + 8 }]))).message).toMatch(
+      /inflates to \d+ bytes, the archive declares \d+/,
+    );
   });
 
   test("issue 16: a tiny .npz (the issue's had 272 bytes) declaring 4 GB is refused without asking for 4 GB", () => {
@@ -67,7 +76,9 @@ describe("zip reader: bombs, lying directories, damage", () => {
     expect(peakGrowthMiB(() => (e = thrown(() => readNpz(deflated))))).toBeLessThan(64);
     expect(e!.message).toMatch(/decoding it needs 4\.00 GiB/);
     // a STORED member cannot declare more than it stores
-    expect(refusal(write("stored.npz", zipBytes([{ ...small, size: 0xfffffff0 }]))).message).toMatch(/a STORED member with size 4294967280 but 76 stored bytes/);
+    expect(refusal(write("stored.npz", zipBytes([{ ...small, size: 0xfffffff0 }]))).message).toMatch(
+      /a STORED member with size 4294967280 but 76 stored bytes/,
+    );
   });
 
   test("raising the limits per call lets a trusted, highly compressible file load", () => {
@@ -125,7 +136,7 @@ describe("zip reader: bombs, lying directories, damage", () => {
     let refused = 0;
     for (let bit = 0; bit < 32; bit++) {
       const flipped = Buffer.from(bytes);
-      flipped[dataStart + bit] ^= 1 << bit % 8;
+      flipped[dataStart + bit] ^= 1 << (bit % 8);
       const e = refusal(write(`flip${bit}.npz`, flipped));
       if (/CRC-32 mismatch \(the bytes give [0-9a-f]{8}, the archive recorded [0-9a-f]{8}\) \(at member "a\.npy"\)/.test(e.message)) refused++;
     }
@@ -134,7 +145,9 @@ describe("zip reader: bombs, lying directories, damage", () => {
 
   test("traversal, absolute, duplicate and overlapping member names are refused", () => {
     for (const name of ["../evil.npy", "/etc/evil.npy", "a/../../evil.npy", "C:/evil.npy", "a\\evil.npy"]) {
-      expect(refusal(write("traversal.npz", zipBytes([{ ...small, name }]))).message).toMatch(/the archive has a member with (a '\.\.' path segment|an absolute path|a NUL or backslash)/);
+      expect(refusal(write("traversal.npz", zipBytes([{ ...small, name }]))).message).toMatch(
+        /the archive has a member with (a '\.\.' path segment|an absolute path|a NUL or backslash)/,
+      );
     }
     expect(refusal(write("dup.npz", zipBytes([small, small]))).message).toMatch(/two members of this name/);
     // the first member's directory entry claims 10 more bytes, which are the second member's header
@@ -151,7 +164,9 @@ describe("zip reader: bombs, lying directories, damage", () => {
 
   test("a file that is not a zip, or is empty, says so", () => {
     expect(refusal(write("empty.npz", Buffer.alloc(0))).message).toMatch(/empty\.npz: not a zip file \(0 bytes/);
-    expect(refusal(write("text.npz", Buffer.from("hello world, this is not an archive at all"))).message).toMatch(/not a zip file \(no end-of-central-directory record\)/);
+    expect(refusal(write("text.npz", Buffer.from("hello world, this is not an archive at all"))).message).toMatch(
+      /not a zip file \(no end-of-central-directory record\)/,
+    );
     expect(refusal(dir).message).toMatch(/cannot read the file \((EISDIR|it is not a regular file)\)/);
   });
 });

@@ -50,12 +50,17 @@ describe("scripts/evaluate.ts", () => {
   });
 
   test("sets of another shape or channel count, or too few images, are refused before any feature is computed (7x5 against 32x32 printed a FID)", async () => {
-    const odd = join(dir, "odd.npz"), ref32 = join(dir, "ref32.npz"), rgb = join(dir, "rgb.npz"), few = join(dir, "few.npz");
+    const odd = join(dir, "odd.npz"),
+      ref32 = join(dir, "ref32.npz"),
+      rgb = join(dir, "rgb.npz"),
+      few = join(dir, "few.npz");
     writeReferenceBatch(odd, { images: { data: bytes(20 * 7 * 5, 256), shape: [20, 7, 5, 1] } });
     writeReferenceBatch(ref32, { images: { data: bytes(20 * 32 * 32, 256), shape: [20, 32, 32, 1] } });
     writeReferenceBatch(rgb, { images: { data: bytes(20 * 8 * 8 * 3, 256), shape: [20, 8, 8, 3] } });
     writeReferenceBatch(few, { images: { data: bytes(3 * 8 * 8, 256), shape: [3, 8, 8, 1] } });
-    await expect(main([odd, ref32, "--features", "pixels"])).rejects.toThrow(/odd\.npz holds 7x5x1 images but .*ref32\.npz holds 32x32x1: metrics compare images of one shape and channel count/);
+    await expect(main([odd, ref32, "--features", "pixels"])).rejects.toThrow(
+      /odd\.npz holds 7x5x1 images but .*ref32\.npz holds 32x32x1: metrics compare images of one shape and channel count/,
+    );
     await expect(main([rgb, reference, "--features", "pixels"])).rejects.toThrow(/rgb\.npz holds 8x8x3 images but .*ref\.npz holds 8x8x1/);
     await expect(main([few, reference, "--features", "pixels"])).rejects.toThrow(/few\.npz holds 3 images; the metrics need at least 4/);
     // one size scaled to another of the same shape is fine (32x32 course samples against the 28x28 Fashion-MNIST test set)

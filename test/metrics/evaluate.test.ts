@@ -9,14 +9,22 @@ beforeAll(async () => {
 
 // Six points in the plane (a non-degenerate covariance) and copies of them moved by (dx, dy).
 const POINTS = [0, 0, 1, 0, 0, 1, 1, 1, 2, 0, 0, 3];
-const moved = (dx: number, dy: number): FeatureMatrix => matrix(POINTS.map((v, i) => v + (i % 2 === 0 ? dx : dy)), 6, 2);
+const moved = (dx: number, dy: number): FeatureMatrix =>
+  matrix(
+    POINTS.map((v, i) => v + (i % 2 === 0 ? dx : dy)),
+    6,
+    2,
+  );
 
 /** Mean and ddof-1 covariance [a, b; b, c] of 2-D points, by hand in float64. */
 function meanAndCovariance(m: FeatureMatrix): { mu: [number, number]; a: number; b: number; c: number } {
   const n = m.shape[0];
-  let mx = 0, my = 0;
+  let mx = 0,
+    my = 0;
   for (let i = 0; i < n; i++) [mx, my] = [mx + m.data[2 * i] / n, my + m.data[2 * i + 1] / n];
-  let a = 0, b = 0, c = 0;
+  let a = 0,
+    b = 0,
+    c = 0;
   for (let i = 0; i < n; i++) {
     const [u, v] = [m.data[2 * i] - mx, m.data[2 * i + 1] - my];
     [a, b, c] = [a + (u * u) / (n - 1), b + (u * v) / (n - 1), c + (v * v) / (n - 1)];
@@ -30,7 +38,8 @@ function meanAndCovariance(m: FeatureMatrix): { mu: [number, number]; a: number;
  */
 function fidAgainstIdentity(m: FeatureMatrix, nu: [number, number]): number {
   const { mu, a, b, c } = meanAndCovariance(m);
-  const trace = a + c, det = a * c - b * b;
+  const trace = a + c,
+    det = a * c - b * b;
   return (mu[0] - nu[0]) ** 2 + (mu[1] - nu[1]) ** 2 + trace + 2 - 2 * Math.sqrt(trace + 2 * Math.sqrt(det));
 }
 
@@ -40,12 +49,17 @@ function fidAgainstIdentity(m: FeatureMatrix, nu: [number, number]): number {
  */
 function softmaxTable(z: number, classes: number[]): FeatureMatrix {
   const p = 1 / (1 + Math.exp(-z));
-  return matrix(classes.flatMap((k) => (k === 0 ? [p, 1 - p] : [1 - p, p])), classes.length, 2);
+  return matrix(
+    classes.flatMap((k) => (k === 0 ? [p, 1 - p] : [1 - p, p])),
+    classes.length,
+    2,
+  );
 }
 
 describe("evaluateFeatures", () => {
   test("identical sets: FID and sFID 0, precision and recall 1; IS per split in closed form", () => {
-    const z = 1.5, p = 1 / (1 + Math.exp(-z));
+    const z = 1.5,
+      p = 1 / (1 + Math.exp(-z));
     // splitSize 4: rows 0-3 are two of each class, so p(y) = (1/2, 1/2) and every row's KL is
     // p ln 2p + (1 - p) ln 2(1 - p); rows 4-5 are both class 0, p(y) is their own row, KL 0, IS 1.
     const probs = softmaxTable(z, [0, 1, 0, 1, 0, 0]);
@@ -76,7 +90,8 @@ describe("evaluateFeatures", () => {
     // recall is 1 for both: every real point is within 1.5 of 0.5 or 2, or (4) within 1.5 of 5.5,
     // and the fake radii are at least 2.25 (k = 1, 0.5 and 2 are 1.5 apart; 5.5 is 3.5 from 2).
     const line = (xs: number[]) => matrix(xs, xs.length, 1);
-    const real = { pooled: line([0, 1, 2, 3, 4]) }, fake = { pooled: line([0.5, 2, 5.5, 20, 21, 22]) };
+    const real = { pooled: line([0, 1, 2, 3, 4]) },
+      fake = { pooled: line([0.5, 2, 5.5, 20, 21, 22]) };
     const k1 = evaluateFeatures(fake, real, { k: 1, batchSize: 4 });
     expect([k1.precision, k1.recall]).toEqual([2 / 6, 1]);
     const k3 = evaluateFeatures(fake, real);

@@ -14,7 +14,10 @@ describe("extractFeatures", () => {
     const f = await extractFeatures(pixelFeatureExtractor(), { data: pixels, shape: [3, 1, 2, 1] }, { batchSize: 2, onProgress });
     expect(f.pooled.shape).toEqual([3, 2]);
     Array.from(pixels).forEach((v, i) => expect(f.pooled.data[i]).toBeCloseTo(v / 127.5 - 1, 6));
-    expect(onProgress.mock.calls).toEqual([[2, 3], [3, 3]]);
+    expect(onProgress.mock.calls).toEqual([
+      [2, 3],
+      [3, 3],
+    ]);
   });
 
   test("no tensors leak", async () => {
@@ -27,7 +30,9 @@ describe("extractFeatures", () => {
   });
 
   test("a bad image shape is an error naming it", async () => {
-    await expect(extractFeatures(pixelFeatureExtractor(), { data: new Uint8Array(5), shape: [1, 2, 2, 1] })).rejects.toThrow(/5 bytes but shape \[1,2,2,1\] needs 4/);
+    await expect(extractFeatures(pixelFeatureExtractor(), { data: new Uint8Array(5), shape: [1, 2, 2, 1] })).rejects.toThrow(
+      /5 bytes but shape \[1,2,2,1\] needs 4/,
+    );
   });
 });
 

@@ -15,7 +15,7 @@ test("Fashion-MNIST against itself scores well; uniform noise scores terribly (r
   const first = set(data.images.subarray(0, half * 784));
   const second = set(data.images.subarray(half * 784, 2 * half * 784));
   let state = 12345;
-  const noise = set(Uint8Array.from({ length: half * 784 }, () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 24)));
+  const noise = set(Uint8Array.from({ length: half * 784 }, () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 24));
 
   const extractor = pixelFeatureExtractor({ projection: 64, seed: 1 });
   const [a, b, c] = [

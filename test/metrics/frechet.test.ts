@@ -35,8 +35,13 @@ describe("frechetDistance", () => {
   });
 
   test("invariant under a common rotation (commuting but non-diagonal covariances)", () => {
-    const c = Math.cos(0.7), s = Math.sin(0.7);
-    const q = [[c, -s, 0], [s, c, 0], [0, 0, 1]];
+    const c = Math.cos(0.7),
+      s = Math.sin(0.7);
+    const q = [
+      [c, -s, 0],
+      [s, c, 0],
+      [0, 0, 1],
+    ];
     const a = diagonal([1, 0, 0], [4, 9, 1]);
     const b = diagonal([0, 0, 2], [1, 1, 1]);
     const expected = 1 + 4 + (2 - 1) ** 2 + (3 - 1) ** 2 + 0;

@@ -32,8 +32,10 @@ export function generatedWeights(name: string, shape: number[]): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);
   const key = fnv1a(name);
   const [base, spread] =
-    name.endsWith("conv.weight") || name === "fc.weight" ? [0, Math.sqrt(24 / (n / shape[0]))]
-      : name.endsWith("bn.weight") || name.endsWith("running_var") ? [1, 0.4]
+    name.endsWith("conv.weight") || name === "fc.weight"
+      ? [0, Math.sqrt(24 / (n / shape[0]))]
+      : name.endsWith("bn.weight") || name.endsWith("running_var")
+        ? [1, 0.4]
         : [0, 0.4];
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {

@@ -7,7 +7,8 @@ describe("inceptionScore", () => {
   });
 
   test("confident predictions spread evenly over K classes give K", () => {
-    const k = 5, n = 20;
+    const k = 5,
+      n = 20;
     const p = new Array(n * k).fill(0);
     for (let i = 0; i < n; i++) p[i * k + (i % k)] = 1;
     expect(inceptionScore(matrix(p, n, k))).toBeCloseTo(k, 12);

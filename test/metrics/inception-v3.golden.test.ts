@@ -35,7 +35,10 @@ describe("FID InceptionV3 reproduces pytorch-fid's network (generated weights)",
   test("pool3, the sFID spatial features and the logits of two 299 x 299 images, within 1e-4", async () => {
     const net = loadInceptionV3(weights, "generated weights");
     const images = get("images");
-    const x = tf.tensor4d(Float32Array.from(images.data as Uint8Array, (v) => v / 127.5 - 1), images.shape as [number, number, number, number]);
+    const x = tf.tensor4d(
+      Float32Array.from(images.data as Uint8Array, (v) => v / 127.5 - 1),
+      images.shape as [number, number, number, number],
+    );
     const out = inceptionForward(net, x);
     const diff = async (name: "pool3" | "spatial" | "logits"): Promise<number> => {
       const r = get(name);

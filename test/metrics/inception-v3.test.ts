@@ -26,9 +26,17 @@ describe("FID InceptionV3 structure", () => {
     expect(convs.size).toBe(94);
     // the input channels of each block's first conv are the previous block's output width
     const widths: Array<[string, number]> = [
-      ["Mixed_5b.branch1x1", 192], ["Mixed_5c.branch1x1", 256], ["Mixed_5d.branch1x1", 288], ["Mixed_6a.branch3x3", 288],
-      ["Mixed_6b.branch1x1", 768], ["Mixed_6e.branch1x1", 768], ["Mixed_7a.branch3x3_1", 768], ["Mixed_7b.branch1x1", 1280],
-      ["Mixed_7c.branch1x1", 2048], ["Mixed_7c.branch3x3_2b", 384], ["Mixed_7c.branch3x3dbl_3a", 384],
+      ["Mixed_5b.branch1x1", 192],
+      ["Mixed_5c.branch1x1", 256],
+      ["Mixed_5d.branch1x1", 288],
+      ["Mixed_6a.branch3x3", 288],
+      ["Mixed_6b.branch1x1", 768],
+      ["Mixed_6e.branch1x1", 768],
+      ["Mixed_7a.branch3x3_1", 768],
+      ["Mixed_7b.branch1x1", 1280],
+      ["Mixed_7c.branch1x1", 2048],
+      ["Mixed_7c.branch3x3_2b", 384],
+      ["Mixed_7c.branch3x3dbl_3a", 384],
     ];
     for (const [name, inChannels] of widths) expect([name, convs.get(name)?.inChannels]).toEqual([name, inChannels]);
     expect(convs.get("Mixed_6d.branch7x7_2")?.kernel).toEqual([1, 7]);
@@ -59,7 +67,7 @@ describe("FID InceptionV3 weights and forward pass", () => {
     const gamma = weights.get("Conv2d_2a_3x3.bn.weight")!.data[5] as number;
     const variance = weights.get("Conv2d_2a_3x3.bn.running_var")!.data[5] as number;
     const folded = fromFile.convs.get("Conv2d_2a_3x3")!.kernel.arraySync();
-    expect(folded[2][1][4][5]).toBeCloseTo(w[((5 * 32 + 4) * 3 + 2) * 3 + 1] * gamma / Math.sqrt(variance + 1e-3), 6);
+    expect(folded[2][1][4][5]).toBeCloseTo((w[((5 * 32 + 4) * 3 + 2) * 3 + 1] * gamma) / Math.sqrt(variance + 1e-3), 6);
 
     for (const [name, conv] of fromMemory.convs) {
       const other = fromFile.convs.get(name)!;
@@ -69,7 +77,11 @@ describe("FID InceptionV3 weights and forward pass", () => {
 
     const images = tf.randomUniform([1, 32, 32, 3], -1, 1, "float32", 3) as tf.Tensor4D;
     const out = inceptionForward(fromFile, images);
-    expect([out.pool3.shape, out.spatial.shape, out.logits.shape]).toEqual([[1, 2048], [1, 17 * 17 * 7], [1, 1008]]);
+    expect([out.pool3.shape, out.spatial.shape, out.logits.shape]).toEqual([
+      [1, 2048],
+      [1, 17 * 17 * 7],
+      [1, 1008],
+    ]);
     expect(out.spatial.min().dataSync()[0]).toBeGreaterThanOrEqual(0); // a ReLU output
     const features = await extractFeatures(inceptionFeatureExtractor(fromFile), images);
     expect(Array.from(features.pooled.data)).toEqual(Array.from(out.pool3.dataSync()));
@@ -83,7 +95,9 @@ describe("FID InceptionV3 weights and forward pass", () => {
   test("wrong files are errors naming the key and what was expected", () => {
     const missing = new Map(weights);
     missing.delete("Mixed_7c.branch_pool.conv.weight");
-    expect(() => loadInceptionV3(missing, "x.safetensors")).toThrow("x.safetensors: not FID InceptionV3 weights; missing 1 of 472 keys (Mixed_7c.branch_pool.conv.weight)");
+    expect(() => loadInceptionV3(missing, "x.safetensors")).toThrow(
+      "x.safetensors: not FID InceptionV3 weights; missing 1 of 472 keys (Mixed_7c.branch_pool.conv.weight)",
+    );
     const wrong = new Map(weights);
     wrong.set("fc.bias", float32Record([1000], new Float32Array(1000)));
     expect(() => loadInceptionV3(wrong, "y.npz")).toThrow("y.npz: fc.bias has shape [1000], expected [1008]");

@@ -35,14 +35,11 @@ describe("precisionRecall", () => {
     expect(precisionRecall(a, a, { k: 3 })).toEqual({ precision: 1, recall: 1 });
   });
 
-  test.each(reference.precision_recall.map((c) => [`${c.n_real}x${c.n_fake}x${c.d}`, c] as const))(
-    "within 0.005 of the NumPy reference: %s",
-    (_, c) => {
-      const pr = precisionRecall(matrix(c.real, c.n_real, c.d), matrix(c.fake, c.n_fake, c.d), { k: c.k, batchSize: 64 });
-      expect(Math.abs(pr.precision - c.precision)).toBeLessThan(0.005);
-      expect(Math.abs(pr.recall - c.recall)).toBeLessThan(0.005);
-    },
-  );
+  test.each(reference.precision_recall.map((c) => [`${c.n_real}x${c.n_fake}x${c.d}`, c] as const))("within 0.005 of the NumPy reference: %s", (_, c) => {
+    const pr = precisionRecall(matrix(c.real, c.n_real, c.d), matrix(c.fake, c.n_fake, c.d), { k: c.k, batchSize: 64 });
+    expect(Math.abs(pr.precision - c.precision)).toBeLessThan(0.005);
+    expect(Math.abs(pr.recall - c.recall)).toBeLessThan(0.005);
+  });
 
   test("errors name what is wrong", () => {
     expect(() => precisionRecall(matrix([0, 0], 1, 2), matrix([0], 1, 1))).toThrow(/d = 2 but fake have d = 1/);

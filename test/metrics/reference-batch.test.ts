@@ -45,7 +45,10 @@ describe("reference batches (.npz in ADM's layout)", () => {
     writeNpz(empty, { other: { dtype: "float64", shape: [1], data: new Float64Array(1) } });
     expect(() => readReferenceBatch(empty)).toThrow(/no arr_0 \(images\) and no mu\/sigma .* keys are other/);
     const nan = join(dir, "nan.npz");
-    writeNpz(nan, { mu: { dtype: "float64", shape: [2], data: Float64Array.from([0, NaN]) }, sigma: { dtype: "float64", shape: [2, 2], data: new Float64Array(4) } });
+    writeNpz(nan, {
+      mu: { dtype: "float64", shape: [2], data: Float64Array.from([0, NaN]) },
+      sigma: { dtype: "float64", shape: [2, 2], data: new Float64Array(4) },
+    });
     expect(() => readReferenceBatch(nan)).toThrow(`${nan}: mu[1] is NaN; statistics must be finite (at array mu)`);
     const four = join(dir, "four.npz");
     writeNpz(four, { arr_0: { dtype: "uint8", shape: [1, 2, 2, 4], data: new Uint8Array(16) } });

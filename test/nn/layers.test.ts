@@ -1,6 +1,20 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
-import { adaGN, attentionBlock, attentionBlockParams, attentionBlockWeights, attentionWeights, conv2d, createParams, groupNorm32, groupNormParams, conv2dParams, qkvAttention, splitQkv, Params } from "../../lib/nn";
+import {
+  adaGN,
+  attentionBlock,
+  attentionBlockParams,
+  attentionBlockWeights,
+  attentionWeights,
+  conv2d,
+  createParams,
+  groupNorm32,
+  groupNormParams,
+  conv2dParams,
+  qkvAttention,
+  splitQkv,
+  Params,
+} from "../../lib/nn";
 
 beforeAll(async () => {
   await initBackend("wasm");
@@ -51,7 +65,9 @@ test("groupNorm32 normalises 32 groups over space and channels, eps 1e-5, biased
 });
 
 test("groupNormParams refuses channel counts that are not multiples of 32", () => {
-  expect(() => groupNormParams("input_blocks.1.0.in_layers.0", 48)).toThrow(/input_blocks\.1\.0\.in_layers\.0: GroupNorm32 needs a channel count divisible by 32, got 48/);
+  expect(() => groupNormParams("input_blocks.1.0.in_layers.0", 48)).toThrow(
+    /input_blocks\.1\.0\.in_layers\.0: GroupNorm32 needs a channel count divisible by 32, got 48/,
+  );
 });
 
 test("stride-2 conv pads one pixel on every side, like PyTorch (not TF 'same')", () => {
@@ -65,16 +81,19 @@ test("stride-2 conv pads one pixel on every side, like PyTorch (not TF 'same')",
   const got = tf.tidy(() => conv2d(params, "op", tf.tensor4d(x, [1, h, w, ci]), 2));
   expect(got.shape).toEqual([1, 2, 2, co]);
   const want: number[] = [];
-  for (let oy = 0; oy < 2; oy++) for (let ox = 0; ox < 2; ox++) for (let o = 0; o < co; o++) {
-    let s = bias[o];
-    for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) {
-      const iy = oy * 2 - 1 + ky;
-      const ix = ox * 2 - 1 + kx;
-      if (iy < 0 || ix < 0 || iy >= h || ix >= w) continue;
-      for (let i = 0; i < ci; i++) s += x[(iy * w + ix) * ci + i] * wt[((ky * 3 + kx) * ci + i) * co + o];
-    }
-    want.push(s);
-  }
+  for (let oy = 0; oy < 2; oy++)
+    for (let ox = 0; ox < 2; ox++)
+      for (let o = 0; o < co; o++) {
+        let s = bias[o];
+        for (let ky = 0; ky < 3; ky++)
+          for (let kx = 0; kx < 3; kx++) {
+            const iy = oy * 2 - 1 + ky;
+            const ix = ox * 2 - 1 + kx;
+            if (iy < 0 || ix < 0 || iy >= h || ix >= w) continue;
+            for (let i = 0; i < ci; i++) s += x[(iy * w + ix) * ci + i] * wt[((ky * 3 + kx) * ci + i) * co + o];
+          }
+        want.push(s);
+      }
   expect(maxDiff(got.dataSync(), want)).toBeLessThan(1e-6);
   got.dispose();
 });
@@ -148,18 +167,31 @@ test("attentionBlockWeights are the maps attentionBlock uses: x + proj_out(weigh
   const cfg = { channels: c, numHeads: 1, numHeadChannels: 32, order: "new" as const };
   const params = createParams(attentionBlockParams("attn", cfg));
   let seed = 20;
-  for (const [name, v] of params) setParam(params, name, values(v.size, seed++).map((x) => (name.endsWith("norm.weight") ? 1 + x : x)));
-  const x = tf.tensor4d(values(n * h * w * c, 30).map((v) => 3 * v), [n, h, w, c]);
+  for (const [name, v] of params)
+    setParam(
+      params,
+      name,
+      values(v.size, seed++).map((x) => (name.endsWith("norm.weight") ? 1 + x : x)),
+    );
+  const x = tf.tensor4d(
+    values(n * h * w * c, 30).map((v) => 3 * v),
+    [n, h, w, c],
+  );
   const weights = attentionBlockWeights(params, "attn", cfg, x);
   expect(weights.shape).toEqual([n, 2, h * w, h * w]);
   const rowSums = tf.tidy(() => weights.sum(3).dataSync());
   expect(maxDiff(rowSums, new Float32Array(rowSums.length).fill(1))).toBeLessThan(1e-5);
   const [got, want] = tf.tidy(() => {
     const tokens = groupNorm32(params, "attn.norm", x).reshape([n, h * w, c]);
-    const qkv = tf.add(tf.matMul(tokens.reshape([-1, c]), params.get("attn.qkv.weight")!), params.get("attn.qkv.bias")!).reshape([n, h * w, 3 * c]) as tf.Tensor3D;
+    const qkv = tf
+      .add(tf.matMul(tokens.reshape([-1, c]), params.get("attn.qkv.weight")!), params.get("attn.qkv.bias")!)
+      .reshape([n, h * w, 3 * c]) as tf.Tensor3D;
     const { v } = splitQkv(qkv, 2, "new");
     const a = tf.matMul(weights, v).transpose([0, 2, 1, 3]).reshape([-1, c]);
-    const out = tf.add(tf.matMul(a, params.get("attn.proj_out.weight")!), params.get("attn.proj_out.bias")!).reshape([n, h, w, c]).add(x);
+    const out = tf
+      .add(tf.matMul(a, params.get("attn.proj_out.weight")!), params.get("attn.proj_out.bias")!)
+      .reshape([n, h, w, c])
+      .add(x);
     return [out.dataSync(), attentionBlock(params, "attn", cfg, x).dataSync()];
   });
   expect(maxDiff(got, want)).toBeLessThan(1e-5);
@@ -169,17 +201,24 @@ test("attentionBlockWeights are the maps attentionBlock uses: x + proj_out(weigh
 test("adaGN is GroupNorm(h) * (1 + scale) + shift with e = [scale | shift], and names the shape it needs", () => {
   const [n, h, w, c] = [2, 2, 3, 32];
   const params = createParams(groupNormParams("out_layers.0", c));
-  setParam(params, "out_layers.0.weight", values(c, 11).map((v) => 1 + v));
+  setParam(
+    params,
+    "out_layers.0.weight",
+    values(c, 11).map((v) => 1 + v),
+  );
   setParam(params, "out_layers.0.bias", values(c, 12));
   const hx = tf.tensor4d(values(n * h * w * c, 13), [n, h, w, c]);
   const eData = values(n * 2 * c, 14);
   const e = tf.tensor2d(eData, [n, 2 * c]);
   const [got, normed] = tf.tidy(() => [adaGN(params, "out_layers.0", hx, e).dataSync(), groupNorm32(params, "out_layers.0", hx).dataSync()]);
   const want = Array.from(normed, (v, i) => {
-    const b = Math.floor(i / (h * w * c)), ch = i % c;
+    const b = Math.floor(i / (h * w * c)),
+      ch = i % c;
     return v * (1 + eData[b * 2 * c + ch]) + eData[b * 2 * c + c + ch];
   });
   expect(maxDiff(got, want)).toBeLessThan(1e-6);
-  expect(() => adaGN(params, "out_layers.0", hx, tf.zeros([n, c]) as tf.Tensor2D)).toThrow(/out_layers\.0: AdaGN needs the embedding projection as \[2, 64\] \(scale then shift for 32 channels\), got \[2,32\]/);
+  expect(() => adaGN(params, "out_layers.0", hx, tf.zeros([n, c]) as tf.Tensor2D)).toThrow(
+    /out_layers\.0: AdaGN needs the embedding projection as \[2, 64\] \(scale then shift for 32 channels\), got \[2,32\]/,
+  );
   tf.dispose([hx, e]);
 });

@@ -20,7 +20,11 @@ test("classifierCondFn is s * d/dx log softmax(logits)[y] (linear classifier, cl
     [-1, 0.5, 0.4],
   ];
   const ys = [1, 0];
-  const grad = tf.tidy(() => (classifierCondFn(classifier, 3)(tf.tensor4d(xs.flat(), [2, 1, 1, 3]), tf.tensor1d([5, 7], "int32"), { y: tf.tensor1d(ys, "int32") }) as tf.Tensor4D).arraySync());
+  const grad = tf.tidy(() =>
+    (
+      classifierCondFn(classifier, 3)(tf.tensor4d(xs.flat(), [2, 1, 1, 3]), tf.tensor1d([5, 7], "int32"), { y: tf.tensor1d(ys, "int32") }) as tf.Tensor4D
+    ).arraySync(),
+  );
   xs.forEach((x, n) => {
     const logits = W.map((w) => w.reduce((a, wi, i) => a + wi * x[i], 0));
     const z = logits.map(Math.exp);
@@ -78,7 +82,11 @@ test("cfgModel: eps_uncond + w (eps_cond - eps_uncond), variance channels from t
   };
   const x = tf.tensor4d([0.5, -0.5, 1, 2], [2, 1, 1, 2]);
   for (const w of [0, 1, 3]) {
-    const out = tf.tidy(() => cfgModel(model, { scale: w, nullClass: 7 }).forward(x, tf.tensor1d([4, 9], "int32"), tf.tensor1d([2, 5], "int32")).arraySync());
+    const out = tf.tidy(() =>
+      cfgModel(model, { scale: w, nullClass: 7 })
+        .forward(x, tf.tensor1d([4, 9], "int32"), tf.tensor1d([2, 5], "int32"))
+        .arraySync(),
+    );
     [2, 5].forEach((y, n) => {
       const xv = [x.arraySync()[n][0][0][0], x.arraySync()[n][0][0][1]];
       xv.forEach((xi, c) => expect(out[n][0][0][c]).toBeCloseTo(xi + 7 + w * (y - 7), 5));
@@ -113,9 +121,21 @@ describe("classifier guidance on a 2-D two-Gaussian mixture with the exact class
   };
 
   test.each([
-    ["DDPM, Algorithm 1 (50 steps)", (scale: number, y: tf.Tensor1D) => sample(ddpm, base, model, shape, { steps: 50, seed: 21, condFn: classifierCondFn(classifier, scale), modelKwargs: { y } })],
-    ["DDIM, Algorithm 2 (25 steps)", (scale: number, y: tf.Tensor1D) => sample(ddim, base, model, shape, { steps: spaceTimesteps(1000, "25"), seed: 22, condFn: classifierCondFn(classifier, scale), modelKwargs: { y } })],
-    ["DPM-Solver++, Algorithm 2 (15 steps)", (scale: number, y: tf.Tensor1D) => sample(dpmSolverPP, base, model, shape, { steps: 15, seed: 23, condFn: classifierCondFn(classifier, scale), modelKwargs: { y } })],
+    [
+      "DDPM, Algorithm 1 (50 steps)",
+      (scale: number, y: tf.Tensor1D) =>
+        sample(ddpm, base, model, shape, { steps: 50, seed: 21, condFn: classifierCondFn(classifier, scale), modelKwargs: { y } }),
+    ],
+    [
+      "DDIM, Algorithm 2 (25 steps)",
+      (scale: number, y: tf.Tensor1D) =>
+        sample(ddim, base, model, shape, { steps: spaceTimesteps(1000, "25"), seed: 22, condFn: classifierCondFn(classifier, scale), modelKwargs: { y } }),
+    ],
+    [
+      "DPM-Solver++, Algorithm 2 (15 steps)",
+      (scale: number, y: tf.Tensor1D) =>
+        sample(dpmSolverPP, base, model, shape, { steps: 15, seed: 23, condFn: classifierCondFn(classifier, scale), modelKwargs: { y } }),
+    ],
   ])("%s: larger scales move more samples to the asked class", async (_name, draw) => {
     const y = tf.zeros([shape[0]], "int32") as tf.Tensor1D;
     (await draw(0, y)).dispose(); // the diffusion's table tensors are made on first use

@@ -44,7 +44,10 @@ test("the loop hands its signal to the model and to the condFn", async () => {
   const condSignals: (AbortSignal | undefined)[] = [];
   const controller = new AbortController();
   const x = await sample(ddim, base, slowModel(0, seen), [2, 1, 1, 1], {
-    steps: 3, seed: 1, signal: controller.signal, modelKwargs: { y: tf.tensor1d([0, 1], "int32") },
+    steps: 3,
+    seed: 1,
+    signal: controller.signal,
+    modelKwargs: { y: tf.tensor1d([0, 1], "int32") },
     condFn: (xx, _t, _kw, opts) => (condSignals.push(opts?.signal), tf.zerosLike(xx)),
   });
   x.dispose();
@@ -87,7 +90,11 @@ describe("inside a tslab kernel", () => {
     const before = tf.memory().numTensors;
     const seen: (AbortSignal | undefined)[] = [];
     let steps = 0;
-    const run = sample(ddim, base, slowModel(20, seen), [2, 1, 1, 1], { steps: 200, seed: 2, callback: () => ++steps === 3 && setTimeout(() => process.emit("SIGINT"), 5) });
+    const run = sample(ddim, base, slowModel(20, seen), [2, 1, 1, 1], {
+      steps: 200,
+      seed: 2,
+      callback: () => ++steps === 3 && setTimeout(() => process.emit("SIGINT"), 5),
+    });
     await expect(run).rejects.toThrow(/the kernel was interrupted/);
     expect(steps).toBe(3);
     // the fourth call was pending when the interrupt came, and no fifth was made

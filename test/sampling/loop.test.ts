@@ -1,7 +1,18 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { createGaussianDiffusion, respace } from "../../lib/diffusion";
-import { classifierCondFn, ddim, ddpm, etaLimit, maxDdimEta, NonFiniteSampleError, sample, scheduleOf, type SampleShape, type SamplingModel } from "../../lib/sampling";
+import {
+  classifierCondFn,
+  ddim,
+  ddpm,
+  etaLimit,
+  maxDdimEta,
+  NonFiniteSampleError,
+  sample,
+  scheduleOf,
+  type SampleShape,
+  type SamplingModel,
+} from "../../lib/sampling";
 import { gaussianEpsModel, mixtureClassifier } from "./toy-models";
 
 beforeAll(async () => {
@@ -25,7 +36,7 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 describe("the sampling loop stops on NaN and Inf", () => {
   it("names the step and blames the model when its prediction is not finite (a NaN weight gives all-black images otherwise)", async () => {
     let calls = 0;
-    const broken: SamplingModel = { forward: (x, t) => (calls++ < 2 ? good.forward(x, t) : tf.fill(x.shape, NaN) as tf.Tensor4D) };
+    const broken: SamplingModel = { forward: (x, t) => (calls++ < 2 ? good.forward(x, t) : (tf.fill(x.shape, NaN) as tf.Tensor4D)) };
     (await sample(ddim, base, good, shape, { steps: 10, seed: 1 })).dispose(); // builds the respaced tables the loop caches
     const before = tf.memory().numTensors;
     const e = await rejection(sample(ddim, base, broken, shape, { steps: 10, seed: 1 }));
@@ -57,7 +68,8 @@ describe("DDIM's eta", () => {
       // sigma_t at eta, from eq. 16 directly; the tightest step is at equality
       let tightest = Infinity;
       for (let t = 1; t < run.numTimesteps; t++) {
-        const ab = run.alphasCumprod[t], abPrev = run.alphasCumprodPrev[t];
+        const ab = run.alphasCumprod[t],
+          abPrev = run.alphasCumprodPrev[t];
         const sigma2 = eta * eta * ((1 - abPrev) / (1 - ab)) * (1 - ab / abPrev);
         expect(sigma2).toBeLessThanOrEqual((1 - abPrev) * (1 + 1e-12));
         tightest = Math.min(tightest, 1 - abPrev - sigma2);
@@ -71,7 +83,9 @@ describe("DDIM's eta", () => {
     const counted: SamplingModel = { forward: (x, t) => (calls++, good.forward(x, t)) };
     const limit = etaLimit(ddim, base, 10);
     const e = await rejection(sample(ddim, base, counted, shape, { steps: 10, eta: 1e10, seed: 3 }));
-    expect(e.message).toBe(`eta = 10000000000 is too large for this schedule: ddim needs eta <= ${limit.toFixed(4)} here (sigma_t^2 <= 1 - alphaBar_{t-1} at every step)`);
+    expect(e.message).toBe(
+      `eta = 10000000000 is too large for this schedule: ddim needs eta <= ${limit.toFixed(4)} here (sigma_t^2 <= 1 - alphaBar_{t-1} at every step)`,
+    );
     expect(calls).toBe(0);
     const x = await sample(ddim, base, good, shape, { steps: 10, eta: limit, seed: 3 });
     expect(Array.from(x.dataSync()).every(Number.isFinite)).toBe(true);

@@ -1,7 +1,19 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { createGaussianDiffusion, respace, spaceTimesteps, type GaussianDiffusion } from "../../lib/diffusion";
-import { ddim, ddpm, dpmSolverPP, encodeDdim, getSampler, logSnrTimesteps, sample, sampleSteps, SAMPLERS, type SampleShape, type SamplingModel } from "../../lib/sampling";
+import {
+  ddim,
+  ddpm,
+  dpmSolverPP,
+  encodeDdim,
+  getSampler,
+  logSnrTimesteps,
+  sample,
+  sampleSteps,
+  SAMPLERS,
+  type SampleShape,
+  type SamplingModel,
+} from "../../lib/sampling";
 import { gaussianEpsModel, moments } from "./toy-models";
 
 beforeAll(async () => {
@@ -19,7 +31,7 @@ const noClip = { clipDenoised: false };
 /** |sample mean - m| and |sample variance - s^2| within 4.5 standard errors plus a small bias allowance */
 function expectDataMoments(x: tf.Tensor, bias: number): void {
   const { mean, variance, n } = moments(x);
-  expect(Math.abs(mean - m)).toBeLessThan(4.5 * s / Math.sqrt(n) + bias);
+  expect(Math.abs(mean - m)).toBeLessThan((4.5 * s) / Math.sqrt(n) + bias);
   expect(Math.abs(variance - s * s)).toBeLessThan(4.5 * s * s * Math.sqrt(2 / n) + bias);
 }
 
@@ -29,7 +41,13 @@ function expectDataMoments(x: tf.Tensor, bias: number): void {
  */
 function odeSolution(d: GaussianDiffusion, xT: tf.Tensor): tf.Tensor {
   const ab = d.alphasCumprod[d.numTimesteps - 1];
-  return tf.tidy(() => xT.sub(Math.sqrt(ab) * m).div(Math.sqrt(ab * s * s + 1 - ab)).mul(s).add(m));
+  return tf.tidy(() =>
+    xT
+      .sub(Math.sqrt(ab) * m)
+      .div(Math.sqrt(ab * s * s + 1 - ab))
+      .mul(s)
+      .add(m),
+  );
 }
 
 const maxAbs = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(a.sub(b))).dataSync()[0]);
@@ -46,7 +64,10 @@ describe("samplers reproduce Gaussian data with the exact model", () => {
   });
 
   test("DDIM with eta = 1 (250 steps) and eta = 0 (100 steps)", async () => {
-    for (const [steps, eta] of [[250, 1], [100, 0]] as const) {
+    for (const [steps, eta] of [
+      [250, 1],
+      [100, 0],
+    ] as const) {
       const x = await sample(ddim, base, model, shape, { ...noClip, steps, eta, seed: 12 });
       expectDataMoments(x, 0.01);
       x.dispose();
@@ -89,7 +110,13 @@ describe("samplers reproduce Gaussian data with the exact model", () => {
       const d = createGaussianDiffusion({ steps: 1000, timestepRespacing: spacing });
       const xT = await encodeDdim(d, model, x0, noClip);
       const ab = d.alphasCumprod[d.numTimesteps - 1];
-      const want = tf.tidy(() => x0.sub(m).div(s).mul(Math.sqrt(ab * s * s + 1 - ab)).add(Math.sqrt(ab) * m));
+      const want = tf.tidy(() =>
+        x0
+          .sub(m)
+          .div(s)
+          .mul(Math.sqrt(ab * s * s + 1 - ab))
+          .add(Math.sqrt(ab) * m),
+      );
       const back = await sample(ddim, d, model, [100, 1, 1, 1], { ...noClip, noise: xT });
       errors.push({ encode: maxAbs(xT, want), roundTrip: maxAbs(back, x0) });
       tf.dispose([xT, want, back]);
@@ -110,7 +137,10 @@ describe("the schedule is an argument of every sampler", () => {
   });
   afterAll(() => xT.dispose());
 
-  test.each([["ddpm", "25"], ["ddim", "ddim25"]] as const)("%s with steps: 25 equals the diffusion respaced by guided-diffusion's \"%s\"", async (name, respacing) => {
+  test.each([
+    ["ddpm", "25"],
+    ["ddim", "ddim25"],
+  ] as const)('%s with steps: 25 equals the diffusion respaced by guided-diffusion\'s "%s"', async (name, respacing) => {
     const spaced = createGaussianDiffusion({ steps: 1000, timestepRespacing: respacing });
     const a = await sample(getSampler(name), base, model, [4, 1, 1, 1], { noise: xT, steps: 25, seed: 3 });
     const b = await sample(getSampler(name), spaced, model, [4, 1, 1, 1], { noise: xT, seed: 3 });
@@ -192,7 +222,11 @@ describe("sampler plumbing", () => {
     const before = tf.memory().numTensors;
     const controller = new AbortController();
     let steps = 0;
-    const run = sample(ddim, base, model, [2, 1, 1, 1], { steps: 50, signal: controller.signal, callback: () => ++steps === 3 && controller.abort(new Error("stopped by the test")) });
+    const run = sample(ddim, base, model, [2, 1, 1, 1], {
+      steps: 50,
+      signal: controller.signal,
+      callback: () => ++steps === 3 && controller.abort(new Error("stopped by the test")),
+    });
     await expect(run).rejects.toThrow("stopped by the test");
     expect(steps).toBe(3);
     expect(tf.memory().numTensors).toBe(before);

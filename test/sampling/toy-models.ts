@@ -21,7 +21,10 @@ export function gaussianEpsModel(baseAlphasCumprod: Float64Array, m: number, s: 
       tf.tidy(() => {
         const ab = alphaBarAt(baseAlphasCumprod, t);
         const one = tf.scalar(1);
-        return tf.sqrt(one.sub(ab)).mul(x.sub(tf.sqrt(ab).mul(m))).div(ab.mul(s * s).add(one.sub(ab))) as tf.Tensor4D;
+        return tf
+          .sqrt(one.sub(ab))
+          .mul(x.sub(tf.sqrt(ab).mul(m)))
+          .div(ab.mul(s * s).add(one.sub(ab))) as tf.Tensor4D;
       }),
   };
 }
@@ -33,7 +36,10 @@ function componentLogits(baseAlphasCumprod: Float64Array, centers: number[][], s
     const v = ab.mul(s * s).add(tf.scalar(1).sub(ab));
     const flat = x.reshape([x.shape[0], 1, -1]); // [N, 1, D]
     const mu = tf.tensor2d(centers).expandDims(0).mul(tf.sqrt(ab).expandDims(2)); // [N, K, D]
-    return tf.sum(tf.square(flat.sub(mu)), 2).div(v).mul(-0.5) as tf.Tensor2D;
+    return tf
+      .sum(tf.square(flat.sub(mu)), 2)
+      .div(v)
+      .mul(-0.5) as tf.Tensor2D;
   });
 }
 
@@ -49,7 +55,10 @@ export function mixtureEpsModel(baseAlphasCumprod: Float64Array, centers: number
         const v = ab.mul(s * s).add(tf.scalar(1).sub(ab));
         const r = tf.softmax(componentLogits(baseAlphasCumprod, centers, s, x, t)); // [N, K]
         const meanMu = tf.matMul(r, tf.tensor2d(centers)).reshape(x.shape); // sum_k r_k mu_k
-        return tf.sqrt(tf.scalar(1).sub(ab)).mul(x.sub(tf.sqrt(ab).mul(meanMu))).div(v) as tf.Tensor4D;
+        return tf
+          .sqrt(tf.scalar(1).sub(ab))
+          .mul(x.sub(tf.sqrt(ab).mul(meanMu)))
+          .div(v) as tf.Tensor4D;
       }),
   };
 }

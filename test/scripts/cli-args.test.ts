@@ -50,7 +50,9 @@ describe("parseFlags", () => {
     expect(refusal(["a", "b", "c"], [1, 2])).toMatch(/^this command takes 1 to 2 arguments, got 3/);
     expect(refusal([], 2)).toMatch(/^this command takes 2 arguments, got 0/);
     // `--resume false` used to resume, the word ignored
-    expect(refusal(["--resume", "false"])).toMatch(/^--resume takes no value, so "false" would be a stray argument: write --resume to turn it on, --resume=false to say it/);
+    expect(refusal(["--resume", "false"])).toMatch(
+      /^--resume takes no value, so "false" would be a stray argument: write --resume to turn it on, --resume=false to say it/,
+    );
     expect(refusal(["--resume=maybe"])).toBe('--resume is true or false, got "maybe"');
     expect(refusal(["--x"], 0)).toMatch(/unknown flag --x/);
   });

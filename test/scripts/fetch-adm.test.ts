@@ -39,7 +39,9 @@ test("adm-ts fetch-adm 64x64 fetches the model and its classifier, records their
     expect(served).toEqual(["/64x64_diffusion.pt", "/64x64_classifier.pt"]);
     for (const [name, body] of Object.entries(FILES)) expect(readFileSync(join(dir, name)).equals(body)).toBe(true);
     const sums = readFileSync(join(dir, "SHA256SUMS"), "utf8");
-    expect(sums).toBe(`${await sha256File(join(dir, "64x64_diffusion.pt"))}  64x64_diffusion.pt\n${await sha256File(join(dir, "64x64_classifier.pt"))}  64x64_classifier.pt\n`);
+    expect(sums).toBe(
+      `${await sha256File(join(dir, "64x64_diffusion.pt"))}  64x64_diffusion.pt\n${await sha256File(join(dir, "64x64_classifier.pt"))}  64x64_classifier.pt\n`,
+    );
     expect(first.out).toMatch(/64x64_diffusion\.pt: downloading http:\/\/127\.0\.0\.1:\d+\/64x64_diffusion\.pt \(about 1\.10 GiB\)/);
     expect(first.out).toMatch(/64x64_classifier\.pt: 19\.5 KiB, SHA-256 [0-9a-f]{64} \(recorded in SHA256SUMS\)/);
 
@@ -52,7 +54,9 @@ test("adm-ts fetch-adm 64x64 fetches the model and its classifier, records their
     writeFileSync(join(dir, "64x64_classifier.pt"), randomBytes(20_000));
     const damaged = await run(["fetch-adm", "64x64_classifier", "--dir", dir, "--base-url", base]);
     expect(damaged.status).toBe(1);
-    expect(damaged.out).toMatch(/error: .*64x64_classifier\.pt has SHA-256 [0-9a-f]{64}, but [0-9a-f]{64} was recorded when it was downloaded: the file is damaged; delete it and run fetch-adm again/);
+    expect(damaged.out).toMatch(
+      /error: .*64x64_classifier\.pt has SHA-256 [0-9a-f]{64}, but [0-9a-f]{64} was recorded when it was downloaded: the file is damaged; delete it and run fetch-adm again/,
+    );
   } finally {
     server.close();
   }

@@ -14,13 +14,20 @@ import { tmpdir } from "os";
 import { join, resolve } from "path";
 import { pages } from "../helpers/pages";
 
-
 const ROOT = resolve(__dirname, "../..");
 const SESSION = join(ROOT, "test/helpers/jupyter-session.py");
 const PYTHON = "/usr/bin/python3";
 
-interface CellResult { status: "ok" | "error" | "dead"; text: string; alive: boolean }
-interface Session { pid_start: number; pid_end: number | null; cells: CellResult[] }
+interface CellResult {
+  status: "ok" | "error" | "dead";
+  text: string;
+  alive: boolean;
+}
+interface Session {
+  pid_start: number;
+  pid_end: number | null;
+  cells: CellResult[];
+}
 
 function runCells(cells: string[]): Session {
   const dir = mkdtempSync(join(tmpdir(), "adm-kernel-"));
@@ -78,7 +85,8 @@ function plotNotebook(): string {
   return JSON.stringify({
     cells: cells.map((source, i) => ({ cell_type: "code", id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source })),
     metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
-    nbformat: 4, nbformat_minor: 5,
+    nbformat: 4,
+    nbformat_minor: 5,
   });
 }
 
@@ -123,36 +131,66 @@ describe("a saved notebook whose first plot cell was re-run", () => {
     expect(outputs).not.toContain("application/vnd.plotly.v1+json");
   });
 
-  itBrowser("draws every figure in its nbconvert page", () => {
-    const r = pages.inspect(pages.renderedDom(browser!, base + ".html"));
-    expect(r).toMatchObject({ declared: 2, drawn: 2, images: 1, problems: [] });
-  }, 200000);
+  itBrowser(
+    "draws every figure in its nbconvert page",
+    () => {
+      const r = pages.inspect(pages.renderedDom(browser!, base + ".html"));
+      expect(r).toMatchObject({ declared: 2, drawn: 2, images: 1, problems: [] });
+    },
+    200000,
+  );
 
   describe("in the live classic notebook (jupyter notebook, rooted at the repository)", () => {
     let server: ChildProcess | undefined;
     let url = "";
     const jupyterDirs = mkdtempSync(join(tmpdir(), "adm-jupyter-"));
     const env = {
-      ...process.env, JUPYTER_PATH: join(ROOT, "jupyter"), JUPYTER_DATA_DIR: join(jupyterDirs, "data"),
-      JUPYTER_CONFIG_DIR: join(jupyterDirs, "config"), JUPYTER_RUNTIME_DIR: join(jupyterDirs, "runtime"),
+      ...process.env,
+      JUPYTER_PATH: join(ROOT, "jupyter"),
+      JUPYTER_DATA_DIR: join(jupyterDirs, "data"),
+      JUPYTER_CONFIG_DIR: join(jupyterDirs, "config"),
+      JUPYTER_RUNTIME_DIR: join(jupyterDirs, "runtime"),
     };
 
     beforeAll(async () => {
       if (!browser || !hasClassicNotebook) return;
       // Trusted: signed with the server's secret (what saving from the notebook does); untrusted: a copy that differs.
-      const sign = spawnSync(PYTHON, ["-c", [
-        "import nbformat, sys",
-        "from nbformat.sign import NotebookNotary",
-        "nb = nbformat.read(sys.argv[1], as_version=4)",
-        "NotebookNotary().sign(nb)",
-        "nb.metadata['adm_copy'] = 'untrusted'",
-        "nbformat.write(nb, sys.argv[2])",
-      ].join("\n"), base + ".ipynb", join(dir, "untrusted.ipynb")], { encoding: "utf8", env });
+      const sign = spawnSync(
+        PYTHON,
+        [
+          "-c",
+          [
+            "import nbformat, sys",
+            "from nbformat.sign import NotebookNotary",
+            "nb = nbformat.read(sys.argv[1], as_version=4)",
+            "NotebookNotary().sign(nb)",
+            "nb.metadata['adm_copy'] = 'untrusted'",
+            "nbformat.write(nb, sys.argv[2])",
+          ].join("\n"),
+          base + ".ipynb",
+          join(dir, "untrusted.ipynb"),
+        ],
+        { encoding: "utf8", env },
+      );
       if (sign.status !== 0) throw new Error(`signing failed: ${sign.stderr}`);
       const port = await freePort();
-      server = spawn("jupyter", ["notebook", "--no-browser", "--ip", "127.0.0.1", "--port", String(port),
-        "--NotebookApp.token=", "--NotebookApp.password=", "--notebook-dir", ROOT, ...(process.getuid?.() === 0 ? ["--allow-root"] : [])],
-      { env, stdio: "ignore" });
+      server = spawn(
+        "jupyter",
+        [
+          "notebook",
+          "--no-browser",
+          "--ip",
+          "127.0.0.1",
+          "--port",
+          String(port),
+          "--NotebookApp.token=",
+          "--NotebookApp.password=",
+          "--notebook-dir",
+          ROOT,
+          ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
+        ],
+        { env, stdio: "ignore" },
+      );
       url = `http://127.0.0.1:${port}/`;
       for (let i = 0; i < 120; i++) {
         try {
@@ -170,17 +208,25 @@ describe("a saved notebook whose first plot cell was re-run", () => {
       rmSync(jupyterDirs, { recursive: true, force: true });
     });
 
-    itLive("draws every figure once trusted, plotly.js served from the repository", () => {
-      const r = pages.inspect(pages.renderedDom(browser!, url + "notebooks/build/test-front-end/reload.ipynb"));
-      expect(r).toMatchObject({ declared: 2, drawn: 2, images: 1, problems: [] });
-    }, 200000);
+    itLive(
+      "draws every figure once trusted, plotly.js served from the repository",
+      () => {
+        const r = pages.inspect(pages.renderedDom(browser!, url + "notebooks/build/test-front-end/reload.ipynb"));
+        expect(r).toMatchObject({ declared: 2, drawn: 2, images: 1, problems: [] });
+      },
+      200000,
+    );
 
-    itLive("shows the placeholder in each figure's place when untrusted, and the image grid", () => {
-      const r = pages.inspect(pages.renderedDom(browser!, url + "notebooks/build/test-front-end/untrusted.ipynb"));
-      expect(r.declared).toBe(2);
-      expect(r.drawn).toBe(0);
-      expect(r.placeholders).toEqual(Array(2).fill("plot not drawn: trust this notebook (File > Trust) or run the cell"));
-      expect(r.images).toBe(1);
-    }, 200000);
+    itLive(
+      "shows the placeholder in each figure's place when untrusted, and the image grid",
+      () => {
+        const r = pages.inspect(pages.renderedDom(browser!, url + "notebooks/build/test-front-end/untrusted.ipynb"));
+        expect(r.declared).toBe(2);
+        expect(r.drawn).toBe(0);
+        expect(r.placeholders).toEqual(Array(2).fill("plot not drawn: trust this notebook (File > Trust) or run the cell"));
+        expect(r.images).toBe(1);
+      },
+      200000,
+    );
   });
 });

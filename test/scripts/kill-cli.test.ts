@@ -40,7 +40,12 @@ type Kill = { inWrite: true; delayMs: number } | { inWrite: false; atMs: number 
  * Run adm-ts with `args`; with `kill`, SIGKILL it `delayMs` after the first temporary file of one of
  * `finals` appears in `dir`, or `atMs` after it starts. Resolves with how it ended and its runtime.
  */
-function runAndKill(args: string[], dir: string, finals: string[], kill: Kill): Promise<{ code: number | null; signal: string | null; ms: number; out: string; renamed: Map<string, number> }> {
+function runAndKill(
+  args: string[],
+  dir: string,
+  finals: string[],
+  kill: Kill,
+): Promise<{ code: number | null; signal: string | null; ms: number; out: string; renamed: Map<string, number> }> {
   return new Promise((done, fail) => {
     const t0 = Date.now();
     const child: ChildProcess = spawn(process.execPath, [ADM, ...args], { stdio: ["ignore", "ignore", "pipe"] });
@@ -89,9 +94,11 @@ describe("SIGKILL never leaves a partial file under a final name", () => {
     const random = rng(16);
     const counts = new Map<string, number>();
     const t0 = Date.now();
-    let kills = 0, inWrite = 0;
+    let kills = 0,
+      inWrite = 0;
     while (kills < MIN_KILLS || Date.now() - t0 < BUDGET_S * 1000) {
-      const kill: Kill = random() < 0.5 ? { inWrite: true, delayMs: Math.floor(random() * 6) } : { inWrite: false, atMs: Math.floor(random() * first.ms * 1.2) };
+      const kill: Kill =
+        random() < 0.5 ? { inWrite: true, delayMs: Math.floor(random() * 6) } : { inWrite: false, atMs: Math.floor(random() * first.ms * 1.2) };
       // without --save-every: a resumed run keeps the interval it was started with (1), so it writes a checkpoint after every step
       const r = await runAndKill(["train", "--out", out, "--resume", "--steps", "100000"], out, finals, kill);
       expect([r.signal, r.code === null ? "" : r.out]).toEqual(["SIGKILL", ""]);
@@ -101,7 +108,8 @@ describe("SIGKILL never leaves a partial file under a final name", () => {
       const state = readSafetensors(join(out, "state.safetensors")).metadata; // whole: the header's ranges must tile the file exactly
       const model = readSafetensors(join(out, "model.safetensors")).metadata;
       JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
-      if (model.saveId === state.modelSaveId) tally(counts, left.length ? "times the pair was intact beside temporary files (killed while writing)" : "times the pair was intact, nothing left over");
+      if (model.saveId === state.modelSaveId)
+        tally(counts, left.length ? "times the pair was intact beside temporary files (killed while writing)" : "times the pair was intact, nothing left over");
       else {
         expect(Number(model.step)).toBeGreaterThan(Number(state.step)); // the model's rename came first: it may be one save ahead, never behind
         tally(counts, "times the model was one save ahead of the state (killed between the renames)");
@@ -121,7 +129,12 @@ describe("SIGKILL never leaves a partial file under a final name", () => {
   it("adm-ts sample: the grid and the arrays read whole, and an .npz only ever sits beside its own grid", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kill-sample-"));
     const model = join(dir, "model");
-    const train = await runAndKill(["train", "--config", "test-tiny", "--batch", "1", "--data", "subset", "--warmup", "0", "--steps", "1", "--out", model], dir, [], undefined);
+    const train = await runAndKill(
+      ["train", "--config", "test-tiny", "--batch", "1", "--data", "subset", "--warmup", "0", "--steps", "1", "--out", model],
+      dir,
+      [],
+      undefined,
+    );
     expect(train.code).toBe(0);
     const outDir = join(dir, "out");
     mkdirSync(outDir);
@@ -133,10 +146,12 @@ describe("SIGKILL never leaves a partial file under a final name", () => {
     const random = rng(61);
     const counts = new Map<string, number>();
     const t0 = Date.now();
-    let kills = 0, inWrite = 0;
+    let kills = 0,
+      inWrite = 0;
     let previous = readFileSync(`${out}.npz`);
     for (let seed = 1; kills < MIN_KILLS || Date.now() - t0 < BUDGET_S * 1000; seed++) {
-      const kill: Kill = random() < 0.5 ? { inWrite: true, delayMs: Math.floor(random() * 8) } : { inWrite: false, atMs: Math.floor(random() * first.ms * 1.2) };
+      const kill: Kill =
+        random() < 0.5 ? { inWrite: true, delayMs: Math.floor(random() * 8) } : { inWrite: false, atMs: Math.floor(random() * first.ms * 1.2) };
       const r = await runAndKill(sampleArgs(seed), outDir, ["s.png", "s.npz"], kill);
       if (r.signal !== "SIGKILL") {
         expect(r.code).toBe(0); // it finished before the kill came
@@ -146,8 +161,12 @@ describe("SIGKILL never leaves a partial file under a final name", () => {
         if (kill.inWrite) inWrite++;
       }
       const left = temps(outDir);
-      const hasPng = existsSync(`${out}.png`), hasNpz = existsSync(`${out}.npz`);
-      if (hasPng) await sharp(readFileSync(`${out}.png`)).raw().toBuffer(); // decodes whole, or throws
+      const hasPng = existsSync(`${out}.png`),
+        hasNpz = existsSync(`${out}.npz`);
+      if (hasPng)
+        await sharp(readFileSync(`${out}.png`))
+          .raw()
+          .toBuffer(); // decodes whole, or throws
       if (hasNpz) {
         const images = readNpz(`${out}.npz`).get("arr_0")!;
         expect(images.shape).toEqual([n, 32, 32, 1]);
@@ -156,7 +175,14 @@ describe("SIGKILL never leaves a partial file under a final name", () => {
         const grid = await imageGridPng({ data: images.data as Uint8Array, shape: [n, 32, 32, 1] }, { cols: 10, range: "byte", scale: 2 });
         expect(readFileSync(`${out}.png`).equals(grid)).toBe(true);
         const now = readFileSync(`${out}.npz`);
-        tally(counts, now.equals(previous) ? (left.length ? "times an older pair was intact beside temporary files" : "times an older pair was intact") : "times a new pair was in place");
+        tally(
+          counts,
+          now.equals(previous)
+            ? left.length
+              ? "times an older pair was intact beside temporary files"
+              : "times an older pair was intact"
+            : "times a new pair was in place",
+        );
         previous = now;
       } else {
         tally(counts, "times a grid stood without arrays (a run was killed between its renames)");

@@ -10,13 +10,19 @@ function lab(args: string[]): { stdout: string; argv: string[]; status: number |
   const dir = mkdtempSync(join(tmpdir(), "adm-lab-"));
   try {
     const log = join(dir, "argv");
-    writeFileSync(join(dir, "jupyter"), `#!/bin/sh
+    writeFileSync(
+      join(dir, "jupyter"),
+      `#!/bin/sh
 if [ "$2" = "--version" ]; then [ "$1" = "notebook" ]; exit $?; fi
 for a in "$@"; do echo "$a"; done > "${log}"
 echo "JUPYTER_PATH=$JUPYTER_PATH" >> "${log}"
-`);
+`,
+    );
     chmodSync(join(dir, "jupyter"), 0o755);
-    const r = spawnSync("node", [join(ROOT, "scripts/lab.js"), ...args], { encoding: "utf8", env: { ...process.env, PATH: dir + delimiter + process.env.PATH } });
+    const r = spawnSync("node", [join(ROOT, "scripts/lab.js"), ...args], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: dir + delimiter + process.env.PATH },
+    });
     return { stdout: r.stdout, argv: readFileSync(log, "utf8").trim().split("\n"), status: r.status };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -9,7 +9,8 @@ function notebook(cells: string[]): string {
   return JSON.stringify({
     cells: cells.map((src, i) => ({ cell_type: "code", id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source: src })),
     metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
-    nbformat: 4, nbformat_minor: 5,
+    nbformat: 4,
+    nbformat_minor: 5,
   });
 }
 
@@ -17,11 +18,14 @@ describe("the notebook runner", () => {
   it("reports the failing cell with its source and error text, writes the partial notebook, and exits 1", () => {
     const dir = mkdtempSync(join(tmpdir(), "nb-"));
     const path = join(dir, "broken.ipynb");
-    writeFileSync(path, notebook(["const answer = 6 * 7;\nconsole.log(`answer ${answer}`);", "const n: number = \"not a number\";", "console.log('never runs');"]));
+    writeFileSync(
+      path,
+      notebook(["const answer = 6 * 7;\nconsole.log(`answer ${answer}`);", 'const n: number = "not a number";', "console.log('never runs');"]),
+    );
     // a temporary file a killed run left (its pid no longer runs) is removed; the finished files are whole
     const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
     mkdirSync(join(dir, "out"));
-    writeFileSync(join(dir, "out", `broken.ipynb.tmp-${dead}-x`), "{\"cells\": [");
+    writeFileSync(join(dir, "out", `broken.ipynb.tmp-${dead}-x`), '{"cells": [');
     const r = spawnSync("/usr/bin/python3", [RUNNER, "--out", join(dir, "out"), "--html", path], { encoding: "utf8", timeout: 120000 });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("broken.ipynb: cell 1 failed");

@@ -13,7 +13,11 @@ const ADM = resolve(__dirname, "../../scripts/adm.js");
 const MODELS = resolve(__dirname, "../../models");
 
 function run(args: string[], env: Record<string, string> = {}): { status: number | null; out: string } {
-  const r = spawnSync("node", [ADM, ...args], { encoding: "utf8", timeout: 60000, env: { ...process.env, ADM_ENGINE: "", ADM_ONNX_THREADS: "1", ADM_ONNX_PROVIDERS: "", ...env } });
+  const r = spawnSync("node", [ADM, ...args], {
+    encoding: "utf8",
+    timeout: 60000,
+    env: { ...process.env, ADM_ENGINE: "", ADM_ONNX_THREADS: "1", ADM_ONNX_PROVIDERS: "", ...env },
+  });
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
@@ -24,7 +28,9 @@ function bothEngines(args: string[]): { onnx: Uint8Array; tfjs: Uint8Array } {
   for (const engine of ["onnx", "tfjs"]) {
     const r = run(["sample", ...args, "--engine", engine, "--out", join(dir, engine)]);
     expect(r.status).toBe(0);
-    expect(r.out).toMatch(engine === "onnx" ? /engine: onnx \(ONNX Runtime [\d.]+, cpu, 1 thread\); asked for by engine=onnx/ : /engine: tfjs \(wasm backend, 1 thread\)/);
+    expect(r.out).toMatch(
+      engine === "onnx" ? /engine: onnx \(ONNX Runtime [\d.]+, cpu, 1 thread\); asked for by engine=onnx/ : /engine: tfjs \(wasm backend, 1 thread\)/,
+    );
     images[engine] = readNpz(join(dir, engine + ".npz")).get("arr_0")!.data as Uint8Array;
   }
   return { onnx: images.onnx, tfjs: images.tfjs };
@@ -44,7 +50,18 @@ test("sample --engine: fashion-cond gives the same images on ONNX Runtime and tf
 }, 60000);
 
 test("sample --engine with classifier guidance (fashion-uncond, fashion-classifier, s = 10)", () => {
-  const { onnx, tfjs } = bothEngines(["--model", join(MODELS, "fashion-uncond"), "--classifier", join(MODELS, "fashion-classifier"), "--scale", "10", "--n", "2", "--steps", "5"]);
+  const { onnx, tfjs } = bothEngines([
+    "--model",
+    join(MODELS, "fashion-uncond"),
+    "--classifier",
+    join(MODELS, "fashion-classifier"),
+    "--scale",
+    "10",
+    "--n",
+    "2",
+    "--steps",
+    "5",
+  ]);
   expect(maxLevelDiff(onnx, tfjs)).toBeLessThanOrEqual(1);
 }, 60000);
 
@@ -64,8 +81,22 @@ test("model-card --engine samples on the engine and says so in the card", () => 
   const model = join(dir, "fashion-uncond");
   mkdirSync(model);
   for (const f of ["model.safetensors", "state.safetensors", "run.json"]) copyFileSync(join(MODELS, "fashion-uncond", f), join(model, f));
-  const r = run(["model-card", model, "--n", "2", "--steps", "2", "--scales", "10", "--engine", "onnx",
-    "--classifier", join(MODELS, "fashion-classifier"), "--features", join(MODELS, "fashion-features")]);
+  const r = run([
+    "model-card",
+    model,
+    "--n",
+    "2",
+    "--steps",
+    "2",
+    "--scales",
+    "10",
+    "--engine",
+    "onnx",
+    "--classifier",
+    join(MODELS, "fashion-classifier"),
+    "--features",
+    join(MODELS, "fashion-features"),
+  ]);
   expect(r.status).toBe(0);
   expect(r.out).toMatch(/engine: onnx \(ONNX Runtime [\d.]+, cpu, 1 thread\)/);
   const card = readFileSync(join(model, "README.md"), "utf8");

@@ -60,7 +60,8 @@ function losses(dir: string): number[] {
 describe("adm-ts train and sample", () => {
   it("a SIGKILLed run loses only the steps since its last checkpoint, and --resume repeats the uninterrupted losses", async () => {
     const base = mkdtempSync(join(tmpdir(), "cli-"));
-    const straight = join(base, "straight"), killed = join(base, "killed");
+    const straight = join(base, "straight"),
+      killed = join(base, "killed");
     expect(run([...TRAIN, "--out", straight, "--steps", "9"]).status).toBe(0);
 
     const child = spawn("node", [ADM, ...TRAIN, "--out", killed, "--steps", "1000"], { stdio: "ignore" });
@@ -93,7 +94,8 @@ describe("adm-ts train and sample", () => {
 
   it("starts a run from a trained model's weights with --init-from and records where it began", () => {
     const base = mkdtempSync(join(tmpdir(), "cli-"));
-    const src = join(base, "src"), tuned = join(base, "tuned");
+    const src = join(base, "src"),
+      tuned = join(base, "tuned");
     expect(run([...TRAIN, "--out", src, "--steps", "2"]).status).toBe(0);
     const r = run([...TRAIN, "--out", tuned, "--steps", "1", "--init-from", src]);
     expect(r.out).toContain(`initialised from ${src} (test-tiny, step 2)`);
@@ -106,7 +108,9 @@ describe("adm-ts train and sample", () => {
   it("anneals the learning rate of a resumed run from where it resumed (--lr-anneal-steps)", () => {
     const dir = mkdtempSync(join(tmpdir(), "cli-"));
     expect(run([...TRAIN, "--out", dir, "--steps", "2"]).status).toBe(0);
-    expect(run(["train", "--out", dir, "--resume", "--steps", "3", "--lr-anneal-steps", "2"]).out).toMatch(/--lr-anneal-steps must be an integer step after the current one \(2\), got 2/);
+    expect(run(["train", "--out", dir, "--resume", "--steps", "3", "--lr-anneal-steps", "2"]).out).toMatch(
+      /--lr-anneal-steps must be an integer step after the current one \(2\), got 2/,
+    );
     expect(run(["train", "--out", dir, "--resume", "--steps", "3", "--lr-anneal-steps", "6"]).status).toBe(0);
     const config = JSON.parse(readSafetensors(join(dir, "state.safetensors")).metadata.config);
     expect(config.lrAnneal).toEqual({ steps: 6, from: 2 });
@@ -120,7 +124,8 @@ describe("adm-ts train and sample", () => {
     const card = run(["model-card", dir, "--n", "2", "--steps", "2", "--cfg", ""]);
     expect(card.status).toBe(0);
     expect(readFileSync(join(dir, "README.md"), "utf8")).toContain(
-      `--steps 2\nnpx adm-ts train --out models/${basename(dir)} --resume --steps 6 --lr-anneal-steps 6\nnpx adm-ts train --out models/${basename(dir)} --resume --steps 7 --lr-anneal-steps 8\n`);
+      `--steps 2\nnpx adm-ts train --out models/${basename(dir)} --resume --steps 6 --lr-anneal-steps 6\nnpx adm-ts train --out models/${basename(dir)} --resume --steps 7 --lr-anneal-steps 8\n`,
+    );
   }, 60000);
 
   it("writes a model card with plain and classifier-free-guided samples judged by the feature classifier", () => {
@@ -171,9 +176,21 @@ function edit(path: string, change: (f: ReturnType<typeof readSafetensors>) => v
 /** A noisy classifier directory (untrained) for a diffusion of `steps` steps and images of `size`. */
 function classifierDir(base: string, name: string, steps: number, size: number, noised = true): string {
   const dir = join(base, name);
-  const encoder: EncoderUNetConfig = { imageSize: size, inChannels: 1, modelChannels: 32, outChannels: 10, numResBlocks: 1, attentionResolutions: [], channelMult: [1], pool: "adaptive" };
+  const encoder: EncoderUNetConfig = {
+    imageSize: size,
+    inChannels: 1,
+    modelChannels: 32,
+    outChannels: 10,
+    numResBlocks: 1,
+    attentionResolutions: [],
+    channelMult: [1],
+    pool: "adaptive",
+  };
   const net = new EncoderUNetModel(encoder);
-  saveCheckpoint(dir, net, initTrainState(net, []), { name, model: { kind: "classifier", noised, encoder, diffusion: { steps, noiseSchedule: "cosine", learnSigma: true } } });
+  saveCheckpoint(dir, net, initTrainState(net, []), {
+    name,
+    model: { kind: "classifier", noised, encoder, diffusion: { steps, noiseSchedule: "cosine", learnSigma: true } },
+  });
   net.dispose();
   return dir;
 }
@@ -193,7 +210,9 @@ describe("adm-ts refuses what it cannot do, up front, naming the flag (exit code
     expect(await sample("--seed", "1.5")).toBe('--seed must be an integer >= 0 and <= 4294967295, got "1.5"');
     expect(await usageError(sampleMain(["--model", model, "--steps", "-5"]))).toBe('--steps must be an integer >= 1, got "-5"');
     expect(await usageError(sampleMain(["--model", model, "--n", "1e9"]))).toBe('--n must be an integer >= 1 and <= 50000, got "1e9"');
-    expect(await usageError(sampleMain(["--model", model, "--steps", "500"]))).toMatch(/^--steps: ddim needs steps >= 1 and at most the diffusion's 100 timesteps; got 500/);
+    expect(await usageError(sampleMain(["--model", model, "--steps", "500"]))).toMatch(
+      /^--steps: ddim needs steps >= 1 and at most the diffusion's 100 timesteps; got 500/,
+    );
     expect(await sample("--eta", "1e10")).toMatch(/^--eta 10000000000 is too large for 2 ddim steps of this model: at most 1\.\d{4}/);
     expect(await sample("--sampler", "ddpm", "--eta", "0.5")).toBe("--eta applies to ddim only; --sampler ddpm has no eta");
     expect(await sample("--scale", "10")).toMatch(/^--scale is the classifier guidance scale: it needs --classifier DIR/);
@@ -202,11 +221,16 @@ describe("adm-ts refuses what it cannot do, up front, naming the flag (exit code
   }, 60000);
 
   it("sample: a classifier trained for another diffusion, image size or on clean images", async () => {
-    const sample = (classifier: string) => usageError(sampleMain(["--model", model, "--n", "2", "--steps", "2", "--out", join(base, "s"), "--classifier", classifier]));
+    const sample = (classifier: string) =>
+      usageError(sampleMain(["--model", model, "--n", "2", "--steps", "2", "--out", join(base, "s"), "--classifier", classifier]));
     const steps1000 = classifierDir(base, "c1000", 1000, 32);
-    expect(await sample(steps1000)).toMatch(new RegExp(`^--classifier: ${steps1000}/model\\.safetensors: it was trained on a 1000-step diffusion but the model on 100 steps`));
+    expect(await sample(steps1000)).toMatch(
+      new RegExp(`^--classifier: ${steps1000}/model\\.safetensors: it was trained on a 1000-step diffusion but the model on 100 steps`),
+    );
     expect(await sample(classifierDir(base, "c16", 100, 16))).toMatch(/it classifies 16x16x1 images but the model makes 32x32x1/);
-    expect(await sample(classifierDir(base, "clean", 100, 32, false))).toMatch(/it was trained on clean images \(at __metadata__ "config" model\.noised\); guidance needs a noisy classifier/);
+    expect(await sample(classifierDir(base, "clean", 100, 32, false))).toMatch(
+      /it was trained on clean images \(at __metadata__ "config" model\.noised\); guidance needs a noisy classifier/,
+    );
   }, 60000);
 
   it("sample: a model with one NaN weight is refused naming the file and the key (it sampled all-black images with exit 0)", async () => {
@@ -223,7 +247,9 @@ describe("adm-ts refuses what it cannot do, up front, naming the flag (exit code
       error = e;
     }
     expect(error).toBeInstanceOf(AdmInputError);
-    expect((error as Error).message).toMatch(/nan\/model\.safetensors: 1 of its 2 values are not finite \(the first, at flat index 1, is NaN\) \(at tensor "out\.2\.bias"\)/);
+    expect((error as Error).message).toMatch(
+      /nan\/model\.safetensors: 1 of its 2 values are not finite \(the first, at flat index 1, is NaN\) \(at tensor "out\.2\.bias"\)/,
+    );
     expect(existsSync(join(base, "nan-s.png"))).toBe(false);
   }, 60000);
 
@@ -242,8 +268,11 @@ describe("adm-ts refuses what it cannot do, up front, naming the flag (exit code
 
   it("train --resume keeps the run's settings: a contradicting flag is refused, the same value accepted, a hostile stored one named", async () => {
     expect(await usageError(trainMain(["--out", model, "--resume", "--lr", "0.001"]))).toBe(
-      `--lr 0.001 contradicts the run in ${model}, which was started with --lr 0.0002: a resumed run keeps its settings; drop --lr (or start a new run in another --out)`);
-    expect(await usageError(trainMain(["--out", model, "--resume", "--save-every", "5"]))).toMatch(/^--save-every 5 contradicts the run in .*, which was started with --save-every 3/);
+      `--lr 0.001 contradicts the run in ${model}, which was started with --lr 0.0002: a resumed run keeps its settings; drop --lr (or start a new run in another --out)`,
+    );
+    expect(await usageError(trainMain(["--out", model, "--resume", "--save-every", "5"]))).toMatch(
+      /^--save-every 5 contradicts the run in .*, which was started with --save-every 3/,
+    );
     await trainMain(["--out", model, "--resume", "--save-every", "3", "--seed", "0", "--steps", "1"]);
     const copy = join(base, "hostile");
     mkdirSync(copy);
@@ -252,12 +281,16 @@ describe("adm-ts refuses what it cannot do, up front, naming the flag (exit code
       f.metadata.config = JSON.stringify({ ...JSON.parse(f.metadata.config), gradClip: -1 });
     });
     await expect(trainMain(["--out", copy, "--resume", "--steps", "1"])).rejects.toThrow(
-      /hostile\/state\.safetensors: gradClip is -1; it must be a finite number >= 0 \(at __metadata__ "config" gradClip\)/);
+      /hostile\/state\.safetensors: gradClip is -1; it must be a finite number >= 0 \(at __metadata__ "config" gradClip\)/,
+    );
   }, 60000);
 
   it("an --out that cannot be made fails at once with exit code 2 (it hung in a recursive mkdir)", () => {
     if (!existsSync("/proc/1")) return;
-    for (const args of [["sample", "--model", model], [...TRAIN, "--steps", "1"]]) {
+    for (const args of [
+      ["sample", "--model", model],
+      [...TRAIN, "--steps", "1"],
+    ]) {
       const t0 = Date.now();
       const r = run([...args, "--out", "/proc/1/nope/s"]);
       expect([args[0], r.status]).toEqual([args[0], 2]);

@@ -33,14 +33,21 @@ describe("normalizing flow", () => {
       const W = c.net.params[c.net.params.length - 2];
       W.assign(tf.tensor(rng.normals(W.size), W.shape).mul(0.5));
     }
-    const pts = [[0.3, -0.7], [1.2, 0.4], [-1.5, 2.0]];
+    const pts = [
+      [0.3, -0.7],
+      [1.2, 0.4],
+      [-1.5, 2.0],
+    ];
     const h = 1e-3;
     const f = (a: number, b: number) => flow.encode(new Float32Array([a, b]));
     const { logDet } = tf.tidy(() => ({ logDet: flow.forward(tf.tensor2d(pts)).logDet.arraySync() as number[] }));
     pts.forEach(([a, b], i) => {
-      const dxa = [f(a + h, b), f(a - h, b)], dxb = [f(a, b + h), f(a, b - h)];
-      const J = [[(dxa[0][0] - dxa[1][0]) / (2 * h), (dxb[0][0] - dxb[1][0]) / (2 * h)],
-                 [(dxa[0][1] - dxa[1][1]) / (2 * h), (dxb[0][1] - dxb[1][1]) / (2 * h)]];
+      const dxa = [f(a + h, b), f(a - h, b)],
+        dxb = [f(a, b + h), f(a, b - h)];
+      const J = [
+        [(dxa[0][0] - dxa[1][0]) / (2 * h), (dxb[0][0] - dxb[1][0]) / (2 * h)],
+        [(dxa[0][1] - dxa[1][1]) / (2 * h), (dxb[0][1] - dxb[1][1]) / (2 * h)],
+      ];
       const det = J[0][0] * J[1][1] - J[0][1] * J[1][0];
       expect(Math.abs(logDet[i] - Math.log(Math.abs(det)))).toBeLessThan(2e-2);
       expect(Math.abs(logDet[i])).toBeGreaterThan(0.05); // the test is not trivial
@@ -63,7 +70,8 @@ describe("normalizing flow", () => {
 describe("autoregressive model", () => {
   it("p(x1) p(x2|x1) integrates to 1 over a grid", () => {
     const ar = createAutoregressive({ seed: 2, components: 4, hidden: 16 });
-    const h = 0.05, pts: number[] = [];
+    const h = 0.05,
+      pts: number[] = [];
     for (let x = -7; x <= 7; x += h) for (let y = -9; y <= 9; y += h) pts.push(x, y);
     const lp = ar.logProb(new Float32Array(pts));
     let total = 0;
@@ -88,12 +96,14 @@ describe("autoregressive model", () => {
 describe("Langevin dynamics", () => {
   it("samples a known Gaussian energy with the right mean and variance", () => {
     // E(x) = |x - mu|^2 / (2 sigma^2): the stationary law is N(mu, sigma^2 I), up to O(eps) bias
-    const mu = [1, -2], s2 = 0.25;
+    const mu = [1, -2],
+      s2 = 0.25;
     const energy = (x: tf.Tensor2D) => tf.tidy(() => tf.div(tf.sum(tf.square(tf.sub(x, tf.tensor2d([mu]))), 1), 2 * s2) as tf.Tensor1D);
     const n = 4000;
     const out = langevin(energy, new Float32Array(2 * n), { steps: 400, stepSize: 0.01, seed: 5 });
     for (let d = 0; d < 2; d++) {
-      let m = 0, v = 0;
+      let m = 0,
+        v = 0;
       for (let i = 0; i < n; i++) m += out[2 * i + d] / n;
       for (let i = 0; i < n; i++) v += (out[2 * i + d] - m) ** 2 / n;
       expect(Math.abs(m - mu[d])).toBeLessThan(0.03);
@@ -167,9 +177,12 @@ describe("DDPM on the diffusion core", () => {
 
   it("q(x_t | x_0) has mean sqrt(abar_t) x_0 and variance 1 - abar_t, at index t (not t +- 1)", () => {
     const m = createDdpm({ T: 100 });
-    const n = 20000, t = 30, abar = m.diffusion.alphasCumprod;
+    const n = 20000,
+      t = 30,
+      abar = m.diffusion.alphasCumprod;
     const xt = m.qSample(new Float32Array(2 * n).fill(2), t, 4);
-    let mean = 0, v = 0;
+    let mean = 0,
+      v = 0;
     for (let i = 0; i < 2 * n; i++) mean += xt[i] / (2 * n);
     for (let i = 0; i < 2 * n; i++) v += (xt[i] - mean) ** 2 / (2 * n);
     // standard errors over 2n = 40000 draws: sqrt((1 - abar) / 2n) = 0.0039 for the mean, (1 - abar) sqrt(2 / 2n) = 0.0044

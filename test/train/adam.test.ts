@@ -14,15 +14,25 @@ describe("Adam", () => {
     const p = tf.variable(tf.tensor1d([1, -2]));
     const params = new Map([["w", p]]);
     const state = createAdamState(params);
-    const grads = [[0.5, -1], [0.1, 0.3], [-0.2, 0.4]];
-    const lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.1;
-    let w = [1, -2], m = [0, 0], v = [0, 0];
+    const grads = [
+      [0.5, -1],
+      [0.1, 0.3],
+      [-0.2, 0.4],
+    ];
+    const lr = 0.01,
+      b1 = 0.9,
+      b2 = 0.999,
+      eps = 1e-8,
+      wd = 0.1;
+    let w = [1, -2],
+      m = [0, 0],
+      v = [0, 0];
     for (let k = 1; k <= 3; k++) {
       const g = grads[k - 1];
       adamStep(params, new Map([["w", tf.tensor1d(g)]]), state, lr, { weightDecay: wd });
       m = m.map((mi, i) => b1 * mi + (1 - b1) * g[i]);
       v = v.map((vi, i) => b2 * vi + (1 - b2) * g[i] * g[i]);
-      w = w.map((wi, i) => wi - lr * (m[i] / (1 - b1 ** k)) / (Math.sqrt(v[i] / (1 - b2 ** k)) + eps) - lr * wd * wi);
+      w = w.map((wi, i) => wi - (lr * (m[i] / (1 - b1 ** k))) / (Math.sqrt(v[i] / (1 - b2 ** k)) + eps) - lr * wd * wi);
     }
     const got = Array.from(p.dataSync());
     got.forEach((x, i) => expect(x).toBeCloseTo(w[i], 6));
@@ -30,7 +40,10 @@ describe("Adam", () => {
   });
 
   it("its moments and an EMA copy are freed completely, with no tensor left behind", () => {
-    const params = new Map([["w", tf.variable(tf.zeros([3, 2]))], ["b", tf.variable(tf.zeros([2]))]]);
+    const params = new Map([
+      ["w", tf.variable(tf.zeros([3, 2]))],
+      ["b", tf.variable(tf.zeros([2]))],
+    ]);
     const before = tf.memory().numTensors;
     const state = createAdamState(params);
     const ema = createEma(params);
@@ -61,7 +74,10 @@ describe("EMA, clipping, learning rate", () => {
   });
 
   it("clips by the global norm and leaves small gradients alone", () => {
-    const g = new Map([["a", tf.tensor1d([3, 0])], ["b", tf.tensor1d([0, 4])]]);
+    const g = new Map([
+      ["a", tf.tensor1d([3, 0])],
+      ["b", tf.tensor1d([0, 4])],
+    ]);
     const big = clipByGlobalNorm(g, 1);
     expect(big.norm).toBeCloseTo(5, 6);
     expect(Array.from(big.grads.get("a")!.dataSync())[0]).toBeCloseTo(0.6, 5);

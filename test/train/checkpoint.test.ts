@@ -55,7 +55,9 @@ describe("checkpoints", () => {
     copyFileSync(join(newer.dir, MODEL_FILE), join(old.dir, MODEL_FILE)); // the model's rename happened, the state's did not
     const e = thrown(() => loadTrainedDiffusion(old.dir));
     expect(e).toBeInstanceOf(AdmInputError);
-    expect(e.message).toContain(`${join(old.dir, MODEL_FILE)}: this model is from step 6 but ${STATE_FILE} beside it, the checkpoint's commit point, is at step 3`);
+    expect(e.message).toContain(
+      `${join(old.dir, MODEL_FILE)}: this model is from step 6 but ${STATE_FILE} beside it, the checkpoint's commit point, is at step 3`,
+    );
     expect(e.message).toContain(`run 'adm-ts train --out ${old.dir} --resume --steps 3'`);
 
     const net = new UNetModel(config.model.unet);
@@ -70,11 +72,46 @@ describe("checkpoints", () => {
 
   it("refuse hostile metadata with an AdmInputError naming the file and the key, never a SyntaxError or TypeError", () => {
     const cases: [string, string, (m: Record<string, string>) => void, RegExp][] = [
-      [STATE_FILE, "config not JSON", (m) => { m.config = "{\"name\": "; }, /state\.safetensors: "config" is not JSON .* \(at __metadata__ "config"\)/],
-      [STATE_FILE, "step not a count", (m) => { m.step = "-1"; }, /state\.safetensors: step is "-1", not a step count \(at __metadata__ "step"\)/],
-      [STATE_FILE, "history of the wrong kind", (m) => { m.history = "[{\"step\": 0}]"; }, /history entry 0 is \{step\}, not \{step, loss, lr, gradNorm, seconds, extras\} \(at __metadata__ "history" \[0\]\)/],
-      [STATE_FILE, "EMA rates", (m) => { m.emaRates = "[5]"; }, /emaRates is \[5\], not a list of rates in \[0, 1\) \(at __metadata__ "emaRates"\)/],
-      [STATE_FILE, "format", (m) => { m.format = "other"; }, /not an adm-ts training checkpoint \(format "other"\)/],
+      [
+        STATE_FILE,
+        "config not JSON",
+        (m) => {
+          m.config = '{"name": ';
+        },
+        /state\.safetensors: "config" is not JSON .* \(at __metadata__ "config"\)/,
+      ],
+      [
+        STATE_FILE,
+        "step not a count",
+        (m) => {
+          m.step = "-1";
+        },
+        /state\.safetensors: step is "-1", not a step count \(at __metadata__ "step"\)/,
+      ],
+      [
+        STATE_FILE,
+        "history of the wrong kind",
+        (m) => {
+          m.history = '[{"step": 0}]';
+        },
+        /history entry 0 is \{step\}, not \{step, loss, lr, gradNorm, seconds, extras\} \(at __metadata__ "history" \[0\]\)/,
+      ],
+      [
+        STATE_FILE,
+        "EMA rates",
+        (m) => {
+          m.emaRates = "[5]";
+        },
+        /emaRates is \[5\], not a list of rates in \[0, 1\) \(at __metadata__ "emaRates"\)/,
+      ],
+      [
+        STATE_FILE,
+        "format",
+        (m) => {
+          m.format = "other";
+        },
+        /not an adm-ts training checkpoint \(format "other"\)/,
+      ],
     ];
     for (const [file, what, change, message] of cases) {
       const { dir } = checkpointAt(1, 0.1);
@@ -87,12 +124,36 @@ describe("checkpoints", () => {
 
   it("refuse a model whose stored configuration is hostile, naming the file and the key", () => {
     const cases: [(m: Record<string, string>) => void, RegExp][] = [
-      [(m) => { m.config = "not json"; }, /model\.safetensors: "config" is not JSON .*\(at __metadata__ "config"\)/],
-      [(m) => { m.config = "null"; }, /the configuration is None, not \{name, model\}/],
-      [(m) => { m.config = JSON.stringify({ ...config, model: { ...config.model, kind: "gan" } }); }, /model\.kind is "gan", not "diffusion" or "classifier" \(at __metadata__ "config" model\.kind\)/],
-      [(m) => { m.config = JSON.stringify({ ...config, model: { ...config.model, unet: { ...config.model.unet, imageSize: -3 } } }); },
-        /UNetConfig: imageSize must be a positive integer, got -3 \(at __metadata__ "config" model\.unet\)/],
-      [(m) => { m.config = JSON.stringify({ ...config, model: { ...config.model, diffusion: { steps: 1e9 } } }); }, /1000000000 diffusion steps \(at __metadata__ "config" model\.diffusion\.steps\)/],
+      [
+        (m) => {
+          m.config = "not json";
+        },
+        /model\.safetensors: "config" is not JSON .*\(at __metadata__ "config"\)/,
+      ],
+      [
+        (m) => {
+          m.config = "null";
+        },
+        /the configuration is None, not \{name, model\}/,
+      ],
+      [
+        (m) => {
+          m.config = JSON.stringify({ ...config, model: { ...config.model, kind: "gan" } });
+        },
+        /model\.kind is "gan", not "diffusion" or "classifier" \(at __metadata__ "config" model\.kind\)/,
+      ],
+      [
+        (m) => {
+          m.config = JSON.stringify({ ...config, model: { ...config.model, unet: { ...config.model.unet, imageSize: -3 } } });
+        },
+        /UNetConfig: imageSize must be a positive integer, got -3 \(at __metadata__ "config" model\.unet\)/,
+      ],
+      [
+        (m) => {
+          m.config = JSON.stringify({ ...config, model: { ...config.model, diffusion: { steps: 1e9 } } });
+        },
+        /1000000000 diffusion steps \(at __metadata__ "config" model\.diffusion\.steps\)/,
+      ],
     ];
     for (const [change, message] of cases) {
       const { dir } = checkpointAt(1, 0.1);

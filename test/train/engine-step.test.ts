@@ -21,6 +21,7 @@ import { dropoutMasksFrom, streamAt } from "../../lib/train/seed";
 import { COURSE_CONFIGS } from "../../lib/course/model-configs";
 import type { ImageDataset } from "../../lib/train/dataset";
 import { randomizeParams } from "../engine/helpers";
+import { readSafetensors } from "../../lib/io/safetensors";
 
 beforeAll(async () => {
   await initBackend("wasm");
@@ -90,7 +91,9 @@ async function compare(name: string, c: Case, threads = 1): Promise<void> {
   loadCheckpoint(dir, e.state);
   const scales = gradientScales(e.model, e.task, 2);
   const largest = Math.max(...scales.values());
-  const rounding = Array.from(scales).filter(([, s]) => s > 0 && s < 1e-6 * largest).map(([k]) => k);
+  const rounding = Array.from(scales)
+    .filter(([, s]) => s > 0 && s < 1e-6 * largest)
+    .map(([k]) => k);
   await train(e.model, e.task, e.state, { ...OPTS, steps: 3, engine: "onnx", threads });
   const [ta, te] = [a.state.history[2], e.state.history[2]];
   expect(te.step).toBe(2);
@@ -104,14 +107,20 @@ async function compare(name: string, c: Case, threads = 1): Promise<void> {
     const pe = e.state.params.get(k)!.dataSync() as Float32Array;
     const d = maxAbs(pa, pe);
     if (d > worst.diff) worst = { name: k, diff: d };
-    worstEma = Math.max(worstEma, maxAbs(a.state.ema.get(0.999)!.get(k)!.dataSync() as Float32Array, e.state.ema.get(0.999)!.get(k)!.dataSync() as Float32Array));
+    worstEma = Math.max(
+      worstEma,
+      maxAbs(a.state.ema.get(0.999)!.get(k)!.dataSync() as Float32Array, e.state.ema.get(0.999)!.get(k)!.dataSync() as Float32Array),
+    );
     moved = Math.max(moved, maxAbs(pa, loadedParam(dir, k)));
   }
-  console.log(`${name}: loss tfjs ${ta.loss.toPrecision(8)} engine ${te.loss.toPrecision(8)} (rel ${lossRel.toExponential(2)}); ` +
-    `grad norm ${ta.gradNorm.toPrecision(6)} vs ${te.gradNorm.toPrecision(6)}; weights max |diff| ${worst.diff.toExponential(2)} (${worst.name}), EMA ${worstEma.toExponential(2)}; the step moved weights by up to ${moved.toExponential(2)}; ` +
-    `${rounding.length} parameters with a gradient at rounding level (< 1e-6 of the largest, ${largest.toExponential(2)}) not compared: ${rounding.join(", ")}`);
+  console.log(
+    `${name}: loss tfjs ${ta.loss.toPrecision(8)} engine ${te.loss.toPrecision(8)} (rel ${lossRel.toExponential(2)}); ` +
+      `grad norm ${ta.gradNorm.toPrecision(6)} vs ${te.gradNorm.toPrecision(6)}; weights max |diff| ${worst.diff.toExponential(2)} (${worst.name}), EMA ${worstEma.toExponential(2)}; the step moved weights by up to ${moved.toExponential(2)}; ` +
+      `${rounding.length} parameters with a gradient at rounding level (< 1e-6 of the largest, ${largest.toExponential(2)}) not compared: ${rounding.join(", ")}`,
+  );
   // those move by AdamW's normalised rounding: at most lr (with the bias corrections, a little more) either way
-  for (const k of rounding) expect(maxAbs(a.state.params.get(k)!.dataSync() as Float32Array, e.state.params.get(k)!.dataSync() as Float32Array)).toBeLessThan(3 * OPTS.lr.lr);
+  for (const k of rounding)
+    expect(maxAbs(a.state.params.get(k)!.dataSync() as Float32Array, e.state.params.get(k)!.dataSync() as Float32Array)).toBeLessThan(3 * OPTS.lr.lr);
   expect(rounding.length).toBeLessThan(0.1 * a.state.params.size);
   expect(lossRel).toBeLessThan(1e-5);
   for (const k of Object.keys(ta.extras)) expect(Math.abs(ta.extras[k] - te.extras[k])).toBeLessThan(1e-5 * Math.max(1, Math.abs(ta.extras[k])));
@@ -125,7 +134,6 @@ async function compare(name: string, c: Case, threads = 1): Promise<void> {
 
 /** A parameter as saved in the checkpoint (the state before the compared step). */
 function loadedParam(dir: string, name: string): Float32Array {
-  const { readSafetensors } = require("../../lib/io/safetensors") as typeof import("../../lib/io/safetensors");
   const rec = readSafetensors(join(dir, "state.safetensors")).tensors.get(`params/${name}`)!;
   return rec.data as Float32Array;
 }
@@ -137,7 +145,17 @@ function diffusionCase(unet: UNetConfig, diffusion: GaussianDiffusionOptions, ba
   return {
     data: toyData(unet.imageSize),
     model: () => new UNetModel(unet),
-    task: (model, data) => diffusionTask({ diffusion: d, model: model as UNetModel, data, batchSize, seed: 3, sampler: new UniformSampler(d), classCond: unet.numClasses != null, classDropout }),
+    task: (model, data) =>
+      diffusionTask({
+        diffusion: d,
+        model: model as UNetModel,
+        data,
+        batchSize,
+        seed: 3,
+        sampler: new UniformSampler(d),
+        classCond: unet.numClasses != null,
+        classDropout,
+      }),
   };
 }
 

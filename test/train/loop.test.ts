@@ -19,7 +19,9 @@ const small = { ...cfg.unet, imageSize: 8, dropout: 0.2 };
 
 /** 32 images 8x8: two classes, a bright left half or a bright top half, in [-1, 1]. */
 function toyData(): ImageDataset {
-  const n = 32, images = new Float32Array(n * 64).fill(-1), labels = new Int32Array(n);
+  const n = 32,
+    images = new Float32Array(n * 64).fill(-1),
+    labels = new Int32Array(n);
   for (let k = 0; k < n; k++) {
     labels[k] = k % 2;
     for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) if ((k % 2 ? y : x) < 4) images[k * 64 + y * 8 + x] = 1;
@@ -32,7 +34,16 @@ function setup(seed: number) {
   const model = new UNetModel({ ...small, numClasses: 3 });
   seedInitialWeights(model, seed);
   const diffusion = createGaussianDiffusion(cfg.diffusion);
-  const task = diffusionTask({ diffusion, model, data: toyData(), batchSize: 8, seed, sampler: new UniformSampler(diffusion), classCond: true, classDropout: 0.2 });
+  const task = diffusionTask({
+    diffusion,
+    model,
+    data: toyData(),
+    batchSize: 8,
+    seed,
+    sampler: new UniformSampler(diffusion),
+    classCond: true,
+    classDropout: 0.2,
+  });
   return { model, task, state: initTrainState(model, [0.99]) };
 }
 
@@ -60,7 +71,12 @@ describe("training loop", () => {
       const straight = a.state.history.map((s) => s.loss);
 
       const b = setup(5);
-      await train(b.model, b.task, b.state, { ...opts, steps: 3, checkpointEvery: 3, saveCheckpoint: (s) => saveCheckpoint(dir, b.model, s, { note: "test" }) });
+      await train(b.model, b.task, b.state, {
+        ...opts,
+        steps: 3,
+        checkpointEvery: 3,
+        saveCheckpoint: (s) => saveCheckpoint(dir, b.model, s, { note: "test" }),
+      });
       const c = setup(5); // a fresh process's view: new weights, then the checkpoint
       const restored = loadCheckpoint(dir, c.state);
       expect(restored.config).toEqual({ note: "test" });
@@ -81,7 +97,16 @@ describe("training loop", () => {
     const model = new UNetModel({ ...small, dropout: 0, numClasses: 3 });
     seedInitialWeights(model, 5);
     const diffusion = createGaussianDiffusion(cfg.diffusion);
-    const task = diffusionTask({ diffusion, model, data: toyData(), batchSize: 8, seed: 5, sampler: new UniformSampler(diffusion), classCond: true, classDropout: 0.2 });
+    const task = diffusionTask({
+      diffusion,
+      model,
+      data: toyData(),
+      batchSize: 8,
+      seed: 5,
+      sampler: new UniformSampler(diffusion),
+      classCond: true,
+      classDropout: 0.2,
+    });
     const state = initTrainState(model);
     await train(model, task, state, { steps: 4, lr: { lr: 1e-3 }, seed: 5, progress: false });
     // dropout feeds out_layers.3, zero at initialisation, which the zero output conv keeps from
@@ -98,13 +123,26 @@ describe("training loop", () => {
       const { model, task, state } = setup(4);
       const interrupt = new AbortController();
       let stepsSeen = 0;
-      const run = train(model, task, state, { steps: 50, lr: { lr: 1e-3 }, emaRates: [0.99], seed: 4, progress: false, engine, threads: 1, signal: interrupt.signal,
-        checkpointEvery: 1000, saveCheckpoint: (s) => saveCheckpoint(dir, model, s, {}),
+      const run = train(model, task, state, {
+        steps: 50,
+        lr: { lr: 1e-3 },
+        emaRates: [0.99],
+        seed: 4,
+        progress: false,
+        engine,
+        threads: 1,
+        signal: interrupt.signal,
+        checkpointEvery: 1000,
+        saveCheckpoint: (s) => saveCheckpoint(dir, model, s, {}),
         onStep: (s) => {
           stepsSeen++;
           // the engine leaves the event loop free during a step: interrupt from a timer, as a kernel would
-          if (s.step === 1) (engine === "onnx" ? setTimeout(() => interrupt.abort(new Error("interrupted")), 5) : interrupt.abort(new Error("interrupted")));
-        } });
+          if (s.step === 1) {
+            if (engine === "onnx") setTimeout(() => interrupt.abort(new Error("interrupted")), 5);
+            else interrupt.abort(new Error("interrupted"));
+          }
+        },
+      });
       await expect(run).rejects.toThrow("interrupted");
       const stoppedAt = state.step;
       expect(stoppedAt).toBeGreaterThanOrEqual(2);
@@ -118,7 +156,9 @@ describe("training loop", () => {
       expect(fresh.state.step).toBe(stoppedAt);
       expect(Array.from(fresh.model.params.get("out.2.weight")!.dataSync())).toEqual(Array.from(model.params.get("out.2.weight")!.dataSync()));
       // an already aborted signal starts nothing
-      await expect(train(model, task, state, { steps: 60, lr: { lr: 1e-3 }, seed: 4, progress: false, engine, signal: interrupt.signal })).rejects.toThrow("interrupted");
+      await expect(train(model, task, state, { steps: 60, lr: { lr: 1e-3 }, seed: 4, progress: false, engine, signal: interrupt.signal })).rejects.toThrow(
+        "interrupted",
+      );
       expect(state.step).toBe(stoppedAt);
       model.dispose();
       fresh.model.dispose();
@@ -128,13 +168,27 @@ describe("training loop", () => {
   it("stops on a non-finite loss without touching the weights or the last checkpoint", async () => {
     const dir = mkdtempSync(join(tmpdir(), "nan-"));
     const { model, task, state } = setup(2);
-    await train(model, task, state, { steps: 2, lr: { lr: 1e-3 }, seed: 2, progress: false, checkpointEvery: 2,
-      saveCheckpoint: (s) => saveCheckpoint(dir, model, s, {}) });
+    await train(model, task, state, {
+      steps: 2,
+      lr: { lr: 1e-3 },
+      seed: 2,
+      progress: false,
+      checkpointEvery: 2,
+      saveCheckpoint: (s) => saveCheckpoint(dir, model, s, {}),
+    });
     const saved = statSync(join(dir, "state.safetensors")).mtimeMs;
     const before = Array.from(model.params.get("input_blocks.0.0.weight")!.dataSync());
     model.params.get("out.2.bias")!.assign(tf.fill([2], NaN));
-    await expect(train(model, task, state, { steps: 4, lr: { lr: 1e-3 }, seed: 2, progress: false, checkpointEvery: 1,
-      saveCheckpoint: (s) => saveCheckpoint(dir, model, s, {}) })).rejects.toThrow(NonFiniteLossError);
+    await expect(
+      train(model, task, state, {
+        steps: 4,
+        lr: { lr: 1e-3 },
+        seed: 2,
+        progress: false,
+        checkpointEvery: 1,
+        saveCheckpoint: (s) => saveCheckpoint(dir, model, s, {}),
+      }),
+    ).rejects.toThrow(NonFiniteLossError);
     expect(Array.from(model.params.get("input_blocks.0.0.weight")!.dataSync())).toEqual(before);
     expect(statSync(join(dir, "state.safetensors")).mtimeMs).toBe(saved);
     expect(existsSync(join(dir, "model.safetensors"))).toBe(true);
@@ -177,8 +231,9 @@ describe("training loop", () => {
     const net = { params, training: false };
     const state = initTrainState(net, [0.9]);
     const task = { lossAt: () => ({ loss: tf.sqrt(p).sum() as tf.Scalar }) };
-    await expect(train(net, task, state, { steps: 3, lr: { lr: 1e-2 }, gradClip: 1, emaRates: [0.9], seed: 0, progress: false }))
-      .rejects.toThrow(/training stopped at step 0: the loss is 0 but its gradient norm is Infinity\. The weights were not updated/);
+    await expect(train(net, task, state, { steps: 3, lr: { lr: 1e-2 }, gradClip: 1, emaRates: [0.9], seed: 0, progress: false })).rejects.toThrow(
+      /training stopped at step 0: the loss is 0 but its gradient norm is Infinity\. The weights were not updated/,
+    );
     expect(p.dataSync()[0]).toBe(0);
     expect(state.ema.get(0.9)!.get("p")!.dataSync()[0]).toBe(0);
     expect(state.step).toBe(0);

@@ -3,7 +3,8 @@ import { makeRng } from "../../lib/rng";
 
 describe("deterministic data order", () => {
   it("visits every example exactly once per epoch, across batch boundaries", () => {
-    const n = 10, b = 4; // 2.5 batches per epoch: batch 2 straddles epochs 0 and 1
+    const n = 10,
+      b = 4; // 2.5 batches per epoch: batch 2 straddles epochs 0 and 1
     const seen = Array.from({ length: 5 }, (_, s) => Array.from(batchIndices({ n, batchSize: b, seed: 7, step: s }))).flat();
     expect(seen.slice(0, 10).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(seen.slice(10, 20).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -17,7 +18,9 @@ describe("deterministic data order", () => {
   });
 
   it("permutations are uniform: each position sees each value about equally often", () => {
-    const n = 5, trials = 20000, counts = Array.from({ length: n }, () => new Array(n).fill(0));
+    const n = 5,
+      trials = 20000,
+      counts = Array.from({ length: n }, () => new Array(n).fill(0));
     const rng = makeRng(1);
     for (let k = 0; k < trials; k++) permutation(n, rng).forEach((v, i) => counts[i][v]++);
     // expected trials/n = 4000 each; binomial sd = sqrt(20000 * 0.2 * 0.8) = 57

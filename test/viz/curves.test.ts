@@ -1,7 +1,14 @@
 import { metricCurves, resultsHtml, resultsMarkdown, tradeoffCurve, X_AXES } from "../../lib/viz/curves";
 
 const sweep = [
-  { name: "ADM-G", points: [{ x: 10, fid: 12, precision: 0.9, recall: 0.3 }, { x: 1, fid: 33, precision: 0.6, recall: 0.6 }, { x: 4, fid: 9 }] },
+  {
+    name: "ADM-G",
+    points: [
+      { x: 10, fid: 12, precision: 0.9, recall: 0.3 },
+      { x: 1, fid: 33, precision: 0.6, recall: 0.6 },
+      { x: 4, fid: 9 },
+    ],
+  },
   { name: "ADM", points: [{ x: 1, fid: 20, precision: 0.7, recall: 0.5 }] },
 ];
 
@@ -28,7 +35,11 @@ describe("metricCurves", () => {
   test("tradeoffCurve pairs two metrics and labels points with the sweep value", () => {
     const fig = tradeoffCurve(sweep, { x: "recall", y: "precision", sweep: "guidance scale" });
     const [g] = fig.data as Array<{ x: number[]; y: number[]; text: string[] }>;
-    expect([g.x, g.y, g.text]).toEqual([[0.6, 0.3], [0.6, 0.9], ["1", "10"]]);
+    expect([g.x, g.y, g.text]).toEqual([
+      [0.6, 0.3],
+      [0.6, 0.9],
+      ["1", "10"],
+    ]);
   });
 });
 

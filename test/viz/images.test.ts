@@ -28,7 +28,10 @@ describe("image grids", () => {
   it("draws a labelled grid as a table: a header of column labels, a label before each row, one PNG per image in order", async () => {
     // three 1x1 images (black, grey, white) in rows of two: the second row has one image
     const data = new Float32Array([-1, 0, 1]);
-    const html = await labelledGridHtml({ data, shape: [3, 1, 1, 1] }, { cols: 2, scale: 1, range: "signed", rowLabels: ["a<b", "c"], colLabels: ["t = 0", "t = 1"] });
+    const html = await labelledGridHtml(
+      { data, shape: [3, 1, 1, 1] },
+      { cols: 2, scale: 1, range: "signed", rowLabels: ["a<b", "c"], colLabels: ["t = 0", "t = 1"] },
+    );
     const rows = html.split("<tr>").slice(1);
     expect(rows).toHaveLength(3);
     expect(rows[0]).toMatch(/<th><\/th>.*t = 0.*t = 1/);

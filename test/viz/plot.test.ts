@@ -5,7 +5,6 @@ import { join } from "path";
 import { pages } from "../helpers/pages";
 import { figureJson, PLACEHOLDER, PLOTLY_SERVER_PATH, plotlyBundle, plotlyHtml } from "../../lib/viz/plot";
 
-
 const PLOTLY_JS = require.resolve("plotly.js-dist-min");
 const fig = { data: [{ x: [1, 2], y: [0.5, 0.25], name: "</script><b>marker" }], layout: { title: { text: "t" } } };
 const count = (haystack: string, needle: string): number => haystack.split(needle).length - 1;
@@ -54,8 +53,10 @@ const browser = pages.chromium();
 const itBrowser = browser ? it : it.skip;
 
 function page(head: string, bodyAttrs = ""): string {
-  return `<!doctype html><html><head><meta charset="utf-8">${head}</head><body${bodyAttrs}>` +
-    `${plotlyHtml(fig)}\n${plotlyHtml({ data: [{ y: [3, 1, 2] }] })}</body></html>`;
+  return (
+    `<!doctype html><html><head><meta charset="utf-8">${head}</head><body${bodyAttrs}>` +
+    `${plotlyHtml(fig)}\n${plotlyHtml({ data: [{ y: [3, 1, 2] }] })}</body></html>`
+  );
 }
 
 describe("figures in a browser", () => {
@@ -78,7 +79,9 @@ describe("figures in a browser", () => {
     writeFileSync(join(dir, "alone.html"), page(""));
     if (!browser) return;
     // port 0: the server picks a free one and prints it
-    const srv = spawn("/usr/bin/python3", ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", join(dir, "site")], { stdio: ["ignore", "pipe", "ignore"] });
+    const srv = spawn("/usr/bin/python3", ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", join(dir, "site")], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     server = srv;
     port = await new Promise<number>((ok, fail) => {
       let out = "";
@@ -95,19 +98,31 @@ describe("figures in a browser", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  itBrowser("a course page draws every figure with plotly.min.js next to it", () => {
-    expect(pages.inspect(pages.renderedDom(browser!, join(dir, "course", "with.html")))).toMatchObject({ declared: 2, drawn: 2, problems: [] });
-  }, 120000);
+  itBrowser(
+    "a course page draws every figure with plotly.min.js next to it",
+    () => {
+      expect(pages.inspect(pages.renderedDom(browser!, join(dir, "course", "with.html")))).toMatchObject({ declared: 2, drawn: 2, problems: [] });
+    },
+    120000,
+  );
 
-  itBrowser("a page alone says where plotly.js was looked for", () => {
-    const r = pages.inspect(pages.renderedDom(browser!, join(dir, "alone.html")));
-    expect(r.drawn).toBe(0);
-    expect(r.placeholders).toEqual(Array(2).fill("plot not drawn: plotly.js did not load from plotly.min.js (keep plotly.min.js next to this page)"));
-  }, 120000);
+  itBrowser(
+    "a page alone says where plotly.js was looked for",
+    () => {
+      const r = pages.inspect(pages.renderedDom(browser!, join(dir, "alone.html")));
+      expect(r.drawn).toBe(0);
+      expect(r.placeholders).toEqual(Array(2).fill("plot not drawn: plotly.js did not load from plotly.min.js (keep plotly.min.js next to this page)"));
+    },
+    120000,
+  );
 
-  itBrowser("a Jupyter page loads it below its base url (classic notebook's data-base-url, JupyterLab's page config)", () => {
-    for (const name of ["classic", "lab"]) {
-      expect(pages.inspect(pages.renderedDom(browser!, `http://127.0.0.1:${port}/${name}.html`))).toMatchObject({ declared: 2, drawn: 2, problems: [] });
-    }
-  }, 120000);
+  itBrowser(
+    "a Jupyter page loads it below its base url (classic notebook's data-base-url, JupyterLab's page config)",
+    () => {
+      for (const name of ["classic", "lab"]) {
+        expect(pages.inspect(pages.renderedDom(browser!, `http://127.0.0.1:${port}/${name}.html`))).toMatchObject({ declared: 2, drawn: 2, problems: [] });
+      }
+    },
+    120000,
+  );
 });
