@@ -111,7 +111,7 @@ def main():
         run_notebook(sys.argv[2], sys.argv[3], [int(i) for i in sys.argv[4:]])
     else:
         print(__doc__, file=sys.stderr)
-        sys.exit(2)
+        raise SystemExit(2)
 
 
 if __name__ == "__main__":
