@@ -12,6 +12,7 @@
       way scripts/run-notebooks.py writes course pages.
 """
 import importlib.util
+import argparse
 import json
 import os
 import queue
@@ -110,8 +111,8 @@ def main():
     elif len(sys.argv) >= 4 and sys.argv[1] == "notebook":
         run_notebook(sys.argv[2], sys.argv[3], [int(i) for i in sys.argv[4:]])
     else:
-        print(__doc__, file=sys.stderr)
-        raise SystemExit(2)
+        usage = argparse.ArgumentParser(usage=__doc__)
+        usage.error("give `cells FILE` or `notebook FILE BASE [CELL ...]`")  # prints the usage, exits with status 2
 
 
 if __name__ == "__main__":
