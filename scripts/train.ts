@@ -15,7 +15,7 @@ import { fashionMnistDataset } from "../lib/train/dataset";
 import { diffusionTask } from "../lib/train/diffusion-task";
 import { classifierTask } from "../lib/train/classifier-task";
 import { initTrainState, train } from "../lib/train/loop";
-import { hasCheckpoint, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from "../lib/train/checkpoint";
+import { hasCheckpoint, loadCheckpoint, readCheckpointConfig, saveCheckpoint, saveEmaSnapshot } from "../lib/train/checkpoint";
 import { seedInitialWeights } from "../lib/train/init";
 import { warmStart, type WarmStartInfo } from "../lib/course/warm-start";
 import { COURSE_CONFIGS, type CourseModelConfig } from "../lib/course/model-configs";
@@ -40,6 +40,7 @@ const FLAGS: Record<string, FlagSpec> = {
   data: { type: "string", default: "auto", help: "training images: auto (full set if installed), subset, or a directory of IDX files" },
   "init-from": { type: "string", help: "start from the EMA weights of a trained model directory (same network, or a class-conditional model with label dropout for an unconditional run)" },
   "max-minutes": { type: "number", default: 0, help: "stop (after a checkpoint) once this many minutes have passed (0: no limit)" },
+  "ema-snapshot-every": { type: "number", default: 0, help: "also keep the EMA weights every N steps in DIR/ema-snapshots (float16, for FID-against-step curves; a multiple of --save-every; 0: none)" },
   engine: { type: "string", default: "onnx", help: "who computes each step: onnx (the engine's training graph on ONNX Runtime) or tfjs; both give the same numbers, and a run may resume on either" },
   threads: { type: "number", help: "the engine's threads (default ADM_ONNX_THREADS, else the physical cores)" },
 };
@@ -125,6 +126,10 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   if (engine !== "onnx" && engine !== "tfjs") throw new UsageError(`--engine must be onnx or tfjs, got ${engine}`);
   const threads = f.threads as number | undefined;
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UsageError(`--threads must be a positive integer, got ${threads}`);
+  const snapshotEvery = f["ema-snapshot-every"] as number;
+  if (!Number.isInteger(snapshotEvery) || snapshotEvery < 0 || (snapshotEvery > 0 && snapshotEvery % (f["save-every"] as number) !== 0)) {
+    throw new UsageError(`--ema-snapshot-every must be 0 or a multiple of --save-every (${f["save-every"]}), got ${snapshotEvery}`);
+  }
   const steps = f.steps as number;
   const anneal = f["lr-anneal-steps"] as number | undefined;
   if (anneal !== undefined) {
@@ -159,7 +164,11 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   await train(model, task, state, {
     steps, lr: { lr: run.lr, warmup: run.warmup, decaySteps: run.lrAnneal?.steps, decayFrom: run.lrAnneal?.from }, adam: { weightDecay: run.weightDecay }, gradClip: run.gradClip || undefined,
     emaRates: [run.emaRate], seed: run.seed, shouldStop: () => interrupted || (maxMs > 0 && Date.now() - started > maxMs), checkpointEvery: f["save-every"] as number,
-    saveCheckpoint: (s) => saveCheckpoint(out, model, s, run), progress: run.name, engine, threads,
+    saveCheckpoint: (s) => {
+      saveCheckpoint(out, model, s, run);
+      if (snapshotEvery > 0 && s.step % snapshotEvery === 0) saveEmaSnapshot(out, model, s, run);
+    },
+    progress: run.name, engine, threads,
   });
   const recent = state.history.slice(-50);
   const mean = recent.reduce((a, s) => a + s.loss, 0) / Math.max(1, recent.length);

@@ -12,7 +12,7 @@ import { join } from "path";
 import { readSafetensors, writeSafetensors } from "../io/safetensors";
 import { toTorchLayout } from "../io/torch-layout";
 import type { StateDict, TensorRecord } from "../io/tensor-record";
-import { toFloat32 } from "../io/tensor-record";
+import { floatToHalf, toFloat32 } from "../io/tensor-record";
 import type { Module } from "../nn/index";
 import type { StepStats, TrainState } from "./loop";
 
@@ -66,6 +66,28 @@ export function saveCheckpoint(dir: string, model: Module, state: TrainState, co
   writeSafetensors(join(dir, MODEL_FILE), exportWeights(model, best), {
     format: "pt", step: String(state.step), weights: rates.length ? `ema_${Math.max(...rates)}` : "raw", config: JSON.stringify(config),
   });
+}
+
+/** Where EMA snapshots go inside a run's directory. */
+export const SNAPSHOT_DIR = "ema-snapshots";
+
+/**
+ * Keep the EMA weights of the current step as `dir/ema-snapshots/step-NNNNNN.safetensors`: float16,
+ * PyTorch layout under guided-diffusion's key names (about 2 MB for a course model), the metadata of
+ * model.safetensors. A run that keeps one every N steps gives FID-against-training-step curves.
+ */
+export function saveEmaSnapshot(dir: string, model: Module, state: TrainState, config: unknown): string {
+  const rates = Array.from(state.ema.keys());
+  const best = rates.length ? state.ema.get(Math.max(...rates))! : state.params;
+  const half: StateDict = new Map();
+  for (const [name, r] of exportWeights(model, best)) {
+    const f = r.data as Float32Array;
+    half.set(name, { dtype: "float16", shape: r.shape, data: Uint16Array.from(f, floatToHalf) });
+  }
+  mkdirSync(join(dir, SNAPSHOT_DIR), { recursive: true });
+  const file = join(dir, SNAPSHOT_DIR, `step-${String(state.step).padStart(6, "0")}.safetensors`);
+  writeSafetensors(file, half, { format: "pt", step: String(state.step), weights: rates.length ? `ema_${Math.max(...rates)}` : "raw", config: JSON.stringify(config) });
+  return file;
 }
 
 /** What {@link loadCheckpoint} restores besides the tensors. */
