@@ -146,7 +146,8 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
       `pass --lr-anneal-steps ${steps} to restart from the full rate and decay to 0 again`);
   }
   const params = Array.from(model.params.values()).reduce((s, v) => s + v.size, 0);
-  const executor = engine === "onnx" ? `engine (ONNX Runtime, ${threads ?? defaultThreads()} threads)` : `tfjs (${backend.name})`;
+  const workers = threads ?? defaultThreads();
+  const executor = engine === "onnx" ? `engine (ONNX Runtime, ${workers === 1 ? "1 thread" : `${workers} data-parallel sessions of 1 thread`})` : `tfjs (${backend.name})`;
   console.log(`${run.name}: ${params} parameters, ${data.n} images (${data.name}), batch ${run.batch}, ${executor}, steps ${state.step} -> ${steps}`);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, "run.json"), JSON.stringify({ ...run, backend: backend.name, params }, null, 2) + "\n");
