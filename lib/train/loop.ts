@@ -177,6 +177,7 @@ export async function train(model: Pick<Module, "params" | "training" | "dropout
     throw new Error("train: this task cannot run on the engine (only diffusionTask and classifierTask with a UNetModel or EncoderUNetModel can); pass engine: \"tfjs\"");
   }
   opts.signal?.throwIfAborted();
+  if (state.step >= opts.steps) return state;
   const executor = engine === "onnx" ? await engineExecutor(task.engine!, state, { adam: opts.adam, threads: opts.threads }) : tfjsExecutor(model, task, state, opts.adam);
   const bar = opts.progress === false ? undefined : makeProgress(opts.progress ?? "train", opts.steps - state.step);
   const wasTraining = model.training;
