@@ -65,6 +65,8 @@ interface RunConfig {
   lrAnnealsDone?: { steps: number; from: number }[];
   /** the trained model this run started from, if not from random weights */
   initFrom?: WarmStartInfo;
+  /** which executor ran the steps from `from` on, oldest first (a run may continue on the other) */
+  executors?: { from: number; executor: string }[];
 }
 
 function runConfigFrom(f: Record<string, unknown>, name: string): RunConfig {
@@ -147,7 +149,10 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   }
   const params = Array.from(model.params.values()).reduce((s, v) => s + v.size, 0);
   const workers = threads ?? defaultThreads();
-  const executor = engine === "onnx" ? `engine (ONNX Runtime, ${workers === 1 ? "1 thread" : `${workers} data-parallel sessions of 1 thread`})` : `tfjs (${backend.name})`;
+  const executor = engine === "onnx" ? `the engine (ONNX Runtime, ${workers === 1 ? "1 thread" : `${workers} data-parallel sessions of 1 thread`})` : `tfjs (${backend.name})`;
+  // runs from before the engine existed ran on tfjs's wasm backend
+  run.executors ??= state.step > 0 ? [{ from: 0, executor: "tfjs (wasm)" }] : [];
+  if (run.executors[run.executors.length - 1]?.executor !== executor) run.executors.push({ from: state.step, executor });
   console.log(`${run.name}: ${params} parameters, ${data.n} images (${data.name}), batch ${run.batch}, ${executor}, steps ${state.step} -> ${steps}`);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, "run.json"), JSON.stringify({ ...run, backend: backend.name, params }, null, 2) + "\n");
