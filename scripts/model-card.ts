@@ -251,6 +251,10 @@ export async function main(argv: string[]): Promise<void> {
       results.push(`Test accuracy on ${test.n} Fashion-MNIST test images: **${(acc * 100).toFixed(2)}%**.`, "");
     }
   }
+  const executors = (run.executors ?? [{ from: 0, executor: "tfjs (wasm)" }]) as { from: number; executor: string }[];
+  const ranOn = executors
+    .map((e, i) => (executors.length === 1 ? e.executor : `steps ${e.from}-${executors[i + 1]?.from ?? steps} on ${e.executor}`))
+    .join(", ");
   const recent = history.slice(-Math.min(100, history.length));
   const meanLoss = recent.reduce((a, h) => a + h.loss, 0) / Math.max(1, recent.length);
   lines.push(
@@ -268,7 +272,7 @@ export async function main(argv: string[]): Promise<void> {
       : []),
     `| steps | ${steps} at batch ${run.batch} (${((steps * run.batch) / 60000).toFixed(2)} epochs) |`,
     `| optimizer | AdamW lr ${run.lr}, warm-up ${run.warmup}, grad clip ${run.gradClip}, EMA ${run.emaRate}${annealText ? `, ${annealText}` : ""} |`,
-    `| wall time | ${fmt(wall)} of training steps recorded (2-core CPU, tfjs wasm, shared with other work) |`,
+    `| wall time | ${fmt(wall)} of training steps recorded (2-core CPU, ${ranOn}, shared with other work) |`,
     `| loss (mean of the last ${recent.length} steps) | ${meanLoss.toFixed(4)} |`,
     `| files | \`model.safetensors\` (EMA weights, PyTorch layout, guided-diffusion key names), \`state.safetensors\` (resumable training state) |`,
     "",

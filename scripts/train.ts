@@ -14,7 +14,16 @@ import { fashionMnistDataset } from "../lib/train/dataset";
 import { diffusionTask } from "../lib/train/diffusion-task";
 import { classifierTask } from "../lib/train/classifier-task";
 import { initTrainState, train } from "../lib/train/loop";
-import { MODEL_FILE, STATE_FILE, hasCheckpoint, loadCheckpoint, readCheckpointConfig, restoreModelFile, saveCheckpoint } from "../lib/train/checkpoint";
+import {
+  MODEL_FILE,
+  STATE_FILE,
+  hasCheckpoint,
+  loadCheckpoint,
+  readCheckpointConfig,
+  restoreModelFile,
+  saveCheckpoint,
+  saveEmaSnapshot,
+} from "../lib/train/checkpoint";
 import { seedInitialWeights } from "../lib/train/init";
 import { warmStart, type WarmStartInfo } from "../lib/course/warm-start";
 import { COURSE_CONFIGS, type CourseModelConfig } from "../lib/course/model-configs";
@@ -48,6 +57,12 @@ const FLAGS: Record<string, FlagSpec> = {
     help: "start from the EMA weights of a trained model directory (same network, or a class-conditional model with label dropout for an unconditional run)",
   },
   "max-minutes": { type: "number", default: 0, min: 0, help: "stop (after a checkpoint) once this many minutes have passed (0: no limit)" },
+  "ema-snapshot-every": {
+    type: "integer",
+    default: 0,
+    min: 0,
+    help: "also keep the EMA weights every N steps in DIR/ema-snapshots (float16, for FID-against-step curves; a multiple of --save-every; 0: none)",
+  },
   engine: {
     type: "string",
     default: "onnx",
@@ -79,6 +94,8 @@ interface RunConfig {
   lrAnnealsDone?: { steps: number; from: number }[];
   /** the trained model this run started from, if not from random weights */
   initFrom?: WarmStartInfo;
+  /** which executor ran the steps from `from` on, oldest first (a run may continue on the other) */
+  executors?: { from: number; executor: string }[];
 }
 
 /** The flags that make up a run's settings, and where the run configuration keeps each. */
@@ -210,6 +227,10 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   }
   const engine = f.engine as "onnx" | "tfjs";
   const threads = f.threads as number | undefined;
+  const snapshotEvery = f["ema-snapshot-every"] as number;
+  if (snapshotEvery > 0 && (!run.saveEvery || snapshotEvery % run.saveEvery !== 0)) {
+    throw new UsageError(`--ema-snapshot-every must be 0 or a multiple of --save-every (${run.saveEvery}), got ${snapshotEvery}`);
+  }
   const steps = f.steps as number;
   const anneal = f["lr-anneal-steps"] as number | undefined;
   if (anneal !== undefined) {
@@ -230,7 +251,12 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
     );
   }
   const params = Array.from(model.params.values()).reduce((s, v) => s + v.size, 0);
-  const executor = engine === "onnx" ? `engine (ONNX Runtime, ${threads ?? defaultThreads()} threads)` : `tfjs (${backend.name})`;
+  const workers = threads ?? defaultThreads();
+  const executor =
+    engine === "onnx" ? `the engine (ONNX Runtime, ${workers === 1 ? "1 thread" : `${workers} data-parallel sessions of 1 thread`})` : `tfjs (${backend.name})`;
+  // runs from before the engine existed ran on tfjs's wasm backend
+  run.executors ??= state.step > 0 ? [{ from: 0, executor: "tfjs (wasm)" }] : [];
+  if (run.executors[run.executors.length - 1]?.executor !== executor) run.executors.push({ from: state.step, executor });
   console.log(`${run.name}: ${params} parameters, ${data.n} images (${data.name}), batch ${run.batch}, ${executor}, steps ${state.step} -> ${steps}`);
   writeFileAtomic(join(out, "run.json"), JSON.stringify({ ...run, backend: backend.name, params }, null, 2) + "\n");
   const started = Date.now();
@@ -253,7 +279,10 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
     seed: run.seed,
     shouldStop: () => interrupted || (maxMs > 0 && Date.now() - started > maxMs),
     checkpointEvery: run.saveEvery,
-    saveCheckpoint: (s) => saveCheckpoint(out, model, s, run),
+    saveCheckpoint: (s) => {
+      saveCheckpoint(out, model, s, run);
+      if (snapshotEvery > 0 && s.step % snapshotEvery === 0) saveEmaSnapshot(out, model, s, run);
+    },
     progress: run.name,
     engine,
     threads,

@@ -114,6 +114,14 @@ export function emitTrainingGraph(objective: TrainingObjective, batchSize: numbe
   let frozen: string[] = [];
   if (objective.kind === "diffusion") {
     const c = resolveUNetConfig(objective.network);
+    const d = objective.diffusion;
+    const learned = d.modelVarType === "learned" || d.modelVarType === "learned_range";
+    if (c.outChannels !== (learned ? 2 : 1) * c.inChannels) {
+      throw new Error(
+        `emitTrainingGraph: the UNet outputs ${c.outChannels} channels, but modelVarType ${d.modelVarType} needs ${(learned ? 2 : 1) * c.inChannels} ` +
+          (learned ? "(eps then v: set outChannels to twice inChannels, or learnSigma false)" : "(set learnSigma true for a model with 2C outputs)"),
+      );
+    }
     const plan = planUNet(c);
     specs = unetParamSpecs(c, plan);
     const ctx = inputContext(g, specs, dropout);

@@ -16,10 +16,10 @@ import { randomBytes } from "crypto";
 import { existsSync } from "fs";
 import { join } from "path";
 import { describe, isCount, refuse } from "../io/errors";
-import { metadataJson, readSafetensors, readSafetensorsMetadata, stageSafetensors } from "../io/safetensors";
+import { metadataJson, readSafetensors, readSafetensorsMetadata, stageSafetensors, writeSafetensors } from "../io/safetensors";
 import { toTorchLayout } from "../io/torch-layout";
 import type { StateDict, TensorRecord } from "../io/tensor-record";
-import { toFloat32 } from "../io/tensor-record";
+import { floatToHalf, toFloat32 } from "../io/tensor-record";
 import { commitInOrder, ensureDir, stageAll } from "../io/write-files";
 import type { Module } from "../nn/index";
 import type { StepStats, TrainState } from "./loop";
@@ -167,6 +167,27 @@ export function readCheckpointInfo(dir: string): CheckpointInfo {
 /** The run configuration stored in a checkpoint, without loading its tensors into a model. */
 export function readCheckpointConfig(dir: string): unknown {
   return readCheckpointInfo(dir).config;
+}
+
+/** Where EMA snapshots go inside a run's directory. */
+export const SNAPSHOT_DIR = "ema-snapshots";
+
+/**
+ * Keep the EMA weights of the current step as `dir/ema-snapshots/step-NNNNNN.safetensors`: float16,
+ * PyTorch layout under guided-diffusion's key names (about 2 MB for a course model), the metadata of
+ * model.safetensors. A run that keeps one every N steps gives FID-against-training-step curves.
+ */
+export function saveEmaSnapshot(dir: string, model: Module, state: TrainState, config: unknown): string {
+  const { weights, label } = sampledWeights(state);
+  const half: StateDict = new Map();
+  for (const [name, r] of exportWeights(model, weights)) {
+    const f = r.data as Float32Array;
+    half.set(name, { dtype: "float16", shape: r.shape, data: Uint16Array.from(f, floatToHalf) });
+  }
+  ensureDir(join(dir, SNAPSHOT_DIR));
+  const file = join(dir, SNAPSHOT_DIR, `step-${String(state.step).padStart(6, "0")}.safetensors`);
+  writeSafetensors(file, half, { format: "pt", step: String(state.step), weights: label, config: JSON.stringify(config) });
+  return file;
 }
 
 /** What {@link loadCheckpoint} restores besides the tensors. */

@@ -10,6 +10,7 @@ export {
   type StepStats,
   type StepLoss,
 } from "./loop";
+export type { EngineTask } from "./engine-step";
 export { diffusionTask, type DiffusionTaskOptions } from "./diffusion-task";
 export { classifierTask, accuracyByTimestep, cleanAccuracy, predictClean, type ClassifierTaskOptions } from "./classifier-task";
 export { adamStep, createAdamState, type AdamOptions, type AdamState } from "./adam";
@@ -28,7 +29,9 @@ export {
   restoreModelFile,
   checkModelMatchesState,
   exportWeights,
+  saveEmaSnapshot,
   STATE_FILE,
   MODEL_FILE,
+  SNAPSHOT_DIR,
   type CheckpointInfo,
 } from "./checkpoint";

@@ -118,6 +118,9 @@ test("the trainer names what a batch lacks or has too much of, and the graph's d
   expect(graph.dropout[0].shape).toEqual([N, 8, 8, 32]);
   expect(graph.withGradient.length).toBe(graph.params.length);
   expect(() => emitTrainingGraph({ kind: "diffusion", network: cfg, diffusion: d }, 0)).toThrow(/batchSize must be a positive integer/);
+  expect(() => emitTrainingGraph({ kind: "diffusion", network: { ...cfg, outChannels: 1 }, diffusion: d }, N)).toThrow(
+    /outputs 1 channels, but modelVarType learned_range needs 2/,
+  );
   const trainer = await onnxTrainer({ kind: "diffusion", network: cfg, diffusion: d }, N, { threads: 1 });
   const params = new Map(trainer.params.map((p) => [p.name, new Float32Array(p.shape.reduce((a, c) => a * c, 1))]));
   const b = batchFor(d);
