@@ -181,6 +181,10 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
     if (!name) throw new UsageError("--config NAME is required for a new run");
     run = runConfigFrom(f, name);
   }
+  const snapshotEvery = f["ema-snapshot-every"] as number;
+  if (snapshotEvery > 0 && (!run.saveEvery || snapshotEvery % run.saveEvery !== 0)) {
+    throw new UsageError(`--ema-snapshot-every must be 0 or a multiple of --save-every (${run.saveEvery}), got ${snapshotEvery}`);
+  }
   forFlag("--out", () => prepareOutput([join(out, STATE_FILE), join(out, MODEL_FILE), join(out, "run.json")]));
   const backend = await initBackend();
   const data = fashionMnistDataset("train", 32, run.data === "subset" ? { subset: true } : run.data === "auto" ? {} : { dir: run.data });
@@ -227,10 +231,6 @@ export async function main(argv: string[], defaults: { config?: string } = {}): 
   }
   const engine = f.engine as "onnx" | "tfjs";
   const threads = f.threads as number | undefined;
-  const snapshotEvery = f["ema-snapshot-every"] as number;
-  if (snapshotEvery > 0 && (!run.saveEvery || snapshotEvery % run.saveEvery !== 0)) {
-    throw new UsageError(`--ema-snapshot-every must be 0 or a multiple of --save-every (${run.saveEvery}), got ${snapshotEvery}`);
-  }
   const steps = f.steps as number;
   const anneal = f["lr-anneal-steps"] as number | undefined;
   if (anneal !== undefined) {

@@ -1,9 +1,10 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from "fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "fs";
 import { tmpdir } from "os";
 import { basename, join, resolve } from "path";
 import { readSafetensors, writeSafetensors } from "../../lib/io/safetensors";
 import { readNpz } from "../../lib/io/npz";
+import { toFloat32 } from "../../lib/io/tensor-record";
 import { AdmInputError } from "../../lib/io/errors";
 import { EncoderUNetModel } from "../../lib/models/encoder-unet";
 import { initTrainState } from "../../lib/train/loop";
@@ -90,6 +91,19 @@ describe("adm-ts train and sample", () => {
     expect(run(["train", "--config", "nope", "--out", join(dir, "x")]).out).toMatch(/--config nope is not a course configuration/);
     expect(run(["train", "--bogus", "1"]).out).toMatch(/unknown flag --bogus/);
     expect(run(["sample", "--model", dir, "--sampler", "euler"]).out).toMatch(/--sampler must be one of ddpm, ddim, dpm\+\+, got "euler"/);
+  }, 60000);
+
+  it("keeps EMA snapshots every --ema-snapshot-every steps beside the checkpoint", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-"));
+    expect(run([...TRAIN, "--out", dir, "--steps", "6", "--ema-snapshot-every", "3"]).status).toBe(0);
+    expect(readdirSync(join(dir, "ema-snapshots"))).toEqual(["step-000003.safetensors", "step-000006.safetensors"]);
+    const last = readSafetensors(join(dir, "ema-snapshots", "step-000006.safetensors"));
+    expect(last.metadata.step).toBe("6");
+    // the snapshot is model.safetensors's EMA weights in float16
+    const model = readSafetensors(join(dir, "model.safetensors")).tensors;
+    const [name, half] = Array.from(last.tensors)[0];
+    const full = toFloat32(model.get(name)!);
+    toFloat32(half).forEach((v, i) => expect(Math.abs(v - full[i])).toBeLessThanOrEqual(Math.abs(full[i]) * 2 ** -11 + 2 ** -24));
   }, 60000);
 
   it("starts a run from a trained model's weights with --init-from and records where it began", () => {
@@ -262,6 +276,8 @@ describe("adm-ts refuses what it cannot do, up front, naming the flag (exit code
     expect(await train("--seed", "1.5")).toBe('--seed must be an integer >= 0 and <= 4294967295, got "1.5"');
     expect(await train("--steps", "-5")).toBe('--steps must be an integer >= 1, got "-5"');
     expect(await train("--lr", "-1")).toBe('--lr must be a finite number > 0 and <= 1, got "-1"');
+    expect(await train("--save-every", "3", "--ema-snapshot-every", "5")).toBe("--ema-snapshot-every must be 0 or a multiple of --save-every (3), got 5");
+    expect(await train("--save-every", "0", "--ema-snapshot-every", "5")).toBe("--ema-snapshot-every must be 0 or a multiple of --save-every (0), got 5");
     expect(await usageError(trainMain(["--out", model, "--resume", "false"]))).toMatch(/^--resume takes no value, so "false" would be a stray argument/);
     expect(existsSync(join(base, "t"))).toBe(false); // refused before anything was made
   });
