@@ -25,3 +25,5 @@ export { createDdpm, trainDdpm } from "./ddpm";
 export type { ToyDdpm, DdpmOptions } from "./ddpm";
 export { scatter, grid2d, gridRows, heatmap, contourLine, panels, latentGrid } from "./plots";
 export type { Grid2D, Panel } from "./plots";
+export { createGaussianGuidanceToy } from "./guidance";
+export type { GaussianGuidanceToy, GaussianGuidanceToyOptions } from "./guidance";
