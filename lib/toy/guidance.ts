@@ -46,9 +46,9 @@ export interface GaussianGuidanceToy {
 export interface GaussianGuidanceToyOptions {
   /** diffusion steps (default 100) */
   T?: number;
-  /** the class means (default three, on a triangle) */
+  /** the class means (default three, on a triangle, overlapping) */
   means?: [number, number][];
-  /** the shared covariance (default [[0.35, 0.1], [0.1, 0.25]]) */
+  /** the shared covariance (default [[0.45, 0.1], [0.1, 0.35]]) */
   cov?: [[number, number], [number, number]];
   /** class prior (default uniform) */
   prior?: number[];
@@ -64,17 +64,17 @@ function noisyPrecision(cov: [[number, number], [number, number]], abar: tf.Tens
   return { p00: d.div(det), p01: c.neg().div(det), p11: a.div(det) } as { p00: tf.Tensor1D; p01: tf.Tensor1D; p11: tf.Tensor1D };
 }
 
-/** Three well-separated classes with one covariance and a uniform prior, on a diffusion of T steps. */
+/** Three overlapping Gaussian classes with one covariance and a uniform prior, on a diffusion of T steps. */
 export function createGaussianGuidanceToy(opts: GaussianGuidanceToyOptions = {}): GaussianGuidanceToy {
   const T = opts.T ?? 100;
   const means = opts.means ?? [
-    [-1.2, -0.6],
-    [1.2, -0.6],
-    [0, 1.1],
+    [-1, -0.5],
+    [1, -0.5],
+    [0, 0.8],
   ];
   const cov = opts.cov ?? [
-    [0.35, 0.1],
-    [0.1, 0.25],
+    [0.45, 0.1],
+    [0.1, 0.35],
   ];
   const K = means.length;
   const prior = opts.prior ?? new Array(K).fill(1 / K);
