@@ -32,3 +32,4 @@ export {
 } from "./imagenet";
 export { tapUNet, disposeTaps, unetBlockTable, type LayerTap, type LayerShape, type TappedForward, type BlockRow } from "./unet-taps";
 export { checkGroupNorm, checkAdaGN, checkTimestepEmbedding, checkClassifierGradient, checkPredictXstart, type ExerciseCheckOptions } from "./exercise-checks";
+export { checkGuidedMean, checkGuidedEps, checkLinearGradLogP } from "./guidance-checks";

@@ -1,5 +1,5 @@
 /**
- * lib/toy: 2-D data, a tiny MLP, and one small model per generative family, for notebooks 01-02.
+ * lib/toy: 2-D data, a tiny MLP, one small model per generative family (notebooks 01-02), and an exact classifier-guidance toy (notebook 08).
  */
 export { twoMoons, swissRoll, gaussianClasses, subset, ofClass, split, standardize, uniformBox, coord, meanNearestDistance } from "./data";
 export type { Points, ClassSpec } from "./data";
@@ -25,3 +25,5 @@ export { createDdpm, trainDdpm } from "./ddpm";
 export type { ToyDdpm, DdpmOptions } from "./ddpm";
 export { scatter, grid2d, gridRows, heatmap, contourLine, panels, latentGrid } from "./plots";
 export type { Grid2D, Panel } from "./plots";
+export { createGaussianGuidanceToy } from "./guidance";
+export type { GaussianGuidanceToy, GaussianGuidanceToyOptions } from "./guidance";
