@@ -24,6 +24,11 @@ export interface LangevinOptions {
   every?: number;
 }
 
+/** One Langevin step from x with the energy's gradient g and standard normal noise xi: x - (eps / 2) g + sqrt(eps) xi. */
+export function langevinStep(x: tf.Tensor2D, g: tf.Tensor2D, eps: number, xi: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.add(tf.sub(x, tf.mul(eps / 2, g)), tf.mul(Math.sqrt(eps), xi)) as tf.Tensor2D);
+}
+
 /**
  * Run Langevin dynamics on an energy from starting points x0 (row-major [n, d]); returns the final points.
  */
@@ -35,11 +40,7 @@ export function langevin(energy: (x: tf.Tensor2D) => tf.Tensor1D, x0: Float32Arr
   const gradE = tf.grad((x: tf.Tensor) => tf.sum(energy(x as tf.Tensor2D)));
   let x = tf.tensor2d(x0, [n, dim]);
   for (let k = 0; k < opts.steps; k++) {
-    const next = tf.tidy(() => {
-      const g = gradE(x);
-      const noise = tf.tensor2d(rng.normals(n * dim), [n, dim]);
-      return tf.add(tf.sub(x, tf.mul(eps / 2, g)), tf.mul(Math.sqrt(eps), noise)) as tf.Tensor2D;
-    });
+    const next = tf.tidy(() => langevinStep(x, gradE(x) as tf.Tensor2D, eps, tf.tensor2d(rng.normals(n * dim), [n, dim])));
     x.dispose();
     x = next;
     if (opts.onStep && ((k + 1) % every === 0 || k + 1 === opts.steps)) opts.onStep(k + 1, x.dataSync() as Float32Array);

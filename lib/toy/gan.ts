@@ -52,17 +52,22 @@ export function createGan(opts: GanOptions = {}): Gan {
   };
 }
 
-/** The two GAN losses for one batch of real points and one batch of latents. */
-export function ganLosses(gan: Gan, real: tf.Tensor2D, z: tf.Tensor2D): { d: tf.Scalar; g: tf.Scalar } {
+/**
+ * L_D and the non-saturating L_G from the discriminator's logits on real points, D(x), and on
+ * generated ones, D(G(z)).
+ */
+export function nonSaturatingLosses(dReal: tf.Tensor, dFake: tf.Tensor): { d: tf.Scalar; g: tf.Scalar } {
   return tf.tidy(() => {
-    const fake = gan.generator.apply(z);
-    const dReal = gan.discriminator.apply(real),
-      dFake = gan.discriminator.apply(fake);
     // -log sigmoid(a) = softplus(-a);  -log(1 - sigmoid(a)) = softplus(a)
     const d = tf.add(tf.mean(tf.softplus(tf.neg(dReal))), tf.mean(tf.softplus(dFake))) as tf.Scalar;
     const g = tf.mean(tf.softplus(tf.neg(dFake))) as tf.Scalar;
     return { d, g };
   });
+}
+
+/** The two GAN losses for one batch of real points and one batch of latents. */
+export function ganLosses(gan: Gan, real: tf.Tensor2D, z: tf.Tensor2D): { d: tf.Scalar; g: tf.Scalar } {
+  return tf.tidy(() => nonSaturatingLosses(gan.discriminator.apply(real), gan.discriminator.apply(gan.generator.apply(z))));
 }
 
 /** Alternate one discriminator step and one generator step, each with its own Adam (beta1 = 0.5). Logs `d` and `g`. */

@@ -67,7 +67,16 @@ export function gridRows(g: Grid2D, values: ArrayLike<number>): number[][] {
 export function heatmap(
   g: Grid2D,
   values: ArrayLike<number>,
-  opts: { name?: string; colorscale?: string; contour?: boolean; zmin?: number; zmax?: number; showscale?: boolean; title?: string } = {},
+  opts: {
+    name?: string;
+    /** a plotly scale name ("Viridis") or stops [[0, colour], ..., [1, colour]] */
+    colorscale?: string | [number, string][];
+    contour?: boolean;
+    zmin?: number;
+    zmax?: number;
+    showscale?: boolean;
+    title?: string;
+  } = {},
 ): object {
   return {
     type: opts.contour ? "contour" : "heatmap",
