@@ -67,7 +67,7 @@ function indexOf(k: number, shape: number[]): string {
 }
 
 const fmt = (x: number): string =>
-  Number.isFinite(x) ? (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toFixed(5).replace(/\.?0+$/, "") : x.toExponential(3)) : String(x);
+  x === 0 ? "0" : Number.isFinite(x) ? (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toFixed(5).replace(/\.?0+$/, "") : x.toExponential(3)) : String(x);
 
 /** Compare one case; returns the largest difference and, if it fails, what differs. */
 function compare(yours: Checkable, theirs: Checkable, atol: number, rtol: number): { diff: number; problem?: string } {

@@ -1,4 +1,4 @@
-/** The course: its own models (configs, trained directories, warm starts, FID features, on the chosen engine) and the notebooks' helpers (2-D points as images, a point denoiser, forward chains, reverse trajectories). */
+/** The course: its own models (configs, trained directories, warm starts, FID features, on the chosen engine) and the notebooks' helpers (2-D points as images, a point denoiser, forward chains, reverse trajectories, the exercises' checkers). */
 export { COURSE_CONFIGS, type CourseModelConfig, type DiffusionModelConfig, type ClassifierModelConfig } from "./model-configs";
 export {
   loadTrainedDiffusion,
@@ -33,3 +33,4 @@ export {
 export { tapUNet, disposeTaps, unetBlockTable, type LayerTap, type LayerShape, type TappedForward, type BlockRow } from "./unet-taps";
 export { checkGroupNorm, checkAdaGN, checkTimestepEmbedding, checkClassifierGradient, checkPredictXstart, type ExerciseCheckOptions } from "./exercise-checks";
 export { checkGuidedMean, checkGuidedEps, checkLinearGradLogP } from "./guidance-checks";
+export { checkVlbTerm, checkLearnedLogVariance, checkEmaUpdate } from "./training-checks";
