@@ -31,13 +31,16 @@ function toTensor(m: FeatureMatrix): tf.Tensor2D {
 
 /** Squared Euclidean distances between the rows of x [a, d] and y [b, d], clamped at 0: a row-major a x b array. */
 function squaredDistances(x: tf.Tensor2D, y: tf.Tensor2D): Float32Array {
-  return tf
-    .tidy(() => {
-      const nx = tf.sum(tf.square(x), 1).reshape([-1, 1]);
-      const ny = tf.sum(tf.square(y), 1).reshape([1, -1]);
-      return tf.relu(tf.add(tf.sub(nx, tf.mul(2, tf.matMul(x, y, false, true))), ny));
-    })
-    .dataSync() as Float32Array;
+  const d = tf.tidy(() => {
+    const nx = tf.sum(tf.square(x), 1).reshape([-1, 1]);
+    const ny = tf.sum(tf.square(y), 1).reshape([1, -1]);
+    return tf.relu(tf.add(tf.sub(nx, tf.mul(2, tf.matMul(x, y, false, true))), ny));
+  });
+  try {
+    return d.dataSync() as Float32Array;
+  } finally {
+    d.dispose(); // one block of a 10k x 10k comparison is 4 MB; kept, they filled wasm's memory within a few calls
+  }
 }
 
 /** `opts` with its defaults (k = 3, batchSize = 1000), checked; `who` names the caller in errors. */
