@@ -24,6 +24,7 @@ import {
   drawImages,
   listEmaSnapshots,
   loadEmaSnapshot,
+  readSampleSet,
   readSweep,
   settingsDiffer,
   stageSampleSet,
@@ -33,6 +34,7 @@ import {
   type SweepPoint,
   type SweepSettings,
 } from "../lib/course/sample-sets";
+import { FASHION_FEATURES_DIR, fashionSetMetrics } from "../lib/course/set-metrics";
 import { prepareOutput } from "../lib/io/write-files";
 import { progress } from "../lib/viz/progress";
 import { forFlag, parseFlags, UsageError, type FlagSpec } from "./cli-args";
@@ -54,6 +56,10 @@ const FLAGS: Record<string, FlagSpec> = {
   seed: { type: "integer", default: 0, min: 0, max: 2 ** 32 - 1, help: "seed for x_T and sampling noise; every point uses the same seeds" },
   batch: { type: "integer", default: 64, min: 1, max: 4096, help: "images per forward pass" },
   engine: { type: "string", choices: ["onnx", "tfjs"], help: "onnx (ONNX Runtime; the default when it loads) or tfjs; default ADM_ENGINE" },
+  metrics: {
+    type: "boolean",
+    help: "also record each point's FID, precision and recall against the Fashion-MNIST test set in sweep.json (models/fashion-features on the engine; points that have them are skipped)",
+  },
   out: { type: "string", help: "output folder: one .npz per point and sweep.json (a rerun with the same settings resumes it)" },
 };
 
@@ -133,6 +139,8 @@ export async function main(argv: string[]): Promise<void> {
   const classifier = f.classifier ? loadTrainedClassifier(f.classifier as string) : undefined;
   const guidedClasses = classifier ? forFlag("--classifier", () => checkGuidance(trained, classifier)) : undefined;
   if (over === "cfg-scale" && trained.nullClass === null) throw new UsageError(`--cfg-scales needs a model trained with label dropout; ${modelDir} was not`);
+  if (f.metrics && trained.net.config.inChannels !== 1)
+    throw new UsageError(`--metrics compares with the Fashion-MNIST test set (grey images); ${modelDir} makes ${trained.net.config.inChannels}-channel images`);
   const classes = guidedClasses ?? trained.classes;
   const diffusion = createGaussianDiffusion(trained.diffusion);
   forFlag("--steps", () => scheduleOf(sampler, diffusion, steps));
@@ -222,4 +230,29 @@ export async function main(argv: string[]): Promise<void> {
   }
   bar.done();
   console.log(`wrote ${join(out, SWEEP_FILE)}: ${points.length} points of ${n} images, ${sampler.name} ${steps} steps`);
+  if (f.metrics) {
+    await measure(out, sweep.points, save, engine);
+    console.log(metricsTable(sweep.points));
+  }
+}
+
+/** Fill in the FID, precision and recall of the points that lack them, saving sweep.json after each. */
+async function measure(out: string, points: SweepPoint[], save: () => void, engine: EngineChoice): Promise<void> {
+  const features = loadTrainedClassifier(FASHION_FEATURES_DIR);
+  features.net.dispose();
+  for (const p of points) {
+    if (p.metrics) continue;
+    const m = await fashionSetMetrics(readSampleSet(join(out, p.file)).images, { threads: engine.threads ?? undefined });
+    p.metrics = { fid: m.fid, precision: m.precision, recall: m.recall, referenceN: m.referenceN, features: `models/fashion-features step ${features.step}` };
+    save();
+    console.log(`${p.file}: FID ${m.fid.toFixed(3)}, precision ${m.precision.toFixed(3)}, recall ${m.recall.toFixed(3)}`);
+  }
+}
+
+function metricsTable(points: SweepPoint[]): string {
+  const rows = points.map((p) => {
+    const m = p.metrics!;
+    return `| ${p.file} | ${p.guidance} | ${p.modelStep} | ${p.n} | ${m.fid.toFixed(3)} | ${m.precision.toFixed(3)} | ${m.recall.toFixed(3)} |`;
+  });
+  return ["| point | guidance | model step | n | FID | precision | recall |", "|---|---|---|---|---|---|---|", ...rows].join("\n");
 }

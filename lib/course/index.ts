@@ -30,6 +30,7 @@ export {
   type Sweep,
   type SweepPoint,
   type SweepSettings,
+  type PointMetrics,
 } from "./sample-sets";
 export {
   FASHION_FEATURES_DIR,

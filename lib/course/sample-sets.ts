@@ -135,6 +135,19 @@ export interface SweepPoint {
   code: string;
   /** when it was finished (ISO 8601) */
   finished: string;
+  /** its FID, precision and recall against the Fashion-MNIST test set (adm-ts sweep --metrics) */
+  metrics?: PointMetrics;
+}
+
+/** A point's metrics as sweep.json keeps them. */
+export interface PointMetrics {
+  fid: number;
+  precision: number;
+  recall: number;
+  /** the reference: how many test images */
+  referenceN: number;
+  /** the feature network and its training step */
+  features: string;
 }
 
 /** Everything that decides a sweep's images besides the point: a point is reused only when these are equal. */

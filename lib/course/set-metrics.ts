@@ -17,7 +17,7 @@ import { join, resolve } from "path";
 import { loadFashionMnist } from "../data/index";
 import { readNpz, writeNpz } from "../io/npz";
 import { ensureDir } from "../io/write-files";
-import { computeStatistics, evaluateFeatures, frechetDistance, precisionRecall } from "../metrics/index";
+import { computeStatistics, evaluateFeatures, frechetDistance, manifoldRadii, precisionRecall } from "../metrics/index";
 import type { EvaluationResult, FeatureMatrix, Features, GaussianStatistics, Uint8Images } from "../metrics/index";
 import { engineFeatures, type EngineFeatureOptions } from "./features-on-engine";
 
@@ -34,10 +34,17 @@ export interface SetMetricsOptions extends Pick<EngineFeatureOptions, "threads" 
   referenceCount?: number;
 }
 
-/** Features of a reference set, with the Gaussian statistics FID compares against. */
+/** Features of a reference set, with the Gaussian statistics FID compares against and, once asked for, its precision/recall radii (k = 3). */
 export interface ReferenceFeatures {
   features: Features;
   stats: GaussianStatistics;
+  radii?: Float64Array;
+}
+
+/** The reference's k = 3 radii, computed on first use and kept (they cost |reference|^2 distances; 10,000 images take seconds). */
+function radiiOf(ref: ReferenceFeatures): Float64Array {
+  ref.radii ??= manifoldRadii(ref.features.pooled);
+  return ref.radii;
 }
 
 const memory = new Map<string, ReferenceFeatures>();
@@ -93,7 +100,7 @@ export async function fashionSetMetrics(images: Uint8Images, opts: SetMetricsOpt
   if (images.shape[0] < 4) throw new Error(`fashionSetMetrics: ${images.shape[0]} images; FID and 3-nearest-neighbour precision/recall need at least 4`);
   const ref = await fashionReference("test", opts.referenceCount, opts);
   const samples = await engineFeatures(opts.features ?? FASHION_FEATURES_DIR, images, opts);
-  const result = evaluateFeatures(samples, ref.features, { referenceStats: ref.stats });
+  const result = evaluateFeatures(samples, ref.features, { referenceStats: ref.stats, referenceRadii: radiiOf(ref) });
   delete result.inceptionScore; // a 10-class network's IS is not the paper's; keep the suite to what the course reports
   return { ...result, n: images.shape[0], referenceN: ref.features.pooled.shape[0] };
 }
@@ -130,7 +137,7 @@ export function fidSpread(pool: FeatureMatrix, reference: ReferenceFeatures, n: 
   for (let k = 0; k < draws; k++) {
     const block = rows(pool, k * n, n);
     fids.push(frechetDistance(computeStatistics(block), reference.stats));
-    const pr = precisionRecall(reference.features.pooled, block);
+    const pr = precisionRecall(reference.features.pooled, block, { realRadii: radiiOf(reference) });
     precisions.push(pr.precision);
     recalls.push(pr.recall);
   }
@@ -155,7 +162,7 @@ export async function realFidSpread(n: number, opts: SetMetricsOptions & { draws
 export async function trainingSetMetrics(n: number, opts: SetMetricsOptions = {}): Promise<EvaluationResult & { n: number; referenceN: number }> {
   const ref = await fashionReference("test", opts.referenceCount, opts);
   const train = await fashionReference("train", n, opts);
-  const result = evaluateFeatures(train.features, ref.features, { referenceStats: ref.stats });
+  const result = evaluateFeatures(train.features, ref.features, { referenceStats: ref.stats, referenceRadii: radiiOf(ref) });
   delete result.inceptionScore;
   return { ...result, n, referenceN: ref.features.pooled.shape[0] };
 }

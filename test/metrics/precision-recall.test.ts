@@ -49,6 +49,16 @@ describe("precisionRecall", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  test("given the real set's radii, gives what it computes itself", () => {
+    const c = reference.precision_recall[0];
+    const [real, fake] = [matrix(c.real, c.n_real, c.d), matrix(c.fake, c.n_fake, c.d)];
+    const radii = manifoldRadii(real, { k: c.k });
+    expect(precisionRecall(real, fake, { k: c.k, realRadii: radii })).toEqual(precisionRecall(real, fake, { k: c.k }));
+    // the radii are used: with all radii 0 no fake sample lies inside the real manifold
+    expect(precisionRecall(real, fake, { k: c.k, realRadii: new Float64Array(c.n_real) }).precision).toBe(0);
+    expect(() => precisionRecall(real, fake, { realRadii: new Float64Array(3) })).toThrow(/realRadii holds 3 radii but real has \d+ samples/);
+  });
+
   test("errors name what is wrong", () => {
     expect(() => precisionRecall(matrix([0, 0], 1, 2), matrix([0], 1, 1))).toThrow(/d = 2 but fake have d = 1/);
     expect(() => precisionRecall(line([0, 1, 2]), line([0, 1, 2, 3]), { k: 3 })).toThrow(/real has 3 samples/);

@@ -10,6 +10,7 @@ import { tmpdir } from "os";
 import { join, resolve } from "path";
 import { initBackend } from "../../lib/backend";
 import { readSampleSet, readSweep } from "../../lib/course/sample-sets";
+import { fashionSetMetrics } from "../../lib/course/set-metrics";
 import { EncoderUNetModel } from "../../lib/models/encoder-unet";
 import type { EncoderUNetConfig } from "../../lib/models/config";
 import { saveCheckpoint } from "../../lib/train/checkpoint";
@@ -99,6 +100,23 @@ describe("adm-ts sweep", () => {
       await usageError(sweepMain(["--model", model, "--classifier", classifier, "--scales", "0", "--n", "6", "--steps", "2", "--batch", "2", "--out", out])),
     ).toMatch(/^--out .* holds a sweep made with other settings \(n: 4 vs 6\); pass another --out/);
   }, 120000);
+
+  it("--metrics records each point's FID, precision and recall against the test set, computed as fashionSetMetrics does", async () => {
+    const out = join(base, "guidance");
+    logs.length = 0;
+    await sweepMain(["--model", model, "--classifier", classifier, "--scales", "0,2,1", ...quick, "--out", out, "--metrics"]);
+    expect(logs.join("\n")).toContain("3 of 3 points already written with these settings; drawing 0");
+    const points = readSweep(out)!.points;
+    const direct = await fashionSetMetrics(readSampleSet(join(out, "scale-2.npz")).images, { threads: 1 });
+    expect(points[1].metrics).toEqual({
+      fid: direct.fid,
+      precision: direct.precision,
+      recall: direct.recall,
+      referenceN: direct.referenceN,
+      features: "models/fashion-features step 3800",
+    });
+    expect(logs.join("\n")).toMatch(/\| scale-2.npz \| classifier s = 2 \| 6 \| 4 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
+  }, 180000);
 
   it("classifier-free guidance: w = 1 is the conditional model, w = 2 is adm-ts sample --cfg-scale 2", async () => {
     const out = join(base, "cfg");
