@@ -49,6 +49,7 @@ const FLAGS: Record<string, FlagSpec> = {
   scales: { type: "string", help: "classifier guidance scales s, one point each, comma-separated (0: unguided; needs --classifier)" },
   "cfg-scales": { type: "string", help: "classifier-free guidance weights w, one point each (1: the conditional model; needs label dropout)" },
   snapshots: { type: "boolean", help: "one point per EMA snapshot in DIR/ema-snapshots (adm-ts train --ema-snapshot-every), unguided" },
+  "snapshot-steps": { type: "string", help: "with --snapshots: only the snapshots of these training steps, comma-separated (default all)" },
   sampler: { type: "string", default: "ddim", choices: Object.keys(SAMPLERS), help: "the sampler" },
   steps: { type: "integer", default: 25, min: 1, help: "sampling steps, spaced the sampler's way" },
   eta: { type: "number", min: 0, help: "DDIM eta (default 0: deterministic)" },
@@ -101,7 +102,16 @@ function plan(f: Record<string, unknown>, model: string, over: SweepSettings["ov
     const snapshots = listEmaSnapshots(model);
     if (!snapshots.length)
       throw new UsageError(`--snapshots: ${join(model, "ema-snapshots")} holds no step-NNNNNN.safetensors; train with --ema-snapshot-every`);
-    return snapshots.map((s) => ({ file: s.replace(/^.*[/\\]/, "").replace(/\.safetensors$/, ".npz"), snapshot: s, guidance: "none" }));
+    const all = snapshots.map((s) => ({ file: s.replace(/^.*[/\\]/, "").replace(/\.safetensors$/, ".npz"), snapshot: s, guidance: "none" }));
+    if (f["snapshot-steps"] === undefined) return all;
+    const stepOf = (p: Plan) => Number(/step-(\d+)\.npz$/.exec(p.file)![1]);
+    const wanted = numberList("snapshot-steps", f["snapshot-steps"] as string);
+    const missing = wanted.filter((w) => !all.some((p) => stepOf(p) === w));
+    if (missing.length)
+      throw new UsageError(
+        `--snapshot-steps: no snapshot of step ${missing.join(", ")} in ${join(model, "ema-snapshots")}; it has steps ${all.map(stepOf).join(", ")}`,
+      );
+    return all.filter((p) => wanted.includes(stepOf(p)));
   }
   return [{ file: "samples.npz", guidance: "none" }];
 }
@@ -113,6 +123,7 @@ function checkFlags(f: Record<string, unknown> & { _given: ReadonlySet<string> }
   if (over.length > 1) throw new UsageError(`${over.map((k) => "--" + k).join(" and ")} sweep different things; give one of them per sweep`);
   if (f._given.has("scales") && !f.classifier)
     throw new UsageError("--scales are classifier guidance scales: they need --classifier DIR (for classifier-free guidance use --cfg-scales)");
+  if (f._given.has("snapshot-steps") && !f.snapshots) throw new UsageError("--snapshot-steps picks EMA snapshots: it needs --snapshots");
   if (f.classifier && !f._given.has("scales")) throw new UsageError("--classifier needs --scales, the guidance scales to sweep (e.g. --scales 0,1,2,4,10)");
   if (f._given.has("eta") && f.sampler !== "ddim") throw new UsageError(`--eta applies to ddim only; --sampler ${f.sampler} has no eta`);
   return over.length ? ({ scales: "scale", "cfg-scales": "cfg-scale", snapshots: "snapshot" } as const)[over[0]] : "none";

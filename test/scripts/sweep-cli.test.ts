@@ -143,6 +143,16 @@ describe("adm-ts sweep", () => {
     // different weights, different images from the same noise
     expect(pixels(join(out, "step-000003.npz"))).not.toEqual(pixels(join(out, "step-000006.npz")));
     expect(JSON.parse(readFileSync(join(out, "sweep.json"), "utf8")).command).toContain("--snapshots");
+    const some = join(base, "some-snapshots");
+    await sweepMain(["--model", model, "--snapshots", "--snapshot-steps", "6", ...quick, "--out", some]);
+    expect(readSweep(some)!.points.map((p) => p.modelStep)).toEqual([6]);
+    expect(pixels(join(some, "step-000006.npz"))).toEqual(pixels(join(out, "step-000006.npz")));
+    expect(await usageError(sweepMain(["--model", model, "--snapshots", "--snapshot-steps", "4,6", ...quick, "--out", some]))).toMatch(
+      /^--snapshot-steps: no snapshot of step 4 in .*ema-snapshots; it has steps 3, 6$/,
+    );
+    expect(await usageError(sweepMain(["--model", model, "--snapshot-steps", "6", ...quick, "--out", some]))).toBe(
+      "--snapshot-steps picks EMA snapshots: it needs --snapshots",
+    );
   }, 120000);
 
   it("refuses bad flags up front, naming them (exit code 2)", async () => {
