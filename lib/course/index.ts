@@ -64,3 +64,4 @@ export {
 export { tapUNet, disposeTaps, unetBlockTable, type LayerTap, type LayerShape, type TappedForward, type BlockRow } from "./unet-taps";
 export { checkGroupNorm, checkAdaGN, checkTimestepEmbedding, checkClassifierGradient, checkPredictXstart, type ExerciseCheckOptions } from "./exercise-checks";
 export { checkGuidedMean, checkGuidedEps, checkLinearGradLogP } from "./guidance-checks";
+export { checkFrechet1d, checkPrecision } from "./metric-checks";
