@@ -4,8 +4,8 @@
  * what is written, and usage errors that name the flag.
  */
 import * as tf from "@tensorflow/tfjs";
-import { spawnSync } from "child_process";
-import { mkdtempSync, readFileSync, statSync } from "fs";
+import { spawn, spawnSync } from "child_process";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "fs";
 import { tmpdir } from "os";
 import { join, resolve } from "path";
 import { initBackend } from "../../lib/backend";
@@ -154,6 +154,32 @@ describe("adm-ts sweep", () => {
       "--snapshot-steps picks EMA snapshots: it needs --snapshots",
     );
   }, 120000);
+
+  it("Ctrl-C stops between points' files: what is written stays, no temporary file is left, and the same command resumes", async () => {
+    const out = join(base, "interrupted");
+    const args = [ADM, "sweep", "--model", model, "--cfg-scales", "1,2,3", "--n", "4", "--steps", "50", "--batch", "4", "--out", out];
+    const child = spawn("node", args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ADM_ONNX_THREADS: "1" } });
+    let stdout = "",
+      stderr = "",
+      running = true;
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on("exit", (c) => ((running = false), r(c))));
+    const deadline = Date.now() + 90000;
+    while (running && (readSweep(out)?.points.length ?? 0) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect([running, stderr.slice(-300)]).toEqual([true, expect.any(String)]);
+    child.kill("SIGINT");
+    const code = await exited;
+    const done = readSweep(out)!.points.length;
+    expect([code, done]).toEqual([130, expect.any(Number)]);
+    expect(done).toBeGreaterThanOrEqual(1);
+    expect(done).toBeLessThan(3);
+    expect(stdout).toContain(`stopped: ${done} of 3 points are in ${out}; run the same command again to draw the rest`);
+    expect(readdirSync(out).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    const again = spawnSync("node", args, { encoding: "utf8", env: { ...process.env, ADM_ONNX_THREADS: "1" } });
+    expect(again.stdout).toContain(`${done} of 3 points already written with these settings; drawing ${3 - done}`);
+    expect(readSweep(out)!.points.map((p) => p.file)).toEqual(["cfg-1.npz", "cfg-2.npz", "cfg-3.npz"]);
+  }, 180000);
 
   it("refuses bad flags up front, naming them (exit code 2)", async () => {
     const out = ["--out", join(base, "bad")];
