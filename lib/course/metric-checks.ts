@@ -51,9 +51,9 @@ const matrix = (rows: number[][]): FeatureMatrix => ({ data: Float64Array.from(r
 export function checkPrecision(yours: (real: number[][], fake: number[][], k: number) => number, opts: ExerciseCheckOptions = {}): CheckResult {
   // fake sets shifted and widened against the real one, so the answer is neither 0 nor 1 and depends on k
   const settings: [number, number, number, number][] = [
-    [2, 0.5, 1.0, 3],
-    [3, 0.8, 1.5, 1],
-    [5, 0.3, 1.2, 5],
+    [2, 1.5, 1.5, 3],
+    [3, 1.0, 1.5, 1],
+    [5, 0.8, 1.3, 5],
   ];
   const cases = settings.map(
     ([d, shift, spread, k], i) => [blob(40, d, 0, 1, 90 + i), blob(30, d, shift, spread, 95 + i), k] as [number[][], number[][], number],
