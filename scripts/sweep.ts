@@ -184,12 +184,17 @@ export async function main(argv: string[]): Promise<void> {
   const sweep: Sweep = { command: `adm-ts sweep ${argv.join(" ")}`, settings, points: [] };
   const kept = new Map((before?.points ?? []).filter((p) => existsSync(join(out, p.file))).map((p) => [p.file, p]));
   const todo = points.filter((p) => !kept.has(p.file));
-  const order = (p: SweepPoint) => points.findIndex((q) => q.file === p.file);
+  // this command's points in its order; points an earlier command of the same settings drew stay, after them
+  const order = (p: SweepPoint) => {
+    const i = points.findIndex((q) => q.file === p.file);
+    return i < 0 ? points.length : i;
+  };
   const save = () => {
     sweep.points = [...kept.values()].sort((a, b) => order(a) - order(b));
     writeSweep(out, sweep);
   };
-  if (kept.size) console.log(`${out}: ${kept.size} of ${points.length} points already written with these settings; drawing ${todo.length}`);
+  if (todo.length < points.length)
+    console.log(`${out}: ${points.length - todo.length} of ${points.length} points already written with these settings; drawing ${todo.length}`);
   save();
 
   const stop = new AbortController();
@@ -199,6 +204,7 @@ export async function main(argv: string[]): Promise<void> {
   const labels = balancedLabels(n, classes);
   const { imageSize: h, inChannels: c } = trained.net.config;
   const code = codeVersion();
+  let drawn = 0;
   try {
     for (const p of todo) {
       const modelStep = p.snapshot ? loadEmaSnapshot(trained, join(modelDir, p.snapshot)) : trained.step;
@@ -228,12 +234,13 @@ export async function main(argv: string[]): Promise<void> {
       const seconds = Math.round((Date.now() - t0) / 100) / 10;
       kept.set(p.file, { ...p, modelStep, n, seconds, engine: engineName(engine), code, finished: new Date().toISOString() });
       save();
+      drawn++;
       bar.tick(0, `${p.file} ${seconds} s`);
     }
   } catch (e) {
     if (!stop.signal.aborted) throw e;
     bar.done();
-    console.log(`stopped: ${kept.size} of ${points.length} points are in ${out}; run the same command again to draw the rest`);
+    console.log(`stopped: ${points.length - todo.length + drawn} of ${points.length} points are in ${out}; run the same command again to draw the rest`);
     process.exitCode = 130;
     return;
   } finally {

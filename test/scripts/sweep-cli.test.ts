@@ -96,6 +96,11 @@ describe("adm-ts sweep", () => {
     expect(logs.join("\n")).toContain("2 of 3 points already written with these settings; drawing 1");
     expect(statSync(join(out, "scale-0.npz")).mtimeMs).toBe(written);
     expect(readSweep(out)!.points.map((p) => p.file)).toEqual(["scale-0.npz", "scale-2.npz", "scale-1.npz"]);
+    // a command with fewer points of the same settings keeps the others
+    logs.length = 0;
+    await sweepMain(["--model", model, "--classifier", classifier, "--scales", "1", ...quick, "--out", out]);
+    expect(logs.join("\n")).toContain("1 of 1 points already written with these settings; drawing 0");
+    expect(readSweep(out)!.points.map((p) => p.file)).toEqual(["scale-1.npz", "scale-0.npz", "scale-2.npz"]);
     expect(
       await usageError(sweepMain(["--model", model, "--classifier", classifier, "--scales", "0", "--n", "6", "--steps", "2", "--batch", "2", "--out", out])),
     ).toMatch(/^--out .* holds a sweep made with other settings \(n: 4 vs 6\); pass another --out/);
