@@ -31,7 +31,7 @@ export function checkFrechet1d(yours: (mu1: number, var1: number, mu2: number, v
     argNames: ["mu1", "var1", "mu2", "var2"],
     atol: 1e-9,
     rtol: 1e-7,
-    hint: "d^2 = |mu1 - mu2|^2 + tr(S1) + tr(S2) - 2 tr((S1 S2)^(1/2)); with one feature S is the variance, so the last term is 2 sqrt(var1 var2) (and d^2 = (mu1 - mu2)^2 + (sd1 - sd2)^2)",
+    hint: "d^2 = |mu1 - mu2|^2 + tr(S1) + tr(S2) - 2 tr((S1 S2)^(1/2)); with one feature S is the variance, so the last term is 2 sqrt(var1 var2)",
   });
 }
 
