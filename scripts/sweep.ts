@@ -177,7 +177,8 @@ export async function main(argv: string[]): Promise<void> {
   };
   const before = readSweep(out);
   if (before) {
-    const differ = settingsDiffer(before.settings, settings);
+    // a snapshot sweep's points each record their snapshot's step; the run's own step may move on between commands
+    const differ = settingsDiffer(before.settings, settings).filter((d) => !(over === "snapshot" && d.startsWith("modelStep:")));
     if (differ.length)
       throw new UsageError(`--out ${out} holds a sweep made with other settings (${differ.join("; ")}); pass another --out, or remove ${out} to start again`);
   }

@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { spawn, spawnSync } from "child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "fs";
+import { cpSync, mkdtempSync, readFileSync, readdirSync, statSync } from "fs";
 import { tmpdir } from "os";
 import { join, resolve } from "path";
 import { initBackend } from "../../lib/backend";
@@ -158,7 +158,22 @@ describe("adm-ts sweep", () => {
     expect(await usageError(sweepMain(["--model", model, "--snapshot-steps", "6", ...quick, "--out", some]))).toBe(
       "--snapshot-steps picks EMA snapshots: it needs --snapshots",
     );
-  }, 120000);
+    // the run goes on (a copy, so the other tests keep their model): the same sweep keeps its points and draws only the new snapshot
+    const longer = join(base, "longer"),
+      grown = join(base, "grown");
+    cpSync(model, longer, { recursive: true });
+    await sweepMain(["--model", longer, "--snapshots", ...quick, "--out", grown]);
+    const before = pixels(join(grown, "step-000006.npz"));
+    const r = spawnSync("node", [ADM, "train", "--out", longer, "--resume", "--steps", "9", "--ema-snapshot-every", "3"], {
+      encoding: "utf8",
+      timeout: 120000,
+    });
+    expect([r.status, r.stderr.slice(-500)]).toEqual([0, expect.any(String)]);
+    await sweepMain(["--model", longer, "--snapshots", ...quick, "--out", grown]);
+    expect(readSweep(grown)!.points.map((p) => p.modelStep)).toEqual([3, 6, 9]);
+    expect(logs.some((l) => l.includes("2 of 3 points already written with these settings; drawing 1"))).toBe(true);
+    expect(pixels(join(grown, "step-000006.npz"))).toEqual(before);
+  }, 180000);
 
   it("Ctrl-C stops between points' files: what is written stays, no temporary file is left, and the same command resumes", async () => {
     const out = join(base, "interrupted");
