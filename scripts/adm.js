@@ -7,8 +7,9 @@ const COMMANDS = {
   train: ["train.ts", "train a course diffusion model (or classifier) with checkpoints and --resume", {}],
   "train-classifier": ["train.ts", "train the noisy classifier (default --config fashion-classifier)", { config: "fashion-classifier" }],
   sample: ["sample.ts", "sample images from a model (optionally classifier-guided) to a PNG grid and an .npz", {}],
+  sweep: ["sweep.ts", "sample sets for metric curves: one ADM-format .npz per guidance scale or EMA snapshot, resumable", {}],
   evaluate: ["evaluate.ts", "FID / sFID / precision / recall of a sample .npz against a reference", {}],
-  "model-card": ["model-card.ts", "write a trained model's card: config, losses, samples or accuracy", {}],
+  "model-card": ["model-card.ts", "write a trained model's card: config, losses, samples and FID, or accuracy", {}],
   "count-params": ["count-params.ts", "parameter counts of the paper's Table 11 models and released classifiers", {}],
   "fetch-adm": ["fetch-adm.ts", "download OpenAI's released checkpoints (resumable, SHA-256 checked): fetch-adm 64x64", {}],
 };

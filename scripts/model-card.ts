@@ -2,8 +2,9 @@
  * Write the model card of a trained course model: models/NAME/README.md with its configuration,
  * data, steps, wall time, loss curve (SVG), and what it does: a sample grid and the share of samples
  * the feature classifier recognises as the requested class (diffusion models), accuracy against the
- * noise level (noisy classifier), or test accuracy (feature classifier).
- *   adm-ts model-card models/fashion-cond [--n 100] [--steps 25]
+ * noise level (noisy classifier), or test accuracy (feature classifier); for diffusion models also
+ * the FID of --fid-n samples against the Fashion-MNIST test set beside the training set's (the floor).
+ *   adm-ts model-card models/fashion-cond [--n 100] [--steps 25] [--fid-n 10000]
  */
 import * as tf from "@tensorflow/tfjs";
 import { existsSync } from "fs";
@@ -14,7 +15,7 @@ import { sample, scheduleOf } from "../lib/sampling/loop";
 import { ddim } from "../lib/sampling/samplers";
 import { cfgModel } from "../lib/sampling/guidance";
 import type { SamplingModel } from "../lib/sampling/loop";
-import type { CondFn } from "../lib/diffusion/gaussian-diffusion";
+import type { CondFn, GaussianDiffusion } from "../lib/diffusion/gaussian-diffusion";
 import { chooseEngine, describeEngine, type EngineChoice } from "../lib/engine/choose";
 import { guidanceOnEngine, unetOnEngine } from "../lib/course/on-engine";
 import { checkGuidance, loadTrainedClassifier, loadTrainedDiffusion, type TrainedDiffusionModel } from "../lib/course/trained-model";
@@ -25,10 +26,20 @@ import { fashionMnistDataset } from "../lib/train/dataset";
 import { FASHION_CLASSES } from "../lib/data/fashion-mnist";
 import { imageGridPng } from "../lib/viz/images";
 import { lineChartSvg } from "../lib/viz/svg-chart";
+import { progress } from "../lib/viz/progress";
+import { balancedLabels, drawImages } from "../lib/course/sample-sets";
+import { fashionSetMetrics, trainingSetMetrics } from "../lib/course/set-metrics";
 import { forFlag, parseFlags, UsageError, type FlagSpec } from "./cli-args";
 
 const FLAGS: Record<string, FlagSpec> = {
   n: { type: "integer", default: 100, min: 1, max: 1000, help: "samples drawn for the grid and the recognition check (diffusion models)" },
+  "fid-n": {
+    type: "integer",
+    default: 10000,
+    min: 0,
+    max: 50000,
+    help: "unguided samples for the FID against the Fashion-MNIST test set, with the FID of as many training images as the floor (diffusion models; 0: none)",
+  },
   steps: { type: "integer", default: 25, min: 1, help: "DDIM steps for the samples" },
   features: { type: "string", default: "models/fashion-features", help: "the clean feature classifier used to recognise samples" },
   engine: {
@@ -135,6 +146,7 @@ async function diffusionResults(
       await guide.dispose();
     }
   }
+  const fid = judge && (f["fid-n"] as number) > 0 ? await fidLines(trained, net, diffusion, f["fid-n"] as number, steps, featuresDir, judge.step) : [];
   await net.dispose();
   const ran = engine.name === "onnx" ? `ONNX Runtime (${engine.threads} thread${engine.threads === 1 ? "" : "s"})` : `tfjs ${tf.getBackend()}`;
   return [
@@ -148,6 +160,54 @@ async function diffusionResults(
     "![samples](samples.png)",
     "",
     ...histogram,
+    ...fid,
+  ];
+}
+
+/**
+ * The card's FID: n unguided DDIM samples (classes balanced) against the 10,000 Fashion-MNIST test
+ * images in the feature network's space, beside the first n training images as the floor (the score
+ * of a model that reproduced the training data, at the same n).
+ */
+async function fidLines(
+  trained: TrainedDiffusionModel,
+  net: SamplingModel,
+  diffusion: GaussianDiffusion,
+  n: number,
+  steps: number,
+  featuresDir: string,
+  featuresStep: number,
+): Promise<string[]> {
+  const { imageSize: size, inChannels: channels } = trained.net.config;
+  const bar = progress("FID samples", Math.ceil(n / 64) * steps);
+  const t0 = Date.now();
+  const data = await drawImages({
+    sampler: ddim,
+    diffusion,
+    model: net,
+    labels: balancedLabels(n, trained.classes),
+    size: [size, size, channels],
+    steps,
+    seed: 1234,
+    onStep: () => bar.tick(),
+  });
+  bar.done();
+  const seconds = (Date.now() - t0) / 1000;
+  const samples = await fashionSetMetrics({ data, shape: [n, size, size, channels] }, { features: featuresDir });
+  const floor = await trainingSetMetrics(n, { features: featuresDir });
+  const row = (what: string, m: { fid: number; precision: number; recall: number }) =>
+    `| ${what} | ${n} | ${m.fid.toFixed(3)} | ${m.precision.toFixed(3)} | ${m.recall.toFixed(3)} |`;
+  console.log(`FID of ${n} samples: ${samples.fid.toFixed(3)} (training set: ${floor.fid.toFixed(3)}), ${seconds.toFixed(1)} s of sampling`);
+  return [
+    `FID against the ${samples.referenceN.toLocaleString("en-US")} Fashion-MNIST test images, in the feature space of ${featuresDir} (step ${featuresStep}; ` +
+      `pooled block means, as lib/course/set-metrics.ts computes it), with precision and recall (k = 3). The training-set row is the floor: ` +
+      `what a model that reproduced the training data would score with as many images.`,
+    "",
+    "| images | n | FID | precision | recall |",
+    "|---|---|---|---|---|",
+    row(`samples, DDIM ${steps} steps, no guidance${trained.classes === null ? "" : ", classes balanced"} (${seconds.toFixed(0)} s)`, samples),
+    row("training images (the floor)", floor),
+    "",
   ];
 }
 

@@ -5,17 +5,16 @@
  *   adm-ts sample --model models/fashion-cond --n 64 --sampler ddim --steps 25 --out samples/cond
  *   adm-ts sample --model models/fashion-uncond --classifier models/fashion-classifier --scale 10 --class 7
  */
-import * as tf from "@tensorflow/tfjs";
 import { rmSync } from "fs";
 import { initBackend } from "../lib/backend";
 import { createGaussianDiffusion } from "../lib/diffusion/gaussian-diffusion";
-import { etaLimit, sample, scheduleOf } from "../lib/sampling/loop";
+import { etaLimit, scheduleOf } from "../lib/sampling/loop";
 import { SAMPLERS, getSampler } from "../lib/sampling/samplers";
 import { cfgModel } from "../lib/sampling/guidance";
 import { chooseEngine, describeEngine } from "../lib/engine/choose";
 import { guidanceOnEngine, unetOnEngine } from "../lib/course/on-engine";
 import { checkGuidance, loadTrainedClassifier, loadTrainedDiffusion } from "../lib/course/trained-model";
-import { stageNpz } from "../lib/io/npz";
+import { balancedLabels, drawImages, stageSampleSet } from "../lib/course/sample-sets";
 import { commitInOrder, prepareOutput, stageAll, stageBytes } from "../lib/io/write-files";
 import { imageGridPng } from "../lib/viz/images";
 import { progress } from "../lib/viz/progress";
@@ -92,7 +91,7 @@ export async function main(argv: string[]): Promise<void> {
     throw new UsageError(`--class: ${f.model} is unconditional; pass --classifier to ask for a class, or leave --class out`);
   if (fixed !== undefined && !(/^\d+$/.test(cls) && fixed < (classes as number)))
     throw new UsageError(`--class must be 0-${(classes as number) - 1} or 'all', got ${cls}`);
-  const labels = Int32Array.from({ length: n }, (_, i) => fixed ?? (classes === null ? 0 : i % classes));
+  const labels = fixed === undefined ? balancedLabels(n, classes) : new Int32Array(n).fill(fixed);
 
   const diffusion = createGaussianDiffusion(trained.diffusion);
   forFlag("--steps", () => scheduleOf(sampler, diffusion, steps));
@@ -110,37 +109,26 @@ export async function main(argv: string[]): Promise<void> {
   const h = trained.net.config.imageSize,
     c = trained.net.config.inChannels;
   const bar = progress("sample", Math.ceil(n / batch) * steps);
-  const images = new Uint8Array(n * h * h * c);
   const t0 = Date.now();
-  for (let start = 0; start < n; start += batch) {
-    const m = Math.min(batch, n - start);
-    const y = tf.tensor1d(labels.subarray(start, start + m), "int32");
-    const opts = { modelKwargs: { y }, condFn, seed: (f.seed as number) + start, eta, steps, progress: () => bar.tick() };
-    let x: tf.Tensor4D;
-    try {
-      x = await sample(sampler, diffusion, model, [m, h, h, c], opts);
-    } catch (e) {
-      throw new Error(`images ${start}-${start + m - 1} of ${n}: ${(e as Error).message}`, { cause: e });
-    } finally {
-      y.dispose();
-    }
-    const bytes = tf.tidy(() => x.add(1).mul(127.5).round().clipByValue(0, 255).toInt());
-    images.set(Int32Array.from(await bytes.data()), start * h * h * c);
-    tf.dispose([x, bytes]);
-  }
+  const images = await drawImages({
+    sampler,
+    diffusion,
+    model,
+    condFn,
+    labels,
+    size: [h, h, c],
+    steps,
+    eta,
+    seed: f.seed as number,
+    batch,
+    onStep: () => bar.tick(),
+  });
   bar.done();
   await Promise.all([net.dispose(), guide?.dispose()]);
   const png = await imageGridPng({ data: images, shape: [n, h, h, c] }, { cols: 10, range: "byte", scale: 2 });
   const [pngFile, npzFile] = stageAll([
     () => stageBytes(files.png, png),
-    () =>
-      stageNpz(
-        files.npz,
-        new Map([
-          ["arr_0", { dtype: "uint8", shape: [n, h, h, c], data: images }],
-          ["arr_1", { dtype: "int64", shape: [n], data: BigInt64Array.from(labels, (v) => BigInt(v)) }],
-        ]),
-      ),
+    () => stageSampleSet(files.npz, { images: { data: images, shape: [n, h, h, c] }, labels }),
   ]);
   // Both files are complete on disk; now the renames. The .npz is the run's result and its rename
   // is the commit point: the old .npz goes first, so an .npz never sits beside a grid of another

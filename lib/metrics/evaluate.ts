@@ -21,6 +21,8 @@ export interface EvaluateOptions {
   /** reference statistics read from a reference batch, used instead of computing them (as ADM does) */
   referenceStats?: GaussianStatistics;
   referenceSpatialStats?: GaussianStatistics;
+  /** the reference's precision/recall radii, manifoldRadii(reference.pooled, {k}), when one reference is compared with many sets */
+  referenceRadii?: Float64Array;
   /** neighbourhood size for precision/recall (default 3) */
   k?: number;
   /** block size for precision/recall distances (default 1000) */
@@ -34,7 +36,7 @@ export function evaluateFeatures(samples: Features, reference: Features, opts: E
   const refStats = opts.referenceStats ?? computeStatistics(reference.pooled);
   const result: EvaluationResult = {
     fid: frechetDistance(computeStatistics(samples.pooled), refStats),
-    ...precisionRecall(reference.pooled, samples.pooled, { k: opts.k, batchSize: opts.batchSize }),
+    ...precisionRecall(reference.pooled, samples.pooled, { k: opts.k, batchSize: opts.batchSize, realRadii: opts.referenceRadii }),
   };
   const refSpatial = opts.referenceSpatialStats ?? (reference.spatial && computeStatistics(reference.spatial));
   if (samples.spatial && refSpatial) result.sfid = frechetDistance(computeStatistics(samples.spatial), refSpatial);

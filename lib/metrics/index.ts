@@ -15,7 +15,7 @@ export type { FeatureMatrix } from "./feature-matrix";
 export type { GaussianStatistics } from "./statistics";
 export type { FrechetOptions } from "./frechet";
 export type { SymmetricEigen } from "./symmetric-eigen";
-export type { PrecisionRecall, PrecisionRecallOptions } from "./precision-recall";
+export type { PrecisionRecall, PrecisionRecallOptions, PrecisionRecallRunOptions } from "./precision-recall";
 export type { InceptionScoreOptions } from "./inception-score";
 export type { FeatureExtractor, FeatureTensors, Features, ImageSource, Uint8Images, ExtractOptions } from "./feature-extractor";
 export type { PixelFeatureOptions, FeatureModel, ModelOutput, ModelFeatureOptions } from "./extractors";

@@ -20,6 +20,12 @@ export interface PrecisionRecallOptions {
   batchSize?: number;
 }
 
+/** Options of {@link precisionRecall}. */
+export interface PrecisionRecallRunOptions extends PrecisionRecallOptions {
+  /** the real set's radii, `manifoldRadii(real, {k})`, when a fixed reference is compared with many sets (they cost |real|^2 distances) */
+  realRadii?: Float64Array;
+}
+
 export interface PrecisionRecall {
   precision: number;
   recall: number;
@@ -31,13 +37,16 @@ function toTensor(m: FeatureMatrix): tf.Tensor2D {
 
 /** Squared Euclidean distances between the rows of x [a, d] and y [b, d], clamped at 0: a row-major a x b array. */
 function squaredDistances(x: tf.Tensor2D, y: tf.Tensor2D): Float32Array {
-  return tf
-    .tidy(() => {
-      const nx = tf.sum(tf.square(x), 1).reshape([-1, 1]);
-      const ny = tf.sum(tf.square(y), 1).reshape([1, -1]);
-      return tf.relu(tf.add(tf.sub(nx, tf.mul(2, tf.matMul(x, y, false, true))), ny));
-    })
-    .dataSync() as Float32Array;
+  const d = tf.tidy(() => {
+    const nx = tf.sum(tf.square(x), 1).reshape([-1, 1]);
+    const ny = tf.sum(tf.square(y), 1).reshape([1, -1]);
+    return tf.relu(tf.add(tf.sub(nx, tf.mul(2, tf.matMul(x, y, false, true))), ny));
+  });
+  try {
+    return d.dataSync() as Float32Array;
+  } finally {
+    d.dispose(); // one block of a 10k x 10k comparison is 4 MB; kept, they filled wasm's memory within a few calls
+  }
 }
 
 /** `opts` with its defaults (k = 3, batchSize = 1000), checked; `who` names the caller in errors. */
@@ -100,7 +109,7 @@ function radiiOf(all: tf.Tensor2D, k: number, batchSize: number): Float64Array {
 /**
  * Precision and recall of `fake` against `real` (both n x d features from the same extractor).
  */
-export function precisionRecall(real: FeatureMatrix, fake: FeatureMatrix, opts: PrecisionRecallOptions = {}): PrecisionRecall {
+export function precisionRecall(real: FeatureMatrix, fake: FeatureMatrix, opts: PrecisionRecallRunOptions = {}): PrecisionRecall {
   const { k, batchSize } = resolveOptions(opts, "precisionRecall");
   checkFeatureMatrix(real, "precisionRecall real");
   checkFeatureMatrix(fake, "precisionRecall fake");
@@ -113,18 +122,20 @@ export function precisionRecall(real: FeatureMatrix, fake: FeatureMatrix, opts: 
   ] as const) {
     if (m.shape[0] <= k) throw new Error(`precisionRecall: ${what} has ${m.shape[0]} samples; k = ${k} nearest neighbours need more than ${k}`);
   }
+  if (opts.realRadii && opts.realRadii.length !== real.shape[0])
+    throw new Error(`precisionRecall: realRadii holds ${opts.realRadii.length} radii but real has ${real.shape[0]} samples; pass manifoldRadii(real)`);
   const realAll = toTensor(real),
     fakeAll = toTensor(fake);
   try {
-    return compare(realAll, fakeAll, k, batchSize);
+    return compare(realAll, fakeAll, k, batchSize, opts.realRadii);
   } finally {
     realAll.dispose();
     fakeAll.dispose();
   }
 }
 
-function compare(realAll: tf.Tensor2D, fakeAll: tf.Tensor2D, k: number, batchSize: number): PrecisionRecall {
-  const realRadii = radiiOf(realAll, k, batchSize);
+function compare(realAll: tf.Tensor2D, fakeAll: tf.Tensor2D, k: number, batchSize: number, given?: Float64Array): PrecisionRecall {
+  const realRadii = given ?? radiiOf(realAll, k, batchSize);
   const fakeRadii = radiiOf(fakeAll, k, batchSize);
   const [nReal, nFake] = [realAll.shape[0], fakeAll.shape[0]];
   const realIn = new Uint8Array(nReal); // real sample inside some fake ball: counts toward recall

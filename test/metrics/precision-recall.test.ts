@@ -1,3 +1,4 @@
+import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/backend";
 import { manifoldRadii, precisionRecall } from "../../lib/metrics/precision-recall";
 import { matrix, reference } from "./reference";
@@ -39,6 +40,23 @@ describe("precisionRecall", () => {
     const pr = precisionRecall(matrix(c.real, c.n_real, c.d), matrix(c.fake, c.n_fake, c.d), { k: c.k, batchSize: 64 });
     expect(Math.abs(pr.precision - c.precision)).toBeLessThan(0.005);
     expect(Math.abs(pr.recall - c.recall)).toBeLessThan(0.005);
+  });
+
+  test("leaves no tensor behind (each distance block is freed)", () => {
+    const before = tf.memory().numTensors;
+    precisionRecall(line([0, 1, 2, 3, 4, 5, 6]), line([0.5, 2, 4.9, 20, 21]), { k: 1, batchSize: 2 });
+    manifoldRadii(line([0, 1, 3, 7, 8]), { k: 2, batchSize: 2 });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test("given the real set's radii, gives what it computes itself", () => {
+    const c = reference.precision_recall[0];
+    const [real, fake] = [matrix(c.real, c.n_real, c.d), matrix(c.fake, c.n_fake, c.d)];
+    const radii = manifoldRadii(real, { k: c.k });
+    expect(precisionRecall(real, fake, { k: c.k, realRadii: radii })).toEqual(precisionRecall(real, fake, { k: c.k }));
+    // the radii are used: with all radii 0 no fake sample lies inside the real manifold
+    expect(precisionRecall(real, fake, { k: c.k, realRadii: new Float64Array(c.n_real) }).precision).toBe(0);
+    expect(() => precisionRecall(real, fake, { realRadii: new Float64Array(3) })).toThrow(/realRadii holds 3 radii but real has \d+ samples/);
   });
 
   test("errors name what is wrong", () => {

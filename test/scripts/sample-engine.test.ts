@@ -86,6 +86,8 @@ test("model-card --engine samples on the engine and says so in the card", () => 
     model,
     "--n",
     "2",
+    "--fid-n",
+    "0",
     "--steps",
     "2",
     "--scales",

@@ -135,7 +135,7 @@ describe("adm-ts train and sample", () => {
     expect(run(["train", "--out", dir, "--resume", "--steps", "7", "--lr-anneal-steps", "8"]).status).toBe(0);
     const restarted = JSON.parse(readSafetensors(join(dir, "state.safetensors")).metadata.config);
     expect([restarted.lrAnnealsDone, restarted.lrAnneal]).toEqual([[{ steps: 6, from: 2 }], { steps: 8, from: 6 }]);
-    const card = run(["model-card", dir, "--n", "2", "--steps", "2", "--cfg", ""]);
+    const card = run(["model-card", dir, "--n", "2", "--steps", "2", "--cfg", "", "--fid-n", "0"]);
     expect(card.status).toBe(0);
     expect(readFileSync(join(dir, "README.md"), "utf8")).toContain(
       `--steps 2\nnpx adm-ts train --out models/${basename(dir)} --resume --steps 6 --lr-anneal-steps 6\nnpx adm-ts train --out models/${basename(dir)} --resume --steps 7 --lr-anneal-steps 8\n`,
@@ -145,7 +145,7 @@ describe("adm-ts train and sample", () => {
   it("writes a model card with plain and classifier-free-guided samples judged by the feature classifier", () => {
     const dir = mkdtempSync(join(tmpdir(), "cli-"));
     expect(run([...TRAIN, "--out", dir, "--steps", "2"]).status).toBe(0);
-    const r = run(["model-card", dir, "--n", "10", "--steps", "3", "--cfg", "2"]);
+    const r = run(["model-card", dir, "--n", "10", "--steps", "3", "--cfg", "2", "--fid-n", "0"]);
     expect(r.status).toBe(0);
     const card = readFileSync(join(dir, "README.md"), "utf8");
     expect(card).toMatch(/\| conditional, no guidance \| \[samples.png\]\(samples.png\) \| \d+\.\d% \| [\d.]+ s \|/);
