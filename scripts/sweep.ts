@@ -184,7 +184,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const sweep: Sweep = { command: `adm-ts sweep ${argv.join(" ")}`, settings, points: [] };
   const kept = new Map((before?.points ?? []).filter((p) => existsSync(join(out, p.file))).map((p) => [p.file, p]));
-  const todo = points.filter((p) => !kept.has(p.file));
+  const toDraw = points.filter((p) => !kept.has(p.file));
   // this command's points in its order; points an earlier command of the same settings drew stay, after them
   const order = (p: SweepPoint) => {
     const i = points.findIndex((q) => q.file === p.file);
@@ -194,20 +194,20 @@ export async function main(argv: string[]): Promise<void> {
     sweep.points = [...kept.values()].sort((a, b) => order(a) - order(b));
     writeSweep(out, sweep);
   };
-  if (todo.length < points.length)
-    console.log(`${out}: ${points.length - todo.length} of ${points.length} points already written with these settings; drawing ${todo.length}`);
+  if (toDraw.length < points.length)
+    console.log(`${out}: ${points.length - toDraw.length} of ${points.length} points already written with these settings; drawing ${toDraw.length}`);
   save();
 
   const stop = new AbortController();
   const onSigint = () => stop.abort(new Error("interrupted (Ctrl-C)"));
   process.once("SIGINT", onSigint);
-  const bar = progress("sweep", todo.length * Math.ceil(n / batch) * steps);
+  const bar = progress("sweep", toDraw.length * Math.ceil(n / batch) * steps);
   const labels = balancedLabels(n, classes);
   const { imageSize: h, inChannels: c } = trained.net.config;
   const code = codeVersion();
   let drawn = 0;
   try {
-    for (const p of todo) {
+    for (const p of toDraw) {
       const modelStep = p.snapshot ? loadEmaSnapshot(trained, join(modelDir, p.snapshot)) : trained.step;
       const t0 = Date.now();
       const net = await unetOnEngine(trained.net, engine);
@@ -241,7 +241,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (!stop.signal.aborted) throw e;
     bar.done();
-    console.log(`stopped: ${points.length - todo.length + drawn} of ${points.length} points are in ${out}; run the same command again to draw the rest`);
+    console.log(`stopped: ${points.length - toDraw.length + drawn} of ${points.length} points are in ${out}; run the same command again to draw the rest`);
     process.exitCode = 130;
     return;
   } finally {
